@@ -1,0 +1,35 @@
+# amkit developer tasks. `make test` is what CI runs.
+
+GO      ?= go
+FUZZTIME ?= 5s
+
+.PHONY: test unit vet fmt-check fuzz-smoke bench e2e-deps
+
+## test: everything CI checks: backends, vet, gofmt, race tests, short fuzzing.
+test: e2e-deps vet fmt-check
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz-smoke
+
+## unit: the race tests without installing backends (integration tests skip).
+unit: vet fmt-check
+	$(GO) test -race ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## fuzz-smoke: each fuzz target for $(FUZZTIME); run longer by hand with FUZZTIME=5m.
+fuzz-smoke:
+	$(GO) test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./pkg/machine/
+	$(GO) test -run '^$$' -fuzz '^FuzzMutations$$' -fuzztime $(FUZZTIME) ./pkg/machine/
+
+## bench: machine benchmarks; compare runs with benchstat.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/machine/
+
+## e2e-deps: installs the real backends used by integration tests (see internal/e2e).
+e2e-deps:
+	@if [ -x internal/e2e/deps.sh ]; then internal/e2e/deps.sh; fi

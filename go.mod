@@ -1,0 +1,3 @@
+module github.com/amkit-dev/amkit
+
+go 1.26
