@@ -1,0 +1,281 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// StartTimeout bounds how long a Start function waits for its backend to
+// report ready. Generous because -race test binaries and a first Prometheus
+// TSDB open on a busy 2-core machine can take several seconds.
+var StartTimeout = 60 * time.Second
+
+// stopTimeout is how long a backend gets to exit after SIGTERM before its
+// whole process group is killed.
+const stopTimeout = 10 * time.Second
+
+// startAttempts covers the window between freePorts closing its listeners
+// and the backend binding them, in which another process may take a port.
+const startAttempts = 3
+
+// process is one running backend.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan struct{} // closed once cmd.Wait returns
+	waitErr error         // valid after exited is closed
+}
+
+// launchSpec says how to start a backend once its ports are chosen.
+type launchSpec struct {
+	name string
+	bin  string
+	args []string
+	dir  string // working and log directory, inside t.TempDir
+	// ready returns nil once the backend serves requests.
+	ready func(ctx context.Context) error
+}
+
+// startBackend runs prepare (which picks ports and writes configs) and
+// launches the result, retrying with fresh ports if the backend dies because
+// a port was taken in the meantime. The process is stopped by t.Cleanup.
+func startBackend(t testing.TB, name string, prepare func(attemptDir string) (launchSpec, error)) *process {
+	t.Helper()
+	bin, _, err := BinaryPath(name)
+	if err != nil {
+		Require(t, name) // skips, or fails under CI
+		t.Fatalf("e2e: %v", err)
+	}
+	root := t.TempDir()
+	var lastErr error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		dir := filepath.Join(root, fmt.Sprintf("attempt-%d", attempt))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatalf("e2e: creating %s data dir: %v", name, err)
+		}
+		spec, err := prepare(dir)
+		if err != nil {
+			t.Fatalf("e2e: preparing %s: %v", name, err)
+		}
+		spec.name, spec.bin, spec.dir = name, bin, dir
+		p, err := launch(t, spec)
+		if err == nil {
+			return p
+		}
+		lastErr = err
+		if !errors.Is(err, errPortTaken) {
+			break
+		}
+		t.Logf("e2e: %s lost a port race, retrying with new ports: %v", name, err)
+	}
+	t.Fatalf("e2e: starting %s: %v", name, lastErr)
+	return nil
+}
+
+// errPortTaken marks a start that failed only because a port was in use.
+var errPortTaken = errors.New("port already in use")
+
+// launch starts spec's process, registers its cleanup and waits for it to be
+// ready. On failure the process is already stopped.
+func launch(t testing.TB, spec launchSpec) (*process, error) {
+	t.Helper()
+	logPath := filepath.Join(spec.dir, spec.name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s log file: %w", spec.name, err)
+	}
+	cmd := exec.Command(spec.bin, spec.args...)
+	cmd.Dir = spec.dir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("running %s: %w", spec.bin, err)
+	}
+	p := &process{name: spec.name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		logFile.Close()
+		close(p.exited)
+	}()
+
+	if err := p.waitReady(spec.ready); err != nil {
+		p.stop()
+		tail := p.logTail(40)
+		if strings.Contains(tail, "address already in use") {
+			return nil, fmt.Errorf("%w: %v\n%s", errPortTaken, err, tail)
+		}
+		return nil, fmt.Errorf("%s not ready: %w\n--- %s ---\n%s", spec.name, err, logPath, tail)
+	}
+	t.Cleanup(func() {
+		if err := p.stop(); err != nil {
+			t.Errorf("e2e: stopping %s: %v", p.name, err)
+		}
+		if t.Failed() {
+			t.Logf("e2e: last lines of %s:\n%s", p.logPath, p.logTail(40))
+		}
+	})
+	return p, nil
+}
+
+// waitReady polls ready until it succeeds, the process exits, or
+// StartTimeout passes.
+func (p *process) waitReady(ready func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var lastErr error
+	for {
+		probeCtx, probeCancel := context.WithTimeout(ctx, 2*time.Second)
+		lastErr = ready(probeCtx)
+		probeCancel()
+		if lastErr == nil {
+			return nil
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("%s exited early (%v); last probe: %w", p.name, p.waitErr, lastErr)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready after %v: %w", p.name, StartTimeout, lastErr)
+		case <-tick.C:
+		}
+	}
+}
+
+// stop sends SIGTERM to the backend's process group, and SIGKILL if it has
+// not exited after stopTimeout. Signalling the group, not just the pid, makes
+// sure no helper process the backend forked outlives the test.
+func (p *process) stop() error {
+	select {
+	case <-p.exited:
+		return nil
+	default:
+	}
+	pid := p.cmd.Process.Pid
+	if err := signalGroup(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("sending SIGTERM to %s (pid %d): %w", p.name, pid, err)
+	}
+	select {
+	case <-p.exited:
+		// The leader is gone; sweep up anything left in its group.
+		_ = signalGroup(pid, syscall.SIGKILL)
+		return nil
+	case <-time.After(stopTimeout):
+	}
+	if err := signalGroup(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("sending SIGKILL to %s (pid %d): %w", p.name, pid, err)
+	}
+	<-p.exited
+	return fmt.Errorf("%s ignored SIGTERM for %v and was killed", p.name, stopTimeout)
+}
+
+// logTail returns the last n lines of the backend's output, for failure
+// messages.
+func (p *process) logTail(n int) string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return fmt.Sprintf("(reading %s: %v)", p.logPath, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+var (
+	portsMu sync.Mutex
+	// handedOut keeps this test binary from giving the same port to two
+	// backends: the kernel may hand out a just-closed port again.
+	handedOut = map[int]bool{}
+)
+
+// freePorts reserves n distinct free TCP ports on 127.0.0.1. They are free
+// when returned; startBackend retries if one is taken before use.
+func freePorts(n int) ([]int, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	var (
+		ports     []int
+		listeners []net.Listener
+	)
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for len(ports) < n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port on 127.0.0.1: %w", err)
+		}
+		listeners = append(listeners, l)
+		port := l.Addr().(*net.TCPAddr).Port
+		if handedOut[port] {
+			continue
+		}
+		handedOut[port] = true
+		ports = append(ports, port)
+	}
+	return ports, nil
+}
+
+// hostPort formats a loopback address.
+func hostPort(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// httpOK returns a readiness probe that wants a 200 from url.
+func httpOK(url string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return fmt.Errorf("building request for %s: %w", url, err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", url, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: status %s", url, resp.Status)
+		}
+		return nil
+	}
+}
+
+// tcpOpen returns a readiness probe that wants addr to accept connections.
+func tcpOpen(addr string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("dialing %s: %w", addr, err)
+		}
+		return c.Close()
+	}
+}
+
+// allOf combines readiness probes; all must pass.
+func allOf(probes ...func(ctx context.Context) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		for _, p := range probes {
+			if err := p(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,10 @@
+package e2e
+
+import "syscall"
+
+// sysProcAttr puts the backend in its own process group, so stop can signal
+// everything it forked, and has the kernel SIGKILL it if the test binary dies
+// without running its cleanups (e.g. a panic or `go test -timeout`).
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
