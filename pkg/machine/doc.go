@@ -1,0 +1,86 @@
+// Package machine is a clock-based, multi-state, relational state machine.
+// Import it as am:
+//
+//	import am "github.com/amkit-dev/amkit/pkg/machine"
+//
+// # Model
+//
+// A [Machine] holds a fixed set of named states (a [Schema]); many can be
+// active at once. Each state has a clock that ticks on every activation and
+// deactivation: odd means active. A mutation ([Machine.Add], [Machine.Remove],
+// [Machine.Set]) is resolved against the relations into a [Transition]:
+//
+//  1. Resolution: the target set of states is computed and every decision
+//     is recorded as a [Step].
+//  2. Negotiation: AnyExit, the FooExit handlers of deactivating states,
+//     AnyEnter, then the FooEnter handlers of activating states. Any of
+//     them can cancel by returning false.
+//  3. Commit: clocks tick, waiters and state contexts are released.
+//  4. Final handlers: FooEnd of deactivated states, then FooState of
+//     activated ones.
+//
+// Within a phase, handlers run in After order, then index order. The index
+// is [Exception] first and the other states sorted by name, unless
+// [Opts.Order] gives one.
+//
+// # Relations
+//
+//   - Add: activating X activates X.Add, transitively.
+//   - Remove: activating X deactivates X.Remove.
+//   - Require: X is only active while all of X.Require are.
+//   - After: X's handlers run after those of X.After; nothing else.
+//   - Auto: an inactive auto state activates by itself after any accepted
+//     transition, in a follow-up transition marked auto, when its
+//     requirements are active and no Remove relation links it to an active
+//     state. Conflicting auto states: the lower index wins. At most 10 auto
+//     transitions follow each other.
+//   - Multi: adding an active multi state re-activates it: its clock moves
+//     by 2 and its Enter and State handlers run again. Exception is multi.
+//
+// When relations disagree, what the mutation called beats what relations
+// implied, which beats what was already active; between equals, the state
+// that declares the Remove wins. So adding X deactivates an active Y that
+// lists X in its Remove, too. Two called states that remove each other
+// cancel the transition. An implied state that cannot be active (a missing
+// requirement, a lost conflict) is dropped together with what it alone
+// implied; a called state that cannot be active cancels the whole
+// transition: a mutation is all or nothing. Removing a state also removes
+// the active states that require it.
+//
+// # Queue
+//
+// One goroutine at a time runs a machine's transitions, so handlers never
+// run concurrently. A mutation on an idle machine runs in the caller's
+// goroutine and returns [Executed] or [Canceled]. A mutation made while a
+// transition runs (from a handler, or from another goroutine) is queued in
+// FIFO order and returns [Queued]; the goroutine running the queue drains
+// it before returning. Auto transitions run right after the transition
+// that enabled them, before queued mutations. Wait for queued work with
+// [Machine.WhenQueueDone], [Machine.When] or [Machine.WhenTicks].
+//
+// # Errors
+//
+// Errors are a state: [Machine.AddErr] activates [Exception] with the error
+// in its args, and a panic in a final handler does the same. A panic in a
+// negotiation handler cancels the transition. Unknown states and mutations
+// of a disposed machine cancel with an error wrapping [ErrUnknownState] or
+// [ErrDisposed], reachable through [Machine.LastCancel], the transition's
+// Err, and the log; nothing panics.
+//
+// # Observability
+//
+// A [Tracer] sees machines, transitions, handlers and the queue; telemetry
+// exporters are tracers. Steps are always recorded, whatever the log level.
+// Logs are structured [LogEntry] values sent to any number of [LogSink]s
+// ([NewTextSink], [NewSlogSink], exporters); without a sink they go to
+// standard error. Args reach logs and telemetry only when named in
+// [Opts.LoggableArgs]. Mutations made with the Ev* methods (for example
+// [Machine.EvAdd]) record their source transition, to link cause and effect
+// across machines.
+//
+// # Submachines
+//
+// A machine created with [Opts.Parent] is a submachine: it inherits the
+// parent's inheritable tracers, the parent's tracers see it through
+// [Tracer.NewSubmachine], and it is disposed with its parent.
+package machine

@@ -1,0 +1,285 @@
+package machine
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// Add activates states, with their Add relations, and keeps the others
+// active unless a relation removes them.
+func (m *Machine) Add(states S, args A) Result {
+	return m.mutate(MutationAdd, states, args, Source{})
+}
+
+// Add1 is [Machine.Add] for one state.
+func (m *Machine) Add1(state string, args A) Result {
+	return m.mutate(MutationAdd, S{state}, args, Source{})
+}
+
+// Remove deactivates states, and the active states that require them.
+func (m *Machine) Remove(states S, args A) Result {
+	return m.mutate(MutationRemove, states, args, Source{})
+}
+
+// Remove1 is [Machine.Remove] for one state.
+func (m *Machine) Remove1(state string, args A) Result {
+	return m.mutate(MutationRemove, S{state}, args, Source{})
+}
+
+// Set activates exactly states (and what they imply) and deactivates all
+// others.
+func (m *Machine) Set(states S, args A) Result {
+	return m.mutate(MutationSet, states, args, Source{})
+}
+
+// ErrArg is the key of the error in the args of an [Exception] activation.
+const ErrArg = "err"
+
+// AddErr activates [Exception] with err under the [ErrArg] key of a copy of
+// args, and makes err the machine's [Machine.Err]. A nil err is replaced by
+// an error saying so, so Exception always carries one.
+func (m *Machine) AddErr(err error, args A) Result {
+	return m.addErr(nil, err, args, Source{})
+}
+
+// AddErrState activates state together with [Exception], for schemas that
+// type their errors as states (for example ErrNetwork requiring Exception).
+func (m *Machine) AddErrState(state string, err error, args A) Result {
+	return m.addErr(S{state}, err, args, Source{})
+}
+
+func (m *Machine) addErr(states S, err error, args A, src Source) Result {
+	if err == nil {
+		err = errors.New("AddErr called with a nil error")
+	}
+	a := make(A, len(args)+1)
+	maps.Copy(a, args)
+	a[ErrArg] = err
+	m.mu.Lock()
+	if !m.disposing {
+		m.err = err
+	}
+	m.mu.Unlock()
+	if m.logEnabled(LogLevelChanges) {
+		m.log(LogLevelChanges, "[error] %v", err)
+	}
+	return m.mutate(MutationAdd, append(states, Exception), a, src)
+}
+
+// EvAdd is [Machine.Add] called from a handler: the mutation records the
+// handler's transition as its [Mutation.Source], which traces and the
+// debugger use to link cause and effect, also across machines.
+func (m *Machine) EvAdd(e *Event, states S, args A) Result {
+	return m.mutate(MutationAdd, states, args, e.source())
+}
+
+// EvAdd1 is [Machine.EvAdd] for one state.
+func (m *Machine) EvAdd1(e *Event, state string, args A) Result {
+	return m.mutate(MutationAdd, S{state}, args, e.source())
+}
+
+// EvRemove is [Machine.Remove] called from a handler; see [Machine.EvAdd].
+func (m *Machine) EvRemove(e *Event, states S, args A) Result {
+	return m.mutate(MutationRemove, states, args, e.source())
+}
+
+// EvRemove1 is [Machine.EvRemove] for one state.
+func (m *Machine) EvRemove1(e *Event, state string, args A) Result {
+	return m.mutate(MutationRemove, S{state}, args, e.source())
+}
+
+// EvAddErr is [Machine.AddErr] called from a handler; see [Machine.EvAdd].
+func (m *Machine) EvAddErr(e *Event, err error, args A) Result {
+	return m.addErr(nil, err, args, e.source())
+}
+
+// queued is one entry of the machine's queue: a mutation, or an operation
+// that must not race with transitions (binding, schema changes, dispose).
+type queued struct {
+	mut Mutation
+	// rejected is set for a mutation already known to fail, so that it
+	// reaches tracers in queue order.
+	rejected error
+	op       func()
+}
+
+// mutate runs a mutation now if the machine is idle, or queues it. states
+// never escapes to the heap, so that Add1's one-element slice costs nothing.
+func (m *Machine) mutate(typ MutationType, states S, args A, src Source) Result {
+	m.mu.Lock()
+	if m.disposing {
+		err := mutationErr(typ, slices.Clone(states), ErrDisposed)
+		m.cancelErr = err
+		m.mu.Unlock()
+		if m.logEnabled(LogLevelOps) {
+			m.log(LogLevelOps, "[cancel] %v", err)
+		}
+		return Canceled
+	}
+	var buf [8]int
+	called, unknown := m.schema.appendIndexes(buf[:0], states)
+	var rejected error
+	if unknown != "" {
+		rejected = mutationErr(typ, slices.Clone(states), fmt.Errorf("%w %q", ErrUnknownState, unknown))
+	}
+	if m.running {
+		// the queue outlives this call: copy what lives on the stack
+		mut := &Mutation{Type: typ, Args: args, Source: src, Called: slices.Clone(called)}
+		m.queue = append(m.queue, queued{mut: *mut, rejected: rejected})
+		n := len(m.queue) - m.queueHead
+		tracers := m.tracers
+		m.mu.Unlock()
+		m.queued(tracers, mut, n)
+		return Queued
+	}
+	m.running = true
+	m.mu.Unlock()
+	res := m.runMutation(&Mutation{Type: typ, Args: args, Source: src, Called: called}, rejected)
+	m.drain()
+	return res
+}
+
+func mutationErr(typ MutationType, states S, err error) error {
+	return fmt.Errorf("%s %v: %w", typ, states, err)
+}
+
+// serialize runs fn now if the machine is idle, or queues it behind the
+// running transition, so fn never races with handlers or tracer hooks.
+func (m *Machine) serialize(fn func()) {
+	m.mu.Lock()
+	if m.running {
+		m.queue = append(m.queue, queued{op: fn})
+		m.mu.Unlock()
+		return
+	}
+	m.running = true
+	m.mu.Unlock()
+	fn()
+	m.drain()
+}
+
+func (m *Machine) queued(tracers []Tracer, mut *Mutation, n int) {
+	for _, t := range tracers {
+		m.callTracer(t, "MutationQueued", func() { t.MutationQueued(m, mut, n) })
+	}
+	if m.logEnabled(LogLevelEverything) {
+		m.log(LogLevelEverything, "[queue] %s (%d waiting)", mut.String(m.StateNames()), n)
+	}
+}
+
+// drain runs queued entries until the queue is empty, then marks the
+// machine idle. Only the goroutine that set running calls it.
+func (m *Machine) drain() {
+	for {
+		m.mu.Lock()
+		if m.queueHead == len(m.queue) {
+			tracers := m.tracers
+			m.mu.Unlock()
+			for _, t := range tracers {
+				m.callTracer(t, "QueueEnd", func() { t.QueueEnd(m) })
+			}
+			m.mu.Lock()
+			if m.queueHead == len(m.queue) {
+				m.queue, m.queueHead = m.queue[:0], 0
+				m.running = false
+				waiters := m.takeWaiters(waitQueueDone)
+				m.mu.Unlock()
+				for _, w := range waiters {
+					w.release()
+				}
+				return
+			}
+		}
+		item := m.queue[m.queueHead]
+		m.queue[m.queueHead] = queued{}
+		m.queueHead++
+		m.mu.Unlock()
+		if item.op != nil {
+			item.op()
+		} else {
+			m.runMutation(&item.mut, item.rejected)
+		}
+	}
+}
+
+// runMutation executes one mutation, then the auto transitions it enables.
+// It does not retain mut.
+func (m *Machine) runMutation(mut *Mutation, rejected error) Result {
+	m.mu.RLock()
+	disposed := m.disposed
+	m.mu.RUnlock()
+	if disposed {
+		err := fmt.Errorf("%s: %w", mut.Type, ErrDisposed)
+		m.mu.Lock()
+		m.cancelErr = err
+		m.mu.Unlock()
+		if m.logEnabled(LogLevelOps) {
+			m.log(LogLevelOps, "[cancel] %v", err)
+		}
+		return Canceled
+	}
+	if !m.transition(mut, rejected).Accepted {
+		return Canceled
+	}
+	m.runAuto()
+	return Executed
+}
+
+// maxAutoChain bounds how many auto transitions may follow each other, so a
+// schema whose auto states keep displacing each other cannot loop forever.
+const maxAutoChain = 10
+
+// runAuto activates the auto states that can activate, in follow-up
+// transitions marked auto, until none can or the chain limit is reached.
+func (m *Machine) runAuto() {
+	for range maxAutoChain {
+		m.mu.RLock()
+		called := m.autoCandidates()
+		m.mu.RUnlock()
+		if len(called) == 0 {
+			return
+		}
+		tx := m.transition(&Mutation{Type: MutationAdd, Called: called, Auto: true}, nil)
+		if !tx.Accepted {
+			return
+		}
+	}
+	if m.logEnabled(LogLevelOps) {
+		m.log(LogLevelOps, "[auto] stopped after %d auto transitions in a row", maxAutoChain)
+	}
+}
+
+// autoCandidates returns the inactive auto states that can activate without
+// displacing an active state: requirements active, no Remove relation
+// between them and an active state. Among candidates that conflict, the
+// lower index wins. The caller holds mu.
+func (m *Machine) autoCandidates() []int {
+	c := m.schema
+	var out []int
+	active := func(i int) bool { return m.clocks[i]%2 == 1 || slices.Contains(out, i) }
+	for i := range c.states {
+		st := &c.states[i]
+		if !st.auto || m.clocks[i]%2 == 1 {
+			continue
+		}
+		ok := true
+		for _, r := range st.require {
+			if m.clocks[r]%2 == 0 {
+				ok = false
+				break
+			}
+		}
+		for _, r := range st.remove {
+			ok = ok && !active(r)
+		}
+		for _, r := range st.removedBy {
+			ok = ok && !active(r)
+		}
+		if ok {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -1,0 +1,469 @@
+package machine
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// StepType says what a [Step] records.
+type StepType uint8
+
+const (
+	// StepRequested: State was called by the mutation.
+	StepRequested StepType = iota + 1
+	// StepImplied: State is activated by the Add relation of Related.
+	StepImplied
+	// StepRemoved: State is deactivated by a Remove relation between it and
+	// Related, which won (called beats implied beats already active).
+	StepRemoved
+	// StepDropped: implied State is not activated, because its requirement
+	// Related cannot be active.
+	StepDropped
+	// StepRequirementLost: active State is deactivated, because its
+	// requirement Related is going away.
+	StepRequirementLost
+	// StepConflict: called states State and Related remove each other; the
+	// transition is canceled.
+	StepConflict
+	// StepMissingRequirement: called State requires Related, which cannot
+	// be active; the transition is canceled.
+	StepMissingRequirement
+	// StepHandler: the handler named Handler ran.
+	StepHandler
+	// StepHandlerCanceled: negotiation handler Handler returned false; the
+	// transition is canceled.
+	StepHandlerCanceled
+	// StepHandlerPanic: handler Handler panicked. In negotiation this
+	// cancels the transition; in a final handler it adds Exception.
+	StepHandlerPanic
+)
+
+var stepTypeNames = [...]string{
+	StepRequested:          "requested",
+	StepImplied:            "implied",
+	StepRemoved:            "removed",
+	StepDropped:            "dropped",
+	StepRequirementLost:    "requirement-lost",
+	StepConflict:           "conflict",
+	StepMissingRequirement: "missing-requirement",
+	StepHandler:            "handler",
+	StepHandlerCanceled:    "handler-canceled",
+	StepHandlerPanic:       "handler-panic",
+}
+
+// String returns the step type's short name, for example "implied".
+func (t StepType) String() string {
+	if int(t) < len(stepTypeNames) && stepTypeNames[t] != "" {
+		return stepTypeNames[t]
+	}
+	return fmt.Sprintf("step(%d)", uint8(t))
+}
+
+// Step records one decision of a transition, so a debugger can show why a
+// state did or did not change.
+type Step struct {
+	// Type says what was decided.
+	Type StepType
+	// State is the index of the state the step is about, or -1 for the
+	// AnyEnter and AnyExit handlers.
+	State int
+	// Related is the index of the state that caused the step, or -1.
+	Related int
+	// Handler is the handler's method name, for handler steps.
+	Handler string
+}
+
+// Describe explains the step in words, with names from index.
+func (s Step) Describe(index S) string {
+	name := func(i int) string {
+		if i >= 0 && i < len(index) {
+			return index[i]
+		}
+		return anyState
+	}
+	switch s.Type {
+	case StepRequested:
+		return name(s.State) + " requested"
+	case StepImplied:
+		return fmt.Sprintf("%s added by %s (Add)", name(s.State), name(s.Related))
+	case StepRemoved:
+		return fmt.Sprintf("%s removed by %s (Remove)", name(s.State), name(s.Related))
+	case StepDropped:
+		return fmt.Sprintf("%s dropped: requires %s, which cannot be active", name(s.State), name(s.Related))
+	case StepRequirementLost:
+		return fmt.Sprintf("%s removed: requires %s, which is going away", name(s.State), name(s.Related))
+	case StepConflict:
+		return fmt.Sprintf("canceled: called states %s and %s conflict (Remove)", name(s.Related), name(s.State))
+	case StepMissingRequirement:
+		return fmt.Sprintf("canceled: %s requires %s, which cannot be active", name(s.State), name(s.Related))
+	case StepHandler:
+		return s.Handler + " ran"
+	case StepHandlerCanceled:
+		return "canceled by " + s.Handler
+	case StepHandlerPanic:
+		return s.Handler + " panicked"
+	}
+	return s.Type.String()
+}
+
+// Transition is one attempt to apply a mutation. Tracers receive it; once
+// [Tracer.TransitionEnd] has run the machine never changes it again.
+type Transition struct {
+	// ID numbers the machine's transitions from 1. MachineID and ID
+	// together identify a transition across machines.
+	ID uint64
+	// MachineID is the ID of the machine.
+	MachineID string
+	// Machine is the machine that ran the transition.
+	Machine *Machine
+	// Mutation is what was requested, with its source if it came from a
+	// handler and Auto set for auto transitions.
+	Mutation Mutation
+	// Steps are the transition's decisions, in order.
+	Steps []Step
+	// TimeBefore and TimeAfter are all clocks before and after. They are
+	// equal for a canceled transition.
+	TimeBefore, TimeAfter Time
+	// Accepted is true once the transition committed.
+	Accepted bool
+	// Err says why the transition was canceled; nil when accepted.
+	Err error
+	// QueueLen is the number of queued entries when the transition started.
+	QueueLen int
+	// Start and End time the transition.
+	Start, End time.Time
+	// Handlers counts the handlers that ran.
+	Handlers int
+	// Logs are the log entries made while the transition ran, complete at
+	// TransitionEnd.
+	Logs []LogEntry
+
+	index S
+	// inline buffers save allocations for typical transitions
+	calledBuf [4]int
+	stepsBuf  [8]Step
+}
+
+// StateNames returns the state index the transition ran with. Step and
+// mutation indexes refer to it.
+func (tx *Transition) StateNames() S { return tx.index }
+
+// CalledStates returns the names of the called states.
+func (tx *Transition) CalledStates() S {
+	out := make(S, len(tx.Mutation.Called))
+	for k, i := range tx.Mutation.Called {
+		out[k] = tx.index[i]
+	}
+	return out
+}
+
+// IsActivated reports whether state index i became active, or re-activated
+// (Multi), in the transition.
+func (tx *Transition) IsActivated(i int) bool {
+	return i < len(tx.TimeAfter) && tx.TimeAfter[i]%2 == 1 && tx.TimeAfter[i] != tx.TimeBefore[i]
+}
+
+// IsDeactivated reports whether state index i became inactive.
+func (tx *Transition) IsDeactivated(i int) bool {
+	return i < len(tx.TimeAfter) && tx.TimeBefore[i]%2 == 1 && tx.TimeAfter[i]%2 == 0
+}
+
+// IsTouched reports whether the transition considered state index i: it
+// was called, named by a relation step, or changed.
+func (tx *Transition) IsTouched(i int) bool {
+	if i < len(tx.TimeAfter) && tx.TimeAfter[i] != tx.TimeBefore[i] {
+		return true
+	}
+	for _, s := range tx.Steps {
+		if s.Type < StepHandler && (s.State == i || s.Related == i) {
+			return true
+		}
+	}
+	return false
+}
+
+// String formats the transition like the logs, for example
+// "[add] Foo Bar" or "[add] Foo (canceled: ...)".
+func (tx *Transition) String() string {
+	s := tx.Mutation.String(tx.index)
+	if tx.Mutation.Auto {
+		s = "[auto]" + s
+	}
+	if tx.Err != nil {
+		s += " (canceled: " + tx.Err.Error() + ")"
+	}
+	return s
+}
+
+// transition resolves, negotiates and commits one mutation. rejected is a
+// reason known before resolution (unknown states). Only the runner calls it.
+func (m *Machine) transition(mut *Mutation, rejected error) *Transition {
+	m.mu.Lock()
+	m.txSeq++
+	c := m.schema
+	tx := &Transition{
+		ID:        m.txSeq,
+		MachineID: m.id,
+		Machine:   m,
+		QueueLen:  len(m.queue) - m.queueHead,
+		Start:     time.Now(),
+		index:     c.names,
+	}
+	// mut is copied field by field, so that the caller's Called buffer
+	// does not escape
+	tx.Mutation = Mutation{Type: mut.Type, Args: mut.Args, Auto: mut.Auto, Source: mut.Source}
+	tx.Mutation.Called = append(tx.calledBuf[:0], mut.Called...)
+	mut = &tx.Mutation
+	// before and after share one allocation
+	n := len(m.clocks)
+	times := make(Time, 2*n)
+	copy(times, m.clocks)
+	tx.TimeBefore, tx.TimeAfter = times[:n:n], times[n:]
+	tracers := m.tracers
+	handlers := m.handlers
+	m.current = tx
+	m.mu.Unlock()
+
+	err := rejected
+	if err == nil {
+		tx.Steps = tx.stepsBuf[:0]
+		err = m.res.resolve(c, tx.TimeBefore, mut, tx)
+	}
+	if len(tracers) > 0 {
+		m.trace(tracers, hookTransitionInit, tx, "")
+	}
+	if m.logEnabled(LogLevelOps) {
+		m.logTx(LogLevelOps, tx, tx.String())
+	}
+	if m.logEnabled(LogLevelDecisions) {
+		for _, s := range tx.Steps {
+			m.logTx(LogLevelDecisions, tx, "[step] "+s.Describe(c.names))
+		}
+	}
+	if err == nil {
+		if len(tracers) > 0 {
+			m.trace(tracers, hookTransitionStart, tx, "")
+		}
+		err = m.negotiate(c, tx, tracers, handlers)
+	}
+	if err != nil {
+		return m.cancelTx(tx, err, tracers)
+	}
+	m.commit(c, tx)
+	m.finalHandlers(c, tx, tracers, handlers)
+	tx.Accepted = true
+	m.endTx(tx, tracers)
+	return tx
+}
+
+func (m *Machine) cancelTx(tx *Transition, err error, tracers []Tracer) *Transition {
+	tx.Err = err
+	tx.TimeAfter = tx.TimeBefore
+	m.mu.Lock()
+	m.cancelErr = err
+	m.mu.Unlock()
+	if m.logEnabled(LogLevelOps) {
+		m.logTx(LogLevelOps, tx, "[cancel] "+tx.String())
+	}
+	m.endTx(tx, tracers)
+	return tx
+}
+
+func (m *Machine) endTx(tx *Transition, tracers []Tracer) {
+	tx.End = time.Now()
+	m.mu.Lock()
+	m.current = nil
+	m.mu.Unlock()
+	if len(tracers) > 0 {
+		m.trace(tracers, hookTransitionEnd, tx, "")
+	}
+}
+
+// commit moves the clocks and wakes what waits on them.
+func (m *Machine) commit(c *compiled, tx *Transition) {
+	before, mut := tx.TimeBefore, &tx.Mutation
+	m.mu.Lock()
+	for i := range m.clocks {
+		switch {
+		case m.res.exiting(before, i):
+			m.clocks[i]++
+		case m.res.entering(c, before, mut, i):
+			if before[i]%2 == 1 {
+				m.clocks[i] += 2
+			} else {
+				m.clocks[i]++
+			}
+		}
+	}
+	copy(tx.TimeAfter, m.clocks)
+	var release []*waiter
+	if len(m.waiters) > 0 {
+		release = m.takeReadyWaiters()
+	}
+	var ended []stateCtx
+	for i, sc := range m.stateCtxs {
+		if m.clocks[i] != sc.tick {
+			ended = append(ended, sc)
+			delete(m.stateCtxs, i)
+		}
+	}
+	m.mu.Unlock()
+
+	for _, sc := range ended {
+		sc.cancel()
+	}
+	for _, w := range release {
+		w.release()
+	}
+	if m.logEnabled(LogLevelChanges) {
+		m.logChanges(tx)
+	}
+}
+
+func (m *Machine) logChanges(tx *Transition) {
+	var b strings.Builder
+	var states S
+	for i, name := range tx.index {
+		switch {
+		case tx.IsActivated(i):
+			b.WriteString(" +" + name)
+		case tx.IsDeactivated(i):
+			b.WriteString(" -" + name)
+		default:
+			continue
+		}
+		states = append(states, name)
+	}
+	if len(states) > 0 {
+		m.deliver(LogLevelChanges, "[state]"+b.String(), states)
+	}
+}
+
+// negotiate runs AnyExit, the Exit handlers, AnyEnter and the Enter
+// handlers; the first that returns false or panics cancels.
+func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handlers []*handlerSet) error {
+	if len(handlers) == 0 {
+		return nil
+	}
+	before, mut := tx.TimeBefore, &tx.Mutation
+	for _, h := range handlers {
+		if h.anyExit != nil {
+			if err := m.callNegotiation(tx, -1, "AnyExit", h.anyExit, tracers); err != nil {
+				return err
+			}
+		}
+	}
+	for _, i := range c.order {
+		if !m.res.exiting(before, i) {
+			continue
+		}
+		for _, h := range handlers {
+			if fn := h.negotiation(kindExit, i); fn != nil {
+				if err := m.callNegotiation(tx, i, c.states[i].handlerNames[kindExit], fn, tracers); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, h := range handlers {
+		if h.anyEnter != nil {
+			if err := m.callNegotiation(tx, -1, "AnyEnter", h.anyEnter, tracers); err != nil {
+				return err
+			}
+		}
+	}
+	for _, i := range c.order {
+		if !m.res.entering(c, before, mut, i) {
+			continue
+		}
+		for _, h := range handlers {
+			if fn := h.negotiation(kindEnter, i); fn != nil {
+				if err := m.callNegotiation(tx, i, c.states[i].handlerNames[kindEnter], fn, tracers); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Machine) callNegotiation(tx *Transition, state int, name string, fn func(*Event) bool, tracers []Tracer) error {
+	e := m.newEvent(tx, state)
+	m.handlerStarts(tx, state, name, tracers)
+	ok, panicked, _ := callNegotiationFn(fn, e)
+	if len(tracers) > 0 {
+		m.trace(tracers, hookHandlerEnd, tx, name)
+	}
+	switch {
+	case panicked != nil:
+		tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: state, Related: -1, Handler: name})
+		return fmt.Errorf("%w: %s: %v", ErrHandlerPanic, name, panicked)
+	case !ok:
+		tx.Steps = append(tx.Steps, Step{Type: StepHandlerCanceled, State: state, Related: -1, Handler: name})
+		return fmt.Errorf("%w %s", ErrHandlerCanceled, name)
+	}
+	return nil
+}
+
+// finalHandlers runs the End handlers of deactivated states, then the State
+// handlers of activated ones. A panic becomes an Exception, queued behind
+// this transition.
+func (m *Machine) finalHandlers(c *compiled, tx *Transition, tracers []Tracer, handlers []*handlerSet) {
+	for _, kind := range [...]int{kindEnd, kindState} {
+		for _, i := range c.order {
+			if kind == kindEnd && !tx.IsDeactivated(i) || kind == kindState && !tx.IsActivated(i) {
+				continue
+			}
+			for _, h := range handlers {
+				fn := h.final(kind, i)
+				if fn == nil {
+					continue
+				}
+				name := c.states[i].handlerNames[kind]
+				e := m.newEvent(tx, i)
+				m.handlerStarts(tx, i, name, tracers)
+				panicked, stack := callFinalFn(fn, e)
+				if len(tracers) > 0 {
+					m.trace(tracers, hookHandlerEnd, tx, name)
+				}
+				if panicked != nil {
+					tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: i, Related: -1, Handler: name})
+					err := fmt.Errorf("%w: %s: %v", ErrHandlerPanic, name, panicked)
+					m.addErr(nil, err, A{"panic": panicked, "stack": stack}, Source{MachineID: m.id, TxID: tx.ID})
+				}
+			}
+		}
+	}
+}
+
+func (m *Machine) handlerStarts(tx *Transition, state int, name string, tracers []Tracer) {
+	tx.Handlers++
+	tx.Steps = append(tx.Steps, Step{Type: StepHandler, State: state, Related: -1, Handler: name})
+	if m.logEnabled(LogLevelEverything) {
+		m.logTx(LogLevelEverything, tx, "[handler] "+name)
+	}
+	if len(tracers) > 0 {
+		m.trace(tracers, hookHandlerStart, tx, name)
+	}
+}
+
+func callNegotiationFn(fn func(*Event) bool, e *Event) (ok bool, panicked any, stack string) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, panicked, stack = false, r, string(debug.Stack())
+		}
+	}()
+	return fn(e), nil, ""
+}
+
+func callFinalFn(fn func(*Event), e *Event) (panicked any, stack string) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked, stack = r, string(debug.Stack())
+		}
+	}()
+	fn(e)
+	return nil, ""
+}
