@@ -87,7 +87,7 @@ func newInvariants(t testing.TB, schema am.Schema) *invariants {
 	return &invariants{t: t, schema: schema}
 }
 
-func (v *invariants) TransitionStart(*am.Transition) { v.finals = 0 }
+func (v *invariants) TransitionInit(*am.Transition) { v.finals = 0 }
 
 func (v *invariants) HandlerStart(tx *am.Transition, handler string) {
 	if v.running.Add(1) != 1 {
