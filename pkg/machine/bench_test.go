@@ -5,60 +5,23 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/amkit-dev/amkit/internal/machtest"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
-// benchHandlers are the handlers of the BenchmarkMutations schema.
-type benchHandlers struct{ aStates int }
-
-func (h *benchHandlers) AState(*am.Event)      { h.aStates++ }
-func (h *benchHandlers) BEnter(*am.Event) bool { return true }
-
-func newBenchMachine(b *testing.B, opts *am.Opts) (*am.Machine, *benchHandlers) {
-	b.Helper()
-	mach, err := am.New(context.Background(), am.Schema{
-		"A": {},
-		"B": {Require: am.S{"A"}},
-		"C": {Remove: am.S{"B"}},
-		"D": {Add: am.S{"C"}},
-	}, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := &benchHandlers{}
-	if err := mach.BindHandlers(h); err != nil {
-		b.Fatal(err)
-	}
-	return mach, h
-}
-
-// runMutationsOp is the op of BenchmarkMutations, shared with the telemetry
-// benchmarks so they measure exactly what they add.
-func runMutationsOp(b *testing.B, mach *am.Machine) {
-	b.Helper()
-	ab, acd := am.S{"A", "B"}, am.S{"A", "C", "D"}
-	for b.Loop() {
-		mach.Add(ab, nil)
-		mach.Add1("D", nil)
-		mach.Remove(acd, nil)
-	}
-}
-
-// BenchmarkMutations: one op is Add([A,B]), Add1(D), Remove([A,C,D]).
+// BenchmarkMutations: one op is Add([A,B]), Add1(D), Remove([A,C,D]) on
+// the schema {A, B: Require A, C: Remove B, D: Add C}.
 func BenchmarkMutations(b *testing.B) {
-	mach, h := newBenchMachine(b, nil)
+	mach, h := machtest.NewMutationsMachine(b, nil)
 	b.ReportAllocs()
-	runMutationsOp(b, mach)
-	if h.aStates != b.N {
-		b.Fatalf("AState ran %d times, want %d", h.aStates, b.N)
-	}
+	machtest.RunMutationsOp(b, mach, h)
 }
 
 // BenchmarkMutationsNoOpTracer is BenchmarkMutations with a NoOpTracer bound.
 func BenchmarkMutationsNoOpTracer(b *testing.B) {
-	mach, _ := newBenchMachine(b, &am.Opts{Tracers: []am.Tracer{&am.NoOpTracer{}}})
+	mach, h := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{&am.NoOpTracer{}}})
 	b.ReportAllocs()
-	runMutationsOp(b, mach)
+	machtest.RunMutationsOp(b, mach, h)
 }
 
 // BenchmarkChain measures how the cost of one Add grows with the number of
