@@ -1,5 +1,5 @@
-// Package telemetry exports amkit machines to observability backends:
+// Package amtele exports amkit machines to observability backends:
 // OpenTelemetry traces and logs, and Loki. Import it as amtele:
 //
 //	import amtele "github.com/amkit-dev/amkit/pkg/telemetry"
-package telemetry
+package amtele
