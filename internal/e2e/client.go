@@ -14,9 +14,9 @@ import (
 // cannot exhaust the test's memory.
 const maxBody = 64 << 20
 
-// getJSON GETs url and decodes a JSON body into out. It returns the HTTP
-// status; a non-JSON body is an error only when the status is 200, so
-// callers can interpret error statuses themselves.
+// getJSON GETs url and decodes its JSON body into out, returning the HTTP
+// status. Prometheus and Jaeger describe errors in JSON bodies, so a non-200
+// status is left to the caller; a body that is not JSON is an error.
 func getJSON(ctx context.Context, url string, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -24,7 +24,7 @@ func getJSON(ctx context.Context, url string, out any) (int, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, err // already names the method and URL
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -32,10 +32,7 @@ func getJSON(ctx context.Context, url string, out any) (int, error) {
 		return resp.StatusCode, fmt.Errorf("reading response: %w", err)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		if resp.StatusCode != http.StatusOK {
-			return resp.StatusCode, nil
-		}
-		return resp.StatusCode, fmt.Errorf("decoding response %.200q: %w", body, err)
+		return resp.StatusCode, fmt.Errorf("decoding %s response %.200q: %w", resp.Status, body, err)
 	}
 	return resp.StatusCode, nil
 }

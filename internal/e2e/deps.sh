@@ -46,14 +46,18 @@ apt_install() {
 		$sudo chmod 0755 "$policy"
 		own_policy=1
 	fi
-	local rc=0
+	# apt and dpkg are chatty; keep their output for when something fails.
+	local rc=0 aptlog="$cache/apt.log"
 	{
 		$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
 			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 				--no-install-recommends "$@"
-	} || rc=$?
+	} >"$aptlog" 2>&1 || rc=$?
 	if [ -n "$own_policy" ]; then $sudo rm -f "$policy"; fi
-	[ "$rc" -eq 0 ] || die "apt-get install $* failed (exit $rc)"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 20 "$aptlog" >&2
+		die "apt-get install $* failed (exit $rc), full output in $aptlog"
+	fi
 	stop_system_services prometheus prometheus-pushgateway
 }
 
@@ -128,6 +132,8 @@ build_tool() {
 	fi
 	mv -f "$tmp" "$out"
 	log "$name $version: built in $((SECONDS - start))s -> $out"
+	# Drop builds of other versions; only the pinned one is ever run.
+	find "$cache" -maxdepth 1 -type f -name "$name-v*" ! -name "$name-$version" -delete
 }
 
 build_tool jaeger "$JAEGER_VERSION" jaeger github.com/jaegertracing/jaeger \

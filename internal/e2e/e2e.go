@@ -13,7 +13,9 @@ import (
 	"bufio"
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,18 +39,11 @@ const (
 
 // Versions returns the pinned backend versions from versions.env, keyed by
 // variable name (e.g. "JAEGER_VERSION"). deps.sh sources the same file, so
-// the harness looks for exactly the binaries that deps.sh builds.
-func Versions() map[string]string {
-	versionsOnce.Do(func() {
-		versions = parseEnv(versionsEnv)
-	})
-	return versions
-}
+// the harness looks for exactly the binaries that deps.sh builds. Callers
+// must not modify the map.
+func Versions() map[string]string { return versions() }
 
-var (
-	versionsOnce sync.Once
-	versions     map[string]string
-)
+var versions = sync.OnceValue(func() map[string]string { return parseEnv(versionsEnv) })
 
 // parseEnv reads KEY=VALUE lines, skipping comments and blanks; versions.env
 // is kept to that subset of shell so both bash and Go can read it.
@@ -106,9 +101,18 @@ func BinaryPath(name string) (path, version string, err error) {
 		return "", "", fmt.Errorf("e2e: unknown backend %q", name)
 	}
 	if err != nil {
-		return "", version, fmt.Errorf("e2e: %s %s not installed: %w", name, version, err)
+		return "", version, fmt.Errorf("e2e: %s %s not installed (%w)", displayName(name), version, err)
 	}
 	return path, version, nil
+}
+
+// displayName names the program behind a backend name in messages, so a
+// missing "logs" backend is reported as the VictoriaLogs binary it is.
+func displayName(name string) string {
+	if name == Logs {
+		return "victoria-logs (Loki stand-in)"
+	}
+	return name
 }
 
 // cachedBinary checks that file exists and is executable in CacheDir.
@@ -116,7 +120,10 @@ func cachedBinary(file string) (string, error) {
 	p := filepath.Join(CacheDir(), file)
 	fi, err := os.Stat(p)
 	if err != nil {
-		return "", fmt.Errorf("looking for %s: %w", p, err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("no %s: %w", p, fs.ErrNotExist)
+		}
+		return "", fmt.Errorf("checking %s: %w", p, err)
 	}
 	if fi.IsDir() || fi.Mode()&0o111 == 0 {
 		return "", fmt.Errorf("%s is not an executable file", p)

@@ -32,7 +32,8 @@ type ScrapeTarget struct {
 type PrometheusOptions struct {
 	// Targets are scraped every ScrapeInterval.
 	Targets []ScrapeTarget
-	// ScrapeInterval defaults to 1s, so data appears within about a second.
+	// ScrapeInterval defaults to 1s. Prometheus 2.42 applies its scrape
+	// config about 5s after start, so the first sample takes that long.
 	ScrapeInterval time.Duration
 }
 
@@ -194,44 +195,4 @@ func parsePoint(pt [2]json.RawMessage) (Sample, error) {
 	sec := int64(ts)
 	nsec := int64((ts - float64(sec)) * 1e9)
 	return Sample{Value: v, Time: time.Unix(sec, nsec)}, nil
-}
-
-// PushgatewayBackend is a running Prometheus Pushgateway.
-type PushgatewayBackend struct {
-	// URL is the base URL to give push.New.
-	URL string
-	// Addr is host:port, for scrape configs.
-	Addr string
-	// Dir holds the Pushgateway's log.
-	Dir string
-}
-
-// StartPushgateway starts the Debian-packaged Pushgateway on a free loopback
-// port, keeping pushed metrics in memory only. It skips or fails like
-// Require when the binary is missing.
-func StartPushgateway(t testing.TB) *PushgatewayBackend {
-	t.Helper()
-	g := &PushgatewayBackend{}
-	startBackend(t, Pushgateway, func(dir string) (launchSpec, error) {
-		ports, err := freePorts(1)
-		if err != nil {
-			return launchSpec{}, err
-		}
-		addr := hostPort(ports[0])
-		*g = PushgatewayBackend{URL: "http://" + addr, Addr: addr, Dir: dir}
-		return launchSpec{
-			args: []string{
-				"--web.listen-address=" + addr,
-				"--log.level=warn",
-			},
-			ready: httpOK(g.URL + "/-/ready"),
-		}, nil
-	})
-	return g
-}
-
-// ScrapeTarget returns the target for scraping this Pushgateway with
-// honor_labels, so pushed series keep the job label of their pusher.
-func (g *PushgatewayBackend) ScrapeTarget() ScrapeTarget {
-	return ScrapeTarget{Job: "pushgateway", Addr: g.Addr, HonorLabels: true}
 }

@@ -1,0 +1,43 @@
+package e2e
+
+import "testing"
+
+// PushgatewayBackend is a running Prometheus Pushgateway.
+type PushgatewayBackend struct {
+	// URL is the base URL to give push.New.
+	URL string
+	// Addr is host:port, for scrape configs.
+	Addr string
+	// Dir holds the Pushgateway's log.
+	Dir string
+}
+
+// StartPushgateway starts the Debian-packaged Pushgateway on a free loopback
+// port, keeping pushed metrics in memory only. It skips or fails like
+// Require when the binary is missing.
+func StartPushgateway(t testing.TB) *PushgatewayBackend {
+	t.Helper()
+	g := &PushgatewayBackend{}
+	startBackend(t, Pushgateway, func(dir string) (launchSpec, error) {
+		ports, err := freePorts(1)
+		if err != nil {
+			return launchSpec{}, err
+		}
+		addr := hostPort(ports[0])
+		*g = PushgatewayBackend{URL: "http://" + addr, Addr: addr, Dir: dir}
+		return launchSpec{
+			args: []string{
+				"--web.listen-address=" + addr,
+				"--log.level=warn",
+			},
+			ready: httpOK(g.URL + "/-/ready"),
+		}, nil
+	})
+	return g
+}
+
+// ScrapeTarget returns the target for scraping this Pushgateway with
+// honor_labels, so pushed series keep the job label of their pusher.
+func (g *PushgatewayBackend) ScrapeTarget() ScrapeTarget {
+	return ScrapeTarget{Job: "pushgateway", Addr: g.Addr, HonorLabels: true}
+}
