@@ -207,10 +207,9 @@ func (m *Machine) drain() {
 // runMutation executes one mutation, then the auto transitions it enables.
 // It does not retain mut.
 func (m *Machine) runMutation(mut *Mutation, rejected error) Result {
-	m.mu.RLock()
-	disposed := m.disposed
-	m.mu.RUnlock()
-	if disposed {
+	// Only the runner sets disposed (Dispose is serialized), and runners
+	// hand over under mu, so the runner reads it without the lock.
+	if m.disposed {
 		err := fmt.Errorf("%s: %w", mut.Type, ErrDisposed)
 		m.mu.Lock()
 		m.cancelErr = err
@@ -234,6 +233,11 @@ const maxAutoChain = 10
 // runAuto activates the auto states that can activate, in follow-up
 // transitions marked auto, until none can or the chain limit is reached.
 func (m *Machine) runAuto() {
+	// Only the runner replaces the schema (SetSchema is serialized), so it
+	// reads m.schema without the lock.
+	if !m.schema.hasAuto {
+		return
+	}
 	for range maxAutoChain {
 		m.mu.RLock()
 		called := m.autoCandidates()

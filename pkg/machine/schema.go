@@ -74,6 +74,9 @@ type compiled struct {
 	order []int
 	// relations counts all relation entries (Require, Add, Remove, After).
 	relations int
+	// hasAuto spares machines without auto states the search for them
+	// after every transition.
+	hasAuto bool
 }
 
 // compileSchema validates schema and indexes it. prev is the index of the
@@ -197,6 +200,7 @@ func checkStateName(name string) error {
 func (c *compiled) compileState(i int, name string, st State) error {
 	cs := &c.states[i]
 	cs.auto, cs.multi = st.Auto, st.Multi
+	c.hasAuto = c.hasAuto || st.Auto
 	for k, suffix := range handlerSuffixes {
 		cs.handlerNames[k] = name + suffix
 	}
