@@ -1,0 +1,266 @@
+package amtele
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// machState is what the tracer knows about one machine. Unless noted, its
+// fields belong to the goroutine running the machine's hooks, which the
+// machine serializes.
+type machState struct {
+	t         *otelMachTracer
+	mach      *am.Machine
+	id        string
+	parent    *machState
+	tree      *traceTree
+	startedAt time.Time
+
+	// Cached per machine, so hooks build no strings and no attributes that
+	// do not change.
+	machName string
+	idAttr   attribute.KeyValue
+	idOpt    trace.SpanStartOption
+	// canceledOpt marks a negotiation handler that returned false.
+	canceledOpt trace.SpanStartOption
+
+	// gen is the machine's grouping spans in the current generation. It is
+	// replaced under the tree's mu, possibly by a submachine's goroutine.
+	gen atomic.Pointer[machGen]
+
+	states    []stateInfo
+	exception int
+	// skippedHandlers holds the handler names of skipped states; nil when
+	// no state is skipped.
+	skippedHandlers map[string]bool
+	txNames         map[txNameKey]txName
+	argKeys         map[string]attribute.Key
+
+	// handlers times the handlers of handlersTx, the running transition.
+	handlers   []handlerRec
+	handlersTx *am.Transition
+
+	// Scratch buffers, reused by every transition.
+	attrs     []attribute.KeyValue
+	links     []trace.Link
+	startOpts []trace.SpanStartOption
+
+	txLinks
+}
+
+// stateInfo is one state of the machine's index.
+type stateInfo struct {
+	name     string
+	skip     bool
+	attr     attribute.KeyValue
+	clockKey attribute.Key
+	act      activation
+}
+
+// activation is a state's open activation, emitted as a span when it ends.
+type activation struct {
+	open  bool
+	start time.Time
+	tick  uint64
+	// by is the transition span that began it; invalid when not traced.
+	by trace.SpanContext
+	// err is the error of an Exception activation.
+	err string
+}
+
+// handlerRec times one handler of the running transition.
+type handlerRec struct {
+	name       string
+	start, end time.Time
+	panicked   bool
+	canceled   bool
+}
+
+// handlerSuffixes name a state's handler methods; see am.Machine.BindHandlers.
+var handlerSuffixes = [...]string{"Enter", "Exit", "State", "End"}
+
+func newMachState(t *otelMachTracer, m *am.Machine, parent *machState, now time.Time) *machState {
+	id := m.ID()
+	ms := &machState{
+		t:         t,
+		mach:      m,
+		id:        id,
+		parent:    parent,
+		startedAt: now,
+		machName:  "mach:" + id,
+		idAttr:    AttrMachineID.String(id),
+		exception: -1,
+		txNames:   map[txNameKey]txName{},
+		argKeys:   map[string]attribute.Key{},
+	}
+	ms.idOpt = trace.WithAttributes(ms.idAttr)
+	ms.canceledOpt = trace.WithAttributes(ms.idAttr, handlerCanceledAttr)
+	if parent != nil {
+		ms.tree = parent.tree
+	} else {
+		ms.tree = newTraceTree(&t.opts, now)
+	}
+	return ms
+}
+
+// start makes the machine's grouping spans and opens activations for the
+// states already active, which a tracer bound to a running machine finds:
+// their spans begin when tracing began.
+func (ms *machState) start(now time.Time) {
+	ms.loadSchema()
+	ms.current()
+	for i, tick := range ms.mach.Time(nil) {
+		if i < len(ms.states) && tick%2 == 1 && !ms.states[i].skip {
+			ms.states[i].act = activation{open: true, start: now, tick: tick}
+		}
+	}
+}
+
+// loadSchema extends the per-state caches to the machine's current index.
+// States keep their index across schema changes, so only new ones are added.
+func (ms *machState) loadSchema() {
+	skip := ms.t.opts.SkipState
+	for _, name := range ms.mach.StateNames()[len(ms.states):] {
+		st := stateInfo{
+			name:     name,
+			skip:     skip != nil && skip(ms.mach, name),
+			attr:     AttrState.String(name),
+			clockKey: attribute.Key(AttrClockPrefix + name),
+		}
+		if name == am.Exception {
+			ms.exception = len(ms.states)
+		}
+		if st.skip {
+			if ms.skippedHandlers == nil {
+				ms.skippedHandlers = map[string]bool{}
+			}
+			for _, suffix := range handlerSuffixes {
+				ms.skippedHandlers[name+suffix] = true
+			}
+		}
+		ms.states = append(ms.states, st)
+	}
+}
+
+func (ms *machState) handlerStart(tx *am.Transition, name string, now time.Time) {
+	if ms.handlersTx != tx {
+		ms.handlers = ms.handlers[:0]
+		ms.handlersTx = tx
+	}
+	ms.handlers = append(ms.handlers, handlerRec{name: name, start: now})
+}
+
+func (ms *machState) handlerEnd(tx *am.Transition, now time.Time) {
+	// handlers of one machine never nest, so the last one is ending
+	if ms.handlersTx == tx && len(ms.handlers) > 0 {
+		ms.handlers[len(ms.handlers)-1].end = now
+	}
+}
+
+// txHandlers returns the timed handlers of tx, marked with how they ended.
+func (ms *machState) txHandlers(tx *am.Transition) []handlerRec {
+	if ms.handlersTx != tx {
+		return nil
+	}
+	hs := ms.handlers
+	for _, s := range tx.Steps {
+		if s.Type != am.StepHandlerPanic && s.Type != am.StepHandlerCanceled {
+			continue
+		}
+		for k := len(hs) - 1; k >= 0; k-- {
+			if hs[k].name == s.Handler {
+				hs[k].panicked = hs[k].panicked || s.Type == am.StepHandlerPanic
+				hs[k].canceled = hs[k].canceled || s.Type == am.StepHandlerCanceled
+				break
+			}
+		}
+	}
+	return hs
+}
+
+// dispose emits the activations still open, ended at now.
+func (ms *machState) dispose(now time.Time) {
+	mg := ms.current()
+	for i := range ms.states {
+		if ms.states[i].act.open {
+			ms.endActivation(mg, i, now, trace.SpanContext{})
+		}
+	}
+}
+
+// txLinks links transitions to the transitions that caused them, also
+// across machines, so it is guarded by its own mutex.
+type txLinks struct {
+	linkMu sync.Mutex
+	// recent holds the span contexts of the last transitions, by ID modulo
+	// its size; a queued mutation usually runs soon after its source ends.
+	recent [16]txRef
+	// lastEnded is the ID of the last transition that ended, traced or not.
+	lastEnded uint64
+	// effects wait for a running transition to end, to be linked from its
+	// span when it starts.
+	effects []txRef
+}
+
+// txRef is a transition's span context by the transition's ID.
+type txRef struct {
+	id uint64
+	sc trace.SpanContext
+}
+
+// lookupTx returns the span of transition id if it ended recently, or
+// running=true when it has not ended yet.
+func (l *txLinks) lookupTx(id uint64) (sc trace.SpanContext, running bool) {
+	l.linkMu.Lock()
+	defer l.linkMu.Unlock()
+	if id > l.lastEnded {
+		return trace.SpanContext{}, true
+	}
+	if r := l.recent[id%uint64(len(l.recent))]; r.id == id {
+		return r.sc, false
+	}
+	return trace.SpanContext{}, false
+}
+
+// addEffect asks running transition id to link to sc when it ends. If it
+// ended in the meantime, the link is lost: it can only be given at start.
+func (l *txLinks) addEffect(id uint64, sc trace.SpanContext) {
+	l.linkMu.Lock()
+	defer l.linkMu.Unlock()
+	if id > l.lastEnded {
+		l.effects = append(l.effects, txRef{id: id, sc: sc})
+	}
+}
+
+// takeEffectsLocked appends links to the effects waiting for transition id
+// and forgets them, and the stale ones of untraced transitions.
+func (l *txLinks) takeEffectsLocked(id uint64, links []trace.Link) []trace.Link {
+	if len(l.effects) == 0 {
+		return links
+	}
+	for _, e := range l.effects {
+		if e.id == id {
+			links = append(links, trace.Link{SpanContext: e.sc, Attributes: linkEffectAttrs})
+		}
+	}
+	kept := l.effects[:0]
+	for _, e := range l.effects {
+		if e.id > id {
+			kept = append(kept, e)
+		}
+	}
+	l.effects = kept
+	return links
+}
+
+// endedLocked records that transition id ended, with its span if traced.
+func (l *txLinks) endedLocked(id uint64, sc trace.SpanContext) {
+	l.lastEnded = id
+	l.recent[id%uint64(len(l.recent))] = txRef{id: id, sc: sc}
+}

@@ -1,0 +1,307 @@
+package amtele
+
+import (
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// mutationAttrs are the mutation type attributes, by am.MutationType.
+var mutationAttrs = [...]attribute.KeyValue{
+	am.MutationAdd:    AttrMutation.String(am.MutationAdd.String()),
+	am.MutationRemove: AttrMutation.String(am.MutationRemove.String()),
+	am.MutationSet:    AttrMutation.String(am.MutationSet.String()),
+}
+
+// transitionEnd emits the spans of a transition that just ended: the
+// transition with its handlers, unless filtered, and the activations it
+// ended. Everything a filter needs is known by now, so filtered work never
+// starts a span.
+func (ms *machState) transitionEnd(tx *am.Transition) {
+	ms.tree.countTx(tx.End)
+	mg := ms.current()
+
+	var sc trace.SpanContext
+	if ms.traced(tx) {
+		sc = ms.emitTransition(mg, tx)
+	} else {
+		ms.linkMu.Lock()
+		ms.endedLocked(tx.ID, sc)
+		ms.linkMu.Unlock()
+	}
+	ms.handlersTx = nil
+	if tx.Accepted {
+		ms.updateActivations(mg, tx, sc)
+	}
+}
+
+// traced reports whether the options let tx have a span.
+func (ms *machState) traced(tx *am.Transition) bool {
+	o := &ms.t.opts
+	switch {
+	case o.SkipTransitions:
+		return false
+	case o.SkipCanceled && !tx.Accepted:
+		return false
+	case o.SkipEmpty && tx.Accepted && !changedClocks(tx):
+		return false
+	case ms.skippedHandlers != nil && len(tx.Mutation.Called) > 0:
+		for _, i := range tx.Mutation.Called {
+			if i < len(ms.states) && !ms.states[i].skip {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func changedClocks(tx *am.Transition) bool {
+	for i, c := range tx.TimeAfter {
+		if c != tx.TimeBefore[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// emitTransition emits the transition span and its handler spans, and
+// returns the transition's span context for links.
+func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) trace.SpanContext {
+	tracer := ms.t.tracer
+	name := ms.txName(tx)
+
+	links := ms.links[:0]
+	src := tx.Mutation.Source
+	var srcState *machState
+	if !src.IsZero() {
+		srcState = ms
+		if src.MachineID != ms.id {
+			srcState = ms.t.byMachineID(src.MachineID)
+		}
+		if srcState != nil {
+			srcSpan, running := srcState.lookupTx(src.TxID)
+			if srcSpan.IsValid() {
+				links = append(links, trace.Link{SpanContext: srcSpan, Attributes: linkSourceAttrs})
+			}
+			if !running {
+				srcState = nil
+			}
+		}
+	}
+
+	opts := append(ms.startOpts[:0], trace.WithTimestamp(tx.Start), trace.WithAttributes(ms.txAttrs(tx, name)...))
+	// The link bookkeeping and the span start are one step, so that an
+	// effect of this transition on another goroutine either finds the span
+	// as ended or waits to be linked from it.
+	ms.linkMu.Lock()
+	links = ms.takeEffectsLocked(tx.ID, links)
+	if len(links) > 0 {
+		opts = append(opts, trace.WithLinks(links...))
+	}
+	ctx, span := tracer.Start(mg.transitions, name.name, opts...)
+	sc := span.SpanContext()
+	ms.endedLocked(tx.ID, sc)
+	ms.linkMu.Unlock()
+	ms.links, ms.startOpts = links[:0], opts[:0]
+
+	if srcState != nil {
+		// the source is still running: it will link to us when it ends
+		srcState.addEffect(src.TxID, sc)
+	}
+	if code, desc := ms.txStatus(tx); code != codes.Unset {
+		span.SetStatus(code, desc)
+	}
+	for _, h := range ms.txHandlers(tx) {
+		if ms.skippedHandlers[h.name] {
+			continue
+		}
+		attrs := ms.idOpt
+		if h.canceled {
+			attrs = ms.canceledOpt
+		}
+		_, hs := tracer.Start(ctx, h.name, trace.WithTimestamp(h.start), attrs)
+		if h.panicked {
+			hs.SetStatus(codes.Error, "handler panicked")
+		}
+		hs.End(trace.WithTimestamp(h.end))
+	}
+	span.End(trace.WithTimestamp(tx.End))
+	return sc
+}
+
+// txStatus marks transitions canceled by an error, rather than by the
+// machine's rules, and transitions that activated Exception.
+func (ms *machState) txStatus(tx *am.Transition) (codes.Code, string) {
+	if err := tx.Err; err != nil {
+		if errors.Is(err, am.ErrHandlerPanic) || errors.Is(err, am.ErrUnknownState) || errors.Is(err, am.ErrDisposed) {
+			return codes.Error, err.Error()
+		}
+		return codes.Unset, ""
+	}
+	if ms.exception >= 0 && tx.IsActivated(ms.exception) {
+		return codes.Error, exceptionText(tx)
+	}
+	return codes.Unset, ""
+}
+
+// exceptionText returns the error that a transition adding Exception
+// carries.
+func exceptionText(tx *am.Transition) string {
+	if err, ok := tx.Mutation.Args[am.ErrArg].(error); ok && err != nil {
+		return err.Error()
+	}
+	return am.Exception
+}
+
+// txAttrs builds the transition span's attributes into a scratch buffer,
+// which the span copies when it starts.
+func (ms *machState) txAttrs(tx *am.Transition, name txName) []attribute.KeyValue {
+	mut := &tx.Mutation
+	attrs := append(ms.attrs[:0],
+		ms.idAttr,
+		AttrTxID.Int64(int64(tx.ID)),
+		name.called,
+		AttrQueueLen.Int(tx.QueueLen),
+	)
+	if int(mut.Type) < len(mutationAttrs) {
+		attrs = append(attrs, mutationAttrs[mut.Type])
+	}
+	if tx.Accepted {
+		attrs = append(attrs, acceptedAttr)
+	} else {
+		attrs = append(attrs, canceledAttr)
+		if tx.Err != nil {
+			attrs = append(attrs, AttrCancelReason.String(tx.Err.Error()))
+		}
+	}
+	if mut.Auto {
+		attrs = append(attrs, autoAttr)
+	}
+	if !mut.Source.IsZero() {
+		attrs = append(attrs,
+			AttrSourceMachineID.String(mut.Source.MachineID),
+			AttrSourceTxID.Int64(int64(mut.Source.TxID)))
+	}
+	if len(mut.Args) > 0 {
+		for k, v := range tx.Machine.LoggableArgs(mut.Args) {
+			attrs = append(attrs, ms.argKey(k).String(v))
+		}
+	}
+	for i := range min(len(ms.states), len(tx.TimeAfter)) {
+		if !ms.states[i].skip && tx.IsTouched(i) {
+			attrs = append(attrs, ms.states[i].clockKey.Int64(int64(tx.TimeAfter[i])))
+		}
+	}
+	ms.attrs = attrs[:0]
+	return attrs
+}
+
+func (ms *machState) argKey(name string) attribute.Key {
+	k, ok := ms.argKeys[name]
+	if !ok {
+		k = attribute.Key(AttrArgPrefix + name)
+		ms.argKeys[name] = k
+	}
+	return k
+}
+
+// updateActivations ends the activations that tx ended (deactivations and
+// Multi re-activations) and opens the ones it began. Both ends are stamped
+// with the transition's start.
+func (ms *machState) updateActivations(mg *machGen, tx *am.Transition, txSpan trace.SpanContext) {
+	for i := range min(len(ms.states), len(tx.TimeAfter)) {
+		before, after := tx.TimeBefore[i], tx.TimeAfter[i]
+		st := &ms.states[i]
+		if before == after || st.skip {
+			continue
+		}
+		if st.act.open {
+			ms.endActivation(mg, i, tx.Start, txSpan)
+		}
+		if after%2 == 1 {
+			st.act = activation{open: true, start: tx.Start, tick: after, by: txSpan}
+			if i == ms.exception {
+				st.act.err = exceptionText(tx)
+			}
+		}
+	}
+}
+
+// endActivation emits the open activation of state i, ended at end by the
+// transition span by (invalid when the machine was disposed or the
+// transition not traced).
+func (ms *machState) endActivation(mg *machGen, i int, end time.Time, by trace.SpanContext) {
+	st := &ms.states[i]
+	a := st.act
+	st.act = activation{}
+
+	links := ms.links[:0]
+	if a.by.IsValid() {
+		links = append(links, trace.Link{SpanContext: a.by, Attributes: linkActivatedByAttrs})
+	}
+	if by.IsValid() {
+		links = append(links, trace.Link{SpanContext: by, Attributes: linkDeactivatedByAttrs})
+	}
+	opts := append(ms.startOpts[:0],
+		trace.WithTimestamp(a.start),
+		trace.WithAttributes(ms.idAttr, st.attr, AttrTick.Int64(int64(a.tick))))
+	if len(links) > 0 {
+		opts = append(opts, trace.WithLinks(links...))
+	}
+	_, span := ms.t.tracer.Start(mg.group(ms, i), st.name, opts...)
+	if i == ms.exception {
+		span.SetStatus(codes.Error, a.err)
+	}
+	span.End(trace.WithTimestamp(end))
+	ms.links, ms.startOpts = links[:0], opts[:0]
+}
+
+// txNameKey identifies a mutation's span name without building it: the
+// type and up to four called states cover nearly every mutation.
+type txNameKey struct {
+	typ    am.MutationType
+	n      uint8
+	called [4]uint16
+}
+
+// txName is a cached transition span name with its called-states attribute.
+type txName struct {
+	name   string
+	called attribute.KeyValue
+}
+
+// maxTxNames bounds the name cache of a machine whose mutations call many
+// different combinations of states.
+const maxTxNames = 256
+
+// txName returns the span name, such as "[add] Foo Bar", and the called
+// states attribute, from a cache when the mutation is a common one.
+func (ms *machState) txName(tx *am.Transition) txName {
+	mut := &tx.Mutation
+	key, cacheable := txNameKey{typ: mut.Type, n: uint8(len(mut.Called))}, len(mut.Called) <= 4
+	if cacheable {
+		for k, i := range mut.Called {
+			if i > 0xffff {
+				cacheable = false
+				break
+			}
+			key.called[k] = uint16(i)
+		}
+	}
+	if cacheable {
+		if n, ok := ms.txNames[key]; ok {
+			return n
+		}
+	}
+	n := txName{name: mut.String(tx.StateNames()), called: AttrCalled.StringSlice(tx.CalledStates())}
+	if cacheable && len(ms.txNames) < maxTxNames {
+		ms.txNames[key] = n
+	}
+	return n
+}
