@@ -1,0 +1,33 @@
+package dbg
+
+import (
+	"fmt"
+	"os"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// EnvAddr is the environment variable read by [BindEnv]: empty or unset
+// means off, "1" means [DefaultAddr], anything else is a host:port.
+const EnvAddr = "AM_DBG_ADDR"
+
+// BindEnv binds a [Tracer] to mach when AM_DBG_ADDR is set, so a program
+// can be debugged without a code change:
+//
+//	AM_DBG_ADDR=1 go run ./myprogram
+//
+// It returns nil and no error when the variable is unset or empty.
+func BindEnv(mach *am.Machine) (*Tracer, error) {
+	addr := os.Getenv(EnvAddr)
+	switch addr {
+	case "":
+		return nil, nil
+	case "1":
+		addr = DefaultAddr
+	}
+	t, err := TransitionsToDbg(mach, addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%s: %w", EnvAddr, addr, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,152 @@
+package dbg
+
+import (
+	"encoding/gob"
+	"time"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// ProtocolVersion is the version of the wire protocol: [Batch], the message
+// types and their gob names. A server rejects batches of another version.
+const ProtocolVersion = 1
+
+// ServiceMethod is the net/rpc method a client calls with a [*Batch] and an
+// [*Ack].
+const ServiceMethod = "Dbg.Send"
+
+// DbgMsg is a message about one machine: a [*DbgMsgStruct] or a
+// [*DbgMsgTx]. The set is closed; consumers switch on the type.
+type DbgMsg interface {
+	// MachID returns the ID of the machine the message is about.
+	MachID() string
+	dbgMsg()
+}
+
+// DbgMsgStruct describes a machine: its identity, where it sits in the
+// machine tree, and its schema. It is sent when the client first sees the
+// machine, after each schema change, and again on every new connection.
+type DbgMsgStruct struct {
+	// MachineID is the machine's ID ([am.Machine.ID]).
+	MachineID string
+	// ParentID is the ID of the parent machine, or "" for a root machine
+	// ([am.Machine.ParentID]).
+	ParentID string
+	// Tags are the machine's tags ([am.Machine.Tags]).
+	Tags []string
+	// StateNames is the state index ([am.Machine.StateNames]): the order of
+	// the clocks in [DbgMsgTx.Clocks], and what every state index in a
+	// transition refers to. Exception is always present.
+	StateNames am.S
+	// Schema is the machine's schema with all relations (Require, Add,
+	// Remove, After), the Auto and Multi flags and the state tags
+	// ([am.Machine.Schema]).
+	Schema am.Schema
+	// Groups maps a group name to its states, in index order, so a debugger
+	// can fold related states. The machine has no group API, so groups are
+	// the state tags: every tag of a state names a group holding the state.
+	// Nil when no state has tags.
+	Groups map[string]am.S
+	// Clocks are all the machine's clocks, in index order, when the message
+	// was made. A debugger that missed earlier transitions starts from
+	// them; every [DbgMsgTx] carries the full clocks again.
+	Clocks am.Time
+}
+
+// MachID returns MachineID.
+func (m *DbgMsgStruct) MachID() string { return m.MachineID }
+
+func (*DbgMsgStruct) dbgMsg() {}
+
+// DbgMsgTx describes one transition, accepted or canceled, as it ended.
+// State indexes refer to [DbgMsgStruct.StateNames] of the same machine.
+type DbgMsgTx struct {
+	// MachineID is the ID of the machine that ran the transition.
+	MachineID string
+	// ID numbers the machine's transitions from 1 ([am.Transition.ID]).
+	// MachineID and ID identify a transition. IDs of one machine arrive in
+	// increasing order; a gap means dropped messages.
+	ID uint64
+	// Clocks are all the machine's clocks right after the transition, in
+	// index order: equal to what [am.Machine.Time] returned at that moment.
+	// For a canceled transition they are the unchanged clocks.
+	Clocks am.Time
+	// QueueTick counts the mutations the machine had queued (rather than run
+	// at once), as seen by the client since it started observing the
+	// machine, up to the end of this transition. A mutation queued at
+	// QueueTick n runs in a later transition whose QueueTick is at least n.
+	// The machine keeps no queue counter of its own, so the client counts.
+	QueueTick uint64
+	// QueueLen is the number of mutations waiting in the machine's queue
+	// when the transition started ([am.Transition.QueueLen]).
+	QueueLen int
+	// Type is the mutation type: add, remove or set.
+	Type am.MutationType
+	// Called are the indexes of the states the mutation named, in the
+	// order given.
+	Called []int
+	// Args are the mutation's args that the machine marks loggable
+	// ([am.Opts.LoggableArgs]), formatted and cut to 256 bytes by
+	// [am.Machine.LoggableArgs]. Other args never leave the process. Nil
+	// when there are none.
+	Args map[string]string
+	// Auto is true for a transition the machine made by itself to activate
+	// auto states.
+	Auto bool
+	// CheckOnly is reserved for dry runs that resolve a mutation without
+	// applying it. The machine has no such API in this version, so it is
+	// always false.
+	CheckOnly bool
+	// Source is the transition whose handler issued the mutation, possibly
+	// on another machine, or zero when unknown ([am.Mutation.Source]).
+	Source am.Source
+	// Steps are the transition's decisions, in order: requested states,
+	// relations applied, requirements dropped, handlers run or canceling
+	// ([am.Transition.Steps]).
+	Steps []am.Step
+	// LogsBefore are the machine's log entries made since the previous
+	// transition ended, outside any transition (for example the user's own
+	// [am.Machine.Log] lines), at most [Opts.MaxLogsBefore] of them.
+	// Entries are only made at or below the machine's log level.
+	LogsBefore []am.LogEntry
+	// Logs are the log entries made while the transition ran
+	// ([am.Transition.Logs]).
+	Logs []am.LogEntry
+	// Accepted is true when the transition committed; false when it was
+	// canceled.
+	Accepted bool
+	// Err says why a canceled transition was canceled; "" when accepted.
+	Err string
+	// Start and End are when the transition started and ended.
+	Start, End time.Time
+}
+
+// MachID returns MachineID.
+func (m *DbgMsgTx) MachID() string { return m.MachineID }
+
+func (*DbgMsgTx) dbgMsg() {}
+
+// Batch is the argument of [ServiceMethod]: messages from one client, in
+// the order it sends them.
+type Batch struct {
+	// Version is the client's [ProtocolVersion].
+	Version int
+	// ClientID identifies the sending [Tracer] across its reconnections.
+	ClientID string
+	// Dropped is how many transition messages the client has dropped so
+	// far ([Tracer.Dropped]).
+	Dropped uint64
+	// Msgs are the messages; empty for a heartbeat.
+	Msgs []DbgMsg
+}
+
+// Ack is the reply of [ServiceMethod].
+type Ack struct {
+	// Msgs is how many messages the server took from the batch.
+	Msgs int
+}
+
+func init() {
+	gob.RegisterName("amkit/dbg.Struct", &DbgMsgStruct{})
+	gob.RegisterName("amkit/dbg.Tx", &DbgMsgTx{})
+}

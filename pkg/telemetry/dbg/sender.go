@@ -1,0 +1,294 @@
+package dbg
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/rpc"
+	"time"
+)
+
+// sender is the state of the tracer's goroutine, which batches, encodes and
+// sends. Only that goroutine touches it.
+type sender struct {
+	t      *Tracer
+	conn   net.Conn
+	client *rpc.Client
+	// sent holds the struct message last sent per machine on this
+	// connection, so each transition is preceded by its schema exactly once.
+	sent map[string]*DbgMsgStruct
+	// pending are transitions taken from the queue and not yet resolved
+	// (sent or dropped); resolved counts the resolved ones, for Flush.
+	pending  []pending
+	resolved uint64
+	backoff  time.Duration
+	nextDial time.Time
+	beat     bool
+	idle     *time.Timer
+	batch    Batch
+}
+
+// pending is a transition message built from an item, with its struct
+// message and its size estimate.
+type pending struct {
+	msg  *DbgMsgTx
+	st   *DbgMsgStruct
+	size int
+}
+
+// run is the sender's loop. It returns when the tracer is closed, or when
+// no machine is left and everything queued is resolved.
+func (t *Tracer) run() {
+	s := &sender{t: t, backoff: t.opts.MinBackoff, idle: time.NewTimer(t.opts.Heartbeat)}
+	defer s.idle.Stop()
+	defer s.disconnect()
+	for {
+		if len(s.pending) == 0 && !s.beat && !t.hasWork() {
+			if t.exitIfIdle() {
+				return
+			}
+			select {
+			case it := <-t.queue:
+				s.add(it)
+			case <-t.wake:
+			case <-s.idle.C:
+				s.beat = true
+			case <-t.stop:
+				s.abandon()
+				t.halt()
+				return
+			}
+		}
+		s.drain()
+		if !s.deliver() {
+			s.abandon()
+			t.halt()
+			return
+		}
+		t.releaseFlushers(s.resolved)
+	}
+}
+
+// add turns a queued item into a pending message. A message too large for
+// any batch is dropped here, so it cannot get a client disconnected.
+func (s *sender) add(it item) {
+	tx := it.tx
+	msg := &DbgMsgTx{
+		MachineID:  tx.MachineID,
+		ID:         tx.ID,
+		Clocks:     tx.TimeAfter,
+		QueueTick:  it.queueTick,
+		QueueLen:   tx.QueueLen,
+		Type:       tx.Mutation.Type,
+		Called:     tx.Mutation.Called,
+		Args:       it.args,
+		Auto:       tx.Mutation.Auto,
+		Source:     tx.Mutation.Source,
+		Steps:      tx.Steps,
+		LogsBefore: it.before,
+		Logs:       tx.Logs,
+		Accepted:   tx.Accepted,
+		Err:        it.err,
+		Start:      tx.Start,
+		End:        tx.End,
+	}
+	size := estimateTx(msg) + estimateStruct(it.st)
+	if size > s.t.opts.MaxBatchBytes {
+		s.t.dropped.Add(1)
+		s.resolved++
+		return
+	}
+	s.pending = append(s.pending, pending{msg: msg, st: it.st, size: size})
+}
+
+// drain tops the batch up with what is queued, without waiting.
+func (s *sender) drain() {
+	for len(s.pending) < s.t.opts.MaxBatch {
+		select {
+		case it := <-s.t.queue:
+			s.add(it)
+		default:
+			return
+		}
+	}
+}
+
+// deliver connects if needed and sends one batch. It returns false when
+// the tracer was closed while it waited to reconnect.
+func (s *sender) deliver() bool {
+	dirty := s.t.dirtyStates()
+	if len(s.pending) == 0 && len(dirty) == 0 && !s.beat {
+		return true
+	}
+	if s.client == nil {
+		if !s.connect() {
+			return false
+		}
+		if s.client == nil {
+			// abandoned: no machine is left to send for
+			return true
+		}
+		// a new connection gets every struct message again
+		dirty = s.t.dirtyStates()
+	}
+
+	msgs, n, txs := s.build(dirty)
+	s.batch = Batch{
+		Version:  ProtocolVersion,
+		ClientID: s.t.clientID,
+		Dropped:  s.t.dropped.Load(),
+		Msgs:     msgs,
+	}
+	err := s.call(&s.batch)
+	clear(msgs)
+	s.batch.Msgs = msgs[:0]
+	switch {
+	case err == nil:
+		s.resolve(n)
+		s.backoff = s.t.opts.MinBackoff
+		s.beat = false
+		s.idle.Reset(s.t.opts.Heartbeat)
+		s.t.clearDirty(s.sent)
+	case errors.Is(err, rpc.ErrShutdown):
+		// the connection had died before the call: nothing was sent, so
+		// the batch is retried on the next connection
+		s.fail()
+	default:
+		// the batch may or may not have arrived; sending it again could
+		// duplicate transitions, so it counts as dropped
+		s.t.dropped.Add(uint64(txs))
+		s.resolve(n)
+		s.fail()
+	}
+	return true
+}
+
+// build makes the next batch: pending transitions, each preceded by its
+// struct message when this connection has not seen it, then the struct
+// messages of machines that changed. It returns the messages, how many
+// pending entries they consume and how many transitions they hold.
+func (s *sender) build(dirty []*machState) (msgs []DbgMsg, n, txs int) {
+	msgs = s.batch.Msgs[:0]
+	size := 0
+	limit, maxMsgs := s.t.opts.MaxBatchBytes, s.t.opts.MaxBatch
+	for ; n < len(s.pending) && len(msgs)+2 <= maxMsgs; n++ {
+		p := &s.pending[n]
+		id := p.msg.MachineID
+		needSt := s.sent[id] != p.st
+		sz := p.size
+		if !needSt {
+			sz -= estimateStruct(p.st)
+		}
+		if size+sz > limit {
+			break
+		}
+		if needSt {
+			msgs = append(msgs, p.st)
+			s.sent[id] = p.st
+		}
+		msgs = append(msgs, p.msg)
+		size += sz
+		txs++
+	}
+	for _, ms := range dirty {
+		st := ms.st.Load()
+		id := st.MachineID
+		if s.sent[id] == st {
+			continue
+		}
+		sz := estimateStruct(st)
+		if len(msgs) > 0 && (size+sz > limit || len(msgs) >= maxMsgs) {
+			// the rest stays dirty for the next batch
+			break
+		}
+		msgs = append(msgs, st)
+		s.sent[id] = st
+		size += sz
+	}
+	return msgs, n, txs
+}
+
+// resolve removes the first n pending messages, sent or dropped.
+func (s *sender) resolve(n int) {
+	clear(s.pending[:n])
+	s.pending = append(s.pending[:0], s.pending[n:]...)
+	s.resolved += uint64(n)
+}
+
+// call sends one batch, bounded by the timeout. The deadline is lifted
+// afterwards, so an idle connection stays open between calls.
+func (s *sender) call(b *Batch) error {
+	if err := s.conn.SetDeadline(time.Now().Add(s.t.opts.Timeout)); err != nil {
+		return err
+	}
+	var ack Ack
+	err := s.client.Call(ServiceMethod, b, &ack)
+	if err == nil {
+		err = s.conn.SetDeadline(time.Time{})
+	}
+	return err
+}
+
+// connect dials until it succeeds, waiting with backoff between attempts.
+// It gives up on the pending messages when no machine is left to wait
+// for, and returns false when the tracer is closed meanwhile.
+func (s *sender) connect() bool {
+	for s.client == nil {
+		if wait := time.Until(s.nextDial); wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-timer.C:
+			case <-s.t.stop:
+				timer.Stop()
+				return false
+			}
+		}
+		conn, err := net.DialTimeout("tcp", s.t.addr, s.t.opts.Timeout)
+		if err != nil {
+			s.fail()
+			if s.t.liveCount() == 0 {
+				s.abandon()
+				return true
+			}
+			continue
+		}
+		s.conn, s.client = conn, rpc.NewClient(conn)
+		s.sent = map[string]*DbgMsgStruct{}
+		s.t.markAllDirty()
+	}
+	return true
+}
+
+// fail drops the connection and schedules the next attempt, with jitter so
+// that many processes do not reconnect in step.
+func (s *sender) fail() {
+	s.disconnect()
+	jitter := time.Duration(rand.Int64N(int64(s.backoff)/5 + 1))
+	s.nextDial = time.Now().Add(s.backoff + jitter)
+	s.backoff = min(2*s.backoff, s.t.opts.MaxBackoff)
+}
+
+func (s *sender) disconnect() {
+	if s.client != nil {
+		// closing reports the error of a connection that already failed
+		_ = s.client.Close()
+	}
+	s.conn, s.client, s.sent = nil, nil, nil
+}
+
+// abandon drops everything pending and queued, counting it.
+func (s *sender) abandon() {
+	n := uint64(len(s.pending))
+	s.resolve(len(s.pending))
+	for {
+		select {
+		case <-s.t.queue:
+			n++
+			s.resolved++
+		default:
+			s.t.dropped.Add(n)
+			s.beat = false
+			return
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+)
+
+// service is the net/rpc receiver of one connection, registered as "Dbg"
+// so that its Send method answers [dbg.ServiceMethod].
+type service struct {
+	peer  Peer
+	h     Handler
+	codec *codec
+}
+
+// Send checks a batch and hands it to the handler. A bad batch is answered
+// with an error, and the connection is closed after the answer.
+func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) error {
+	if err := check(b); err != nil {
+		return s.codec.fail(err)
+	}
+	s.h.HandleBatch(s.peer, b)
+	ack.Msgs = len(b.Msgs)
+	return nil
+}
+
+// check validates what the handler is promised about a batch.
+func check(b *dbg.Batch) error {
+	if b.Version != dbg.ProtocolVersion {
+		return fmt.Errorf("%w: protocol version %d, want %d", ErrMalformed, b.Version, dbg.ProtocolVersion)
+	}
+	for i, m := range b.Msgs {
+		var id string
+		switch m := m.(type) {
+		case *dbg.DbgMsgStruct:
+			if m != nil {
+				id = m.MachineID
+			}
+		case *dbg.DbgMsgTx:
+			if m != nil {
+				id = m.MachineID
+			}
+		}
+		if id == "" {
+			return fmt.Errorf("%w: message %d names no machine", ErrMalformed, i)
+		}
+	}
+	return nil
+}

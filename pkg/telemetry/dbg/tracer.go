@@ -1,0 +1,294 @@
+package dbg
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// Tracer is an [am.Tracer] that sends machines and their transitions to a
+// debugger server. It is inheritable: submachines created with
+// [am.Opts.Parent] report through the same tracer and connection. Create it
+// with [NewTracer], or bind it in one call with [TransitionsToDbg] or
+// [BindEnv].
+//
+// Besides the tracer hooks, it adds a log sink to each machine, to catch the
+// entries made between transitions ([DbgMsgTx.LogsBefore]). A machine
+// without a sink of its own logs to standard error; once the tracer's sink
+// is added it no longer does, and its log goes to the debugger instead.
+//
+// The tracer's goroutine runs while it observes at least one machine, and
+// stops by itself after flushing once they are all disposed.
+type Tracer struct {
+	am.NoOpTracer
+
+	addr     string
+	opts     Opts
+	clientID string
+
+	queue    chan item
+	wake     chan struct{}
+	stop     chan struct{}
+	dropped  atomic.Uint64
+	enqueued atomic.Uint64
+	closed   atomic.Bool
+	// machs maps machine IDs to *machState, for the hot path's lookup.
+	machs sync.Map
+	wg    sync.WaitGroup
+
+	// mu guards the fields below, which decide when the sender runs.
+	mu       sync.Mutex
+	live     int
+	running  bool
+	dirty    map[*machState]struct{}
+	flushers []*flusher
+}
+
+// machState is what the tracer keeps per machine.
+type machState struct {
+	mach       *am.Machine
+	st         atomic.Pointer[DbgMsgStruct]
+	queueTick  atomic.Uint64
+	logs       logBuffer
+	removeSink func()
+}
+
+// item is one transition on its way to the sender. It holds the
+// transition itself, which never changes after TransitionEnd, so the hot
+// path copies nothing that the sender can read later.
+type item struct {
+	tx        *am.Transition
+	st        *DbgMsgStruct
+	queueTick uint64
+	err       string
+	args      map[string]string
+	before    []am.LogEntry
+}
+
+// flusher is a [Tracer.Flush] call waiting for the sender.
+type flusher struct {
+	target uint64
+	done   chan struct{}
+}
+
+var _ am.Tracer = (*Tracer)(nil)
+
+// NewTracer returns a tracer that sends to the server at addr ("" means
+// [DefaultAddr]). opts may be nil. Nothing is dialed until a machine binds
+// it.
+func NewTracer(addr string, opts *Opts) *Tracer {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	o := opts.withDefaults()
+	return &Tracer{
+		addr:     addr,
+		opts:     o,
+		clientID: fmt.Sprintf("%016x", rand.Uint64()),
+		queue:    make(chan item, o.QueueSize),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		dirty:    map[*machState]struct{}{},
+	}
+}
+
+// TransitionsToDbg binds a new [Tracer] sending to addr ("" means
+// [DefaultAddr]) to mach and, through inheritance, to its future
+// submachines.
+func TransitionsToDbg(mach *am.Machine, addr string) (*Tracer, error) {
+	t := NewTracer(addr, nil)
+	if err := mach.BindTracer(t); err != nil {
+		return nil, fmt.Errorf("bind dbg tracer to %s: %w", mach.ID(), err)
+	}
+	return t, nil
+}
+
+// Addr returns the server address the tracer sends to.
+func (t *Tracer) Addr() string { return t.addr }
+
+// ClientID returns the ID the tracer sends as [Batch.ClientID].
+func (t *Tracer) ClientID() string { return t.clientID }
+
+// Dropped returns how many transition messages never reached a server: the
+// queue was full, a call failed after the batch was sent, or the tracer
+// stopped with messages left.
+func (t *Tracer) Dropped() uint64 { return t.dropped.Load() }
+
+// TracerID returns "dbg".
+func (t *Tracer) TracerID() string { return "dbg" }
+
+// Inheritable returns true: submachines report to the same server.
+func (t *Tracer) Inheritable() bool { return true }
+
+// MachineInit starts observing m and queues its struct message.
+func (t *Tracer) MachineInit(m *am.Machine) {
+	if t.closed.Load() {
+		return
+	}
+	ms := &machState{mach: m}
+	ms.logs.max = t.opts.MaxLogsBefore
+	ms.st.Store(newStruct(m))
+	ms.removeSink = m.AddLogSink(&ms.logs)
+	prev, replaced := t.machs.Swap(m.ID(), ms)
+	if replaced {
+		prev.(*machState).removeSink()
+	}
+
+	t.mu.Lock()
+	if !replaced {
+		t.live++
+	}
+	t.dirty[ms] = struct{}{}
+	if !t.running && !t.closed.Load() {
+		t.running = true
+		t.wg.Go(t.run)
+	}
+	t.mu.Unlock()
+	t.notify()
+}
+
+// SchemaChange queues m's new struct message.
+func (t *Tracer) SchemaChange(m *am.Machine, _ am.Schema) {
+	ms := t.state(m.ID())
+	if ms == nil {
+		return
+	}
+	ms.st.Store(newStruct(m))
+	t.mu.Lock()
+	t.dirty[ms] = struct{}{}
+	t.mu.Unlock()
+	t.notify()
+}
+
+// MachineDispose stops observing the machine. Its transitions already
+// queued are still sent.
+func (t *Tracer) MachineDispose(machineID string) {
+	v, ok := t.machs.LoadAndDelete(machineID)
+	if !ok {
+		return
+	}
+	ms := v.(*machState)
+	t.mu.Lock()
+	t.live--
+	delete(t.dirty, ms)
+	t.mu.Unlock()
+	t.notify()
+}
+
+// MutationQueued counts the mutation for [DbgMsgTx.QueueTick].
+func (t *Tracer) MutationQueued(m *am.Machine, _ *am.Mutation, _ int) {
+	if ms := t.state(m.ID()); ms != nil {
+		ms.queueTick.Add(1)
+	}
+}
+
+// TransitionEnd queues the transition's message, or counts it as dropped
+// when the queue is full. It never blocks.
+func (t *Tracer) TransitionEnd(tx *am.Transition) {
+	ms := t.state(tx.MachineID)
+	if ms == nil || t.closed.Load() {
+		return
+	}
+	it := item{
+		tx:        tx,
+		st:        ms.st.Load(),
+		queueTick: ms.queueTick.Load(),
+		args:      tx.Machine.LoggableArgs(tx.Mutation.Args),
+		before:    ms.logs.take(),
+	}
+	// the error is formatted here, as it may wrap values that change later
+	if tx.Err != nil {
+		it.err = tx.Err.Error()
+	}
+	select {
+	case t.queue <- it:
+		t.enqueued.Add(1)
+	default:
+		t.dropped.Add(1)
+	}
+}
+
+// Flush waits until every transition queued before the call has reached
+// the server or was dropped, and every machine's latest struct message has
+// reached the server. With no server reachable it waits until ctx ends and
+// returns ctx's error.
+func (t *Tracer) Flush(ctx context.Context) error {
+	f := &flusher{target: t.enqueued.Load(), done: make(chan struct{})}
+	t.mu.Lock()
+	if !t.running {
+		t.mu.Unlock()
+		return nil
+	}
+	t.flushers = append(t.flushers, f)
+	t.mu.Unlock()
+	t.notify()
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("flush dbg messages to %s: %w", t.addr, ctx.Err())
+	}
+}
+
+// Close flushes (see [Tracer.Flush]), detaches the tracer from every
+// machine it observes and stops its goroutine. Messages still queued when
+// ctx ends are dropped. Close is idempotent.
+func (t *Tracer) Close(ctx context.Context) error {
+	if t.closed.Swap(true) {
+		return nil
+	}
+	err := t.Flush(ctx)
+	t.machs.Range(func(id, v any) bool {
+		ms := v.(*machState)
+		// the machine may be disposed meanwhile, which detaches as well
+		_ = ms.mach.DetachTracer(t)
+		ms.removeSink()
+		t.machs.Delete(id)
+		return true
+	})
+	close(t.stop)
+	t.wg.Wait()
+	return err
+}
+
+func (t *Tracer) state(machineID string) *machState {
+	v, ok := t.machs.Load(machineID)
+	if !ok {
+		return nil
+	}
+	return v.(*machState)
+}
+
+// notify wakes the sender without blocking; one pending wake is enough.
+func (t *Tracer) notify() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// newStruct describes m as it is now. It runs in the machine's goroutine,
+// between transitions, so the clocks match the schema.
+func newStruct(m *am.Machine) *DbgMsgStruct {
+	msg := &DbgMsgStruct{
+		MachineID:  m.ID(),
+		ParentID:   m.ParentID(),
+		Tags:       m.Tags(),
+		StateNames: m.StateNames(),
+		Schema:     m.Schema(),
+		Clocks:     m.Time(nil),
+	}
+	for _, name := range msg.StateNames {
+		for _, tag := range msg.Schema[name].Tags {
+			if msg.Groups == nil {
+				msg.Groups = map[string]am.S{}
+			}
+			msg.Groups[tag] = append(msg.Groups[tag], name)
+		}
+	}
+	return msg
+}
