@@ -42,6 +42,12 @@ const (
 	AttrState = attribute.Key("am.state")
 	// AttrTick is the state's clock when the activation began.
 	AttrTick = attribute.Key("am.state.tick")
+	// AttrBeginTx is the ID of the transition that began an activation,
+	// absent when the tracer found the state already active.
+	AttrBeginTx = attribute.Key("am.state.begin_tx")
+	// AttrEndTx is the ID of the transition that ended an activation,
+	// absent when the machine's disposal ended it.
+	AttrEndTx = attribute.Key("am.state.end_tx")
 	// AttrHandlerCanceled marks a negotiation handler that returned false.
 	AttrHandlerCanceled = attribute.Key("am.handler.canceled")
 	// AttrLink says what a span link points at: one of the Link* values.
@@ -59,24 +65,16 @@ const (
 	// LinkEffect points from a transition to a transition that its handler
 	// caused, when the effect ran before the cause ended.
 	LinkEffect = "effect"
-	// LinkActivatedBy points from an activation to the transition that
-	// began it.
-	LinkActivatedBy = "activated_by"
-	// LinkDeactivatedBy points from an activation to the transition that
-	// ended it.
-	LinkDeactivatedBy = "deactivated_by"
 )
 
 // Link attribute sets are shared by every link of their kind: attributes are
 // immutable, and sharing saves an allocation per link.
 var (
-	linkPreviousAttrs      = []attribute.KeyValue{AttrLink.String(LinkPrevious)}
-	linkSourceAttrs        = []attribute.KeyValue{AttrLink.String(LinkSource)}
-	linkEffectAttrs        = []attribute.KeyValue{AttrLink.String(LinkEffect)}
-	linkActivatedByAttrs   = []attribute.KeyValue{AttrLink.String(LinkActivatedBy)}
-	linkDeactivatedByAttrs = []attribute.KeyValue{AttrLink.String(LinkDeactivatedBy)}
-	acceptedAttr           = AttrAccepted.Bool(true)
-	canceledAttr           = AttrAccepted.Bool(false)
-	autoAttr               = AttrAuto.Bool(true)
-	handlerCanceledAttr    = AttrHandlerCanceled.Bool(true)
+	linkPreviousAttrs   = []attribute.KeyValue{AttrLink.String(LinkPrevious)}
+	linkSourceAttrs     = []attribute.KeyValue{AttrLink.String(LinkSource)}
+	linkEffectAttrs     = []attribute.KeyValue{AttrLink.String(LinkEffect)}
+	acceptedAttr        = AttrAccepted.Bool(true)
+	canceledAttr        = AttrAccepted.Bool(false)
+	autoAttr            = AttrAuto.Bool(true)
+	handlerCanceledAttr = AttrHandlerCanceled.Bool(true)
 )

@@ -27,8 +27,9 @@ type machState struct {
 	machName string
 	idAttr   attribute.KeyValue
 	idOpt    trace.SpanStartOption
-	// canceledOpt marks a negotiation handler that returned false.
-	canceledOpt trace.SpanStartOption
+	// idAttrs and canceledAttrs are the attributes of handler spans; shared
+	// slices, because a variadic call through an interface would allocate.
+	idAttrs, canceledAttrs []attribute.KeyValue
 
 	// gen is the machine's grouping spans in the current generation. It is
 	// replaced under the tree's mu, possibly by a submachine's goroutine.
@@ -68,8 +69,9 @@ type activation struct {
 	open  bool
 	start time.Time
 	tick  uint64
-	// by is the transition span that began it; invalid when not traced.
-	by trace.SpanContext
+	// beginTx is the ID of the transition that began it; 0 when the
+	// tracer found the state active.
+	beginTx uint64
 	// err is the error of an Exception activation.
 	err string
 }
@@ -100,7 +102,8 @@ func newMachState(t *otelMachTracer, m *am.Machine, parent *machState, now time.
 		argKeys:   map[string]attribute.Key{},
 	}
 	ms.idOpt = trace.WithAttributes(ms.idAttr)
-	ms.canceledOpt = trace.WithAttributes(ms.idAttr, handlerCanceledAttr)
+	ms.idAttrs = []attribute.KeyValue{ms.idAttr}
+	ms.canceledAttrs = []attribute.KeyValue{ms.idAttr, handlerCanceledAttr}
 	if parent != nil {
 		ms.tree = parent.tree
 	} else {
@@ -189,7 +192,7 @@ func (ms *machState) dispose(now time.Time) {
 	mg := ms.current()
 	for i := range ms.states {
 		if ms.states[i].act.open {
-			ms.endActivation(mg, i, now, trace.SpanContext{})
+			ms.endActivation(mg, i, now, 0)
 		}
 	}
 }

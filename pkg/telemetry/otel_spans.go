@@ -26,17 +26,16 @@ func (ms *machState) transitionEnd(tx *am.Transition) {
 	ms.tree.countTx(tx.End)
 	mg := ms.current()
 
-	var sc trace.SpanContext
 	if ms.traced(tx) {
-		sc = ms.emitTransition(mg, tx)
+		ms.emitTransition(mg, tx)
 	} else {
 		ms.linkMu.Lock()
-		ms.endedLocked(tx.ID, sc)
+		ms.endedLocked(tx.ID, trace.SpanContext{})
 		ms.linkMu.Unlock()
 	}
 	ms.handlersTx = nil
 	if tx.Accepted {
-		ms.updateActivations(mg, tx, sc)
+		ms.updateActivations(mg, tx)
 	}
 }
 
@@ -70,9 +69,13 @@ func changedClocks(tx *am.Transition) bool {
 	return false
 }
 
-// emitTransition emits the transition span and its handler spans, and
-// returns the transition's span context for links.
-func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) trace.SpanContext {
+// emitTransition emits the transition span and its handler spans.
+//
+// Links are given at start, where samplers see them. Attributes are set
+// right after start instead: the SDK copies start attributes twice, and
+// sampling decisions are made on the root mach:ID spans, which get theirs at
+// start.
+func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 	tracer := ms.t.tracer
 	name := ms.txName(tx)
 
@@ -95,7 +98,7 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) trace.SpanCo
 		}
 	}
 
-	opts := append(ms.startOpts[:0], trace.WithTimestamp(tx.Start), trace.WithAttributes(ms.txAttrs(tx, name)...))
+	opts := append(ms.startOpts[:0], trace.WithTimestamp(tx.Start))
 	// The link bookkeeping and the span start are one step, so that an
 	// effect of this transition on another goroutine either finds the span
 	// as ended or waits to be linked from it.
@@ -108,6 +111,7 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) trace.SpanCo
 	sc := span.SpanContext()
 	ms.endedLocked(tx.ID, sc)
 	ms.linkMu.Unlock()
+	span.SetAttributes(ms.txAttrs(tx, name)...)
 	ms.links, ms.startOpts = links[:0], opts[:0]
 
 	if srcState != nil {
@@ -121,18 +125,18 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) trace.SpanCo
 		if ms.skippedHandlers[h.name] {
 			continue
 		}
-		attrs := ms.idOpt
+		_, hs := tracer.Start(ctx, h.name, trace.WithTimestamp(h.start))
 		if h.canceled {
-			attrs = ms.canceledOpt
+			hs.SetAttributes(ms.canceledAttrs...)
+		} else {
+			hs.SetAttributes(ms.idAttrs...)
 		}
-		_, hs := tracer.Start(ctx, h.name, trace.WithTimestamp(h.start), attrs)
 		if h.panicked {
 			hs.SetStatus(codes.Error, "handler panicked")
 		}
 		hs.End(trace.WithTimestamp(h.end))
 	}
 	span.End(trace.WithTimestamp(tx.End))
-	return sc
 }
 
 // txStatus marks transitions canceled by an error, rather than by the
@@ -214,7 +218,7 @@ func (ms *machState) argKey(name string) attribute.Key {
 // updateActivations ends the activations that tx ended (deactivations and
 // Multi re-activations) and opens the ones it began. Both ends are stamped
 // with the transition's start.
-func (ms *machState) updateActivations(mg *machGen, tx *am.Transition, txSpan trace.SpanContext) {
+func (ms *machState) updateActivations(mg *machGen, tx *am.Transition) {
 	for i := range min(len(ms.states), len(tx.TimeAfter)) {
 		before, after := tx.TimeBefore[i], tx.TimeAfter[i]
 		st := &ms.states[i]
@@ -222,10 +226,10 @@ func (ms *machState) updateActivations(mg *machGen, tx *am.Transition, txSpan tr
 			continue
 		}
 		if st.act.open {
-			ms.endActivation(mg, i, tx.Start, txSpan)
+			ms.endActivation(mg, i, tx.Start, tx.ID)
 		}
 		if after%2 == 1 {
-			st.act = activation{open: true, start: tx.Start, tick: after, by: txSpan}
+			st.act = activation{open: true, start: tx.Start, tick: after, beginTx: tx.ID}
 			if i == ms.exception {
 				st.act.err = exceptionText(tx)
 			}
@@ -233,33 +237,31 @@ func (ms *machState) updateActivations(mg *machGen, tx *am.Transition, txSpan tr
 	}
 }
 
-// endActivation emits the open activation of state i, ended at end by the
-// transition span by (invalid when the machine was disposed or the
-// transition not traced).
-func (ms *machState) endActivation(mg *machGen, i int, end time.Time, by trace.SpanContext) {
+// endActivation emits the open activation of state i, ended at end by
+// transition endTx (0 when the machine's disposal ended it).
+//
+// Activations name their transitions by attribute rather than link: links
+// cost the SDK several allocations each, and the transitions sit next to the
+// activation in the same trace.
+func (ms *machState) endActivation(mg *machGen, i int, end time.Time, endTx uint64) {
 	st := &ms.states[i]
 	a := st.act
 	st.act = activation{}
 
-	links := ms.links[:0]
-	if a.by.IsValid() {
-		links = append(links, trace.Link{SpanContext: a.by, Attributes: linkActivatedByAttrs})
+	_, span := ms.t.tracer.Start(mg.group(ms, i), st.name, trace.WithTimestamp(a.start))
+	attrs := append(ms.attrs[:0], ms.idAttr, st.attr, AttrTick.Int64(int64(a.tick)))
+	if a.beginTx != 0 {
+		attrs = append(attrs, AttrBeginTx.Int64(int64(a.beginTx)))
 	}
-	if by.IsValid() {
-		links = append(links, trace.Link{SpanContext: by, Attributes: linkDeactivatedByAttrs})
+	if endTx != 0 {
+		attrs = append(attrs, AttrEndTx.Int64(int64(endTx)))
 	}
-	opts := append(ms.startOpts[:0],
-		trace.WithTimestamp(a.start),
-		trace.WithAttributes(ms.idAttr, st.attr, AttrTick.Int64(int64(a.tick))))
-	if len(links) > 0 {
-		opts = append(opts, trace.WithLinks(links...))
-	}
-	_, span := ms.t.tracer.Start(mg.group(ms, i), st.name, opts...)
+	span.SetAttributes(attrs...)
+	ms.attrs = attrs[:0]
 	if i == ms.exception {
 		span.SetStatus(codes.Error, a.err)
 	}
 	span.End(trace.WithTimestamp(end))
-	ms.links, ms.startOpts = links[:0], opts[:0]
 }
 
 // txNameKey identifies a mutation's span name without building it: the
