@@ -1,8 +1,8 @@
 // Package e2e runs real observability backends on loopback for integration
-// tests: Prometheus, Pushgateway, Jaeger v2 and VictoriaLogs (standing in for
-// Loki, see StartLogs). Each Start function launches the backend as a child
-// process on free 127.0.0.1 ports with a fresh data directory, waits until it
-// reports ready, and stops it through t.Cleanup.
+// tests: Prometheus, Pushgateway, Jaeger v2 and Loki v3. Each Start function
+// launches the backend as a child process on free 127.0.0.1 ports with a
+// fresh data directory, waits until it reports ready, and stops it through
+// t.Cleanup.
 //
 // The binaries come from `make e2e-deps` (internal/e2e/deps.sh). When one is
 // missing, tests skip with a hint, except under CI=true, where a missing or
@@ -33,8 +33,7 @@ const (
 	Prometheus  = "prometheus"
 	Pushgateway = "pushgateway"
 	Jaeger      = "jaeger"
-	// Logs is VictoriaLogs, used in place of Loki (see StartLogs).
-	Logs = "logs"
+	Loki        = "loki"
 )
 
 // Versions returns the pinned backend versions from versions.env, keyed by
@@ -94,25 +93,16 @@ func BinaryPath(name string) (path, version string, err error) {
 	case Jaeger:
 		version = v["JAEGER_VERSION"]
 		path, err = cachedBinary("jaeger-" + version)
-	case Logs:
-		version = v["VICTORIALOGS_VERSION"]
-		path, err = cachedBinary("victoria-logs-" + version)
+	case Loki:
+		version = v["LOKI_VERSION"]
+		path, err = cachedBinary("loki-" + version)
 	default:
 		return "", "", fmt.Errorf("e2e: unknown backend %q", name)
 	}
 	if err != nil {
-		return "", version, fmt.Errorf("e2e: %s %s not installed (%w)", displayName(name), version, err)
+		return "", version, fmt.Errorf("e2e: %s %s not installed (%w)", name, version, err)
 	}
 	return path, version, nil
-}
-
-// displayName names the program behind a backend name in messages, so a
-// missing "logs" backend is reported as the VictoriaLogs binary it is.
-func displayName(name string) string {
-	if name == Logs {
-		return "victoria-logs (Loki stand-in)"
-	}
-	return name
 }
 
 // cachedBinary checks that file exists and is executable in CacheDir.
