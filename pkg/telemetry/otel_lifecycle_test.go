@@ -1,0 +1,188 @@
+package amtele_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+)
+
+// endedNames returns the names of the spans ended so far.
+func endedNames(rec *tracetest.SpanRecorder) []string {
+	var out []string
+	for _, s := range rec.Ended() {
+		out = append(out, s.Name())
+	}
+	return out
+}
+
+// TestOtelMachTracerTimely checks that nothing waits for the machine to
+// end: the grouping spans, each transition and each finished activation are
+// exported as soon as they happen.
+func TestOtelMachTracerTimely(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	w := newWorkflow(t, tracer)
+	defer w.root.Dispose()
+
+	w.root.Add1("Start", nil)
+	for _, name := range []string{"mach:wf-root", "states", "transitions", "submachines", "mach:wf-child", "[add] Start", "StartEnter", "StartState"} {
+		if !slices.Contains(endedNames(rec), name) {
+			t.Errorf("after [add] Start, span %q has not ended; ended: %v", name, endedNames(rec))
+		}
+	}
+	w.root.Remove1("Start", nil)
+	if got := newSpanTree(rec.Ended()).find("Start"); len(got) != 2 {
+		t.Errorf("after [remove] Start, %d spans named Start, want the group and the ended activation", len(got))
+	}
+	if w.root.IsDisposed() {
+		t.Fatal("the machine must still be running")
+	}
+}
+
+// TestOtelMachTracerEffectLink: a handler mutates another, idle machine,
+// whose transition runs and ends inside the handler, before the cause ends.
+// The cause then links to its effect, at its own start.
+func TestOtelMachTracerEffectLink(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	root := newMachine(t, am.Schema{"Spawn": {}}, &am.Opts{ID: "root", Tracers: []am.Tracer{tracer}})
+	worker := newMachine(t, am.Schema{"Work": {}}, &am.Opts{ID: "worker", Parent: root})
+	if err := root.BindHandlers(&spawnHandlers{worker: worker}); err != nil {
+		t.Fatal(err)
+	}
+	root.Add1("Spawn", nil)
+
+	st := newSpanTree(rec.Ended())
+	cause, effect := st.one(t, "[add] Spawn"), st.one(t, "[add] Work")
+	if got := st.linkKinds(cause); strings.Join(got, ",") != "effect:[add] Work" {
+		t.Errorf("[add] Spawn links = %v, want effect:[add] Work", got)
+	}
+	if len(effect.Links()) != 0 {
+		t.Errorf("[add] Work links = %v: its cause had no span yet", st.linkKinds(effect))
+	}
+	wantAttrs(t, effect, map[attribute.Key]string{
+		amtele.AttrSourceMachineID: "root",
+		amtele.AttrSourceTxID:      "1",
+	})
+}
+
+type spawnHandlers struct{ worker *am.Machine }
+
+func (h *spawnHandlers) SpawnState(e *am.Event) {
+	if r := h.worker.EvAdd1(e, "Work", nil); r != am.Executed {
+		panic("worker did not run Work at once: " + r.String())
+	}
+}
+
+// TestOtelMachTracerLateBind binds the tracer to a running machine: the
+// state already active gets an activation from the bind on, without a
+// beginning transition.
+func TestOtelMachTracerLateBind(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	mach := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "late"})
+	mach.Add1("Foo", nil)
+	if err := mach.BindTracer(tracer); err != nil {
+		t.Fatal(err)
+	}
+	mach.Remove1("Foo", nil)
+
+	st := newSpanTree(rec.Ended())
+	act := activationOf(t, st, "Foo")
+	wantAttrs(t, act, map[attribute.Key]string{
+		amtele.AttrTick:    "1",
+		amtele.AttrBeginTx: "-",
+		amtele.AttrEndTx:   "2",
+	})
+	if mach := st.one(t, "mach:late"); act.StartTime().Before(mach.StartTime()) {
+		t.Errorf("activation starts at %v, before tracing began at %v", act.StartTime(), mach.StartTime())
+	}
+}
+
+func TestOtelMachTracerSchemaChange(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	mach := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "m", Tracers: []am.Tracer{tracer}})
+	if err := mach.SetSchema(am.Schema{"Foo": {}, "Bar": {}}); err != nil {
+		t.Fatal(err)
+	}
+	mach.Add1("Bar", nil)
+	mach.Remove1("Bar", nil)
+
+	st := newSpanTree(rec.Ended())
+	wantAttrs(t, activationOf(t, st, "Bar"), map[attribute.Key]string{amtele.AttrBeginTx: "1"})
+	wantAttrs(t, st.one(t, "[add] Bar"), map[attribute.Key]string{"am.clock.Bar": "1"})
+}
+
+// TestOtelMachTracerMulti re-activates Exception, a Multi state: each
+// activation is a span of its own, and an error.
+func TestOtelMachTracerMulti(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	mach := newMachine(t, am.Schema{}, &am.Opts{ID: "m", Tracers: []am.Tracer{tracer}})
+	mach.AddErr(errors.New("first"), nil)
+	mach.AddErr(errors.New("second"), nil)
+	mach.Remove1(am.Exception, nil)
+
+	var acts []string
+	for _, s := range newSpanTree(rec.Ended()).find(am.Exception) {
+		a := attrs(s)
+		if _, ok := a[string(amtele.AttrTick)]; !ok {
+			continue
+		}
+		if s.Status().Code != codes.Error {
+			t.Errorf("Exception activation %v has status %v, want an error", a, s.Status())
+		}
+		acts = append(acts, a[string(amtele.AttrTick)]+":"+s.Status().Description+":"+a[string(amtele.AttrEndTx)])
+	}
+	if want := []string{"1:first:2", "3:second:3"}; !slices.Equal(acts, want) {
+		t.Errorf("activations (tick:error:end tx) = %v, want %v", acts, want)
+	}
+}
+
+// TestOtelMachTracerParentTracers: OptsWithParentTracers copies the tracer
+// without making a submachine, so the machine is the root of its own trace.
+func TestOtelMachTracerParentTracers(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	parent := newMachine(t, am.Schema{}, &am.Opts{ID: "parent", Tracers: []am.Tracer{tracer}})
+	other := newMachine(t, am.Schema{"Foo": {}}, am.OptsWithParentTracers(&am.Opts{ID: "other"}, parent))
+	other.Add1("Foo", nil)
+
+	st := newSpanTree(rec.Ended())
+	m := st.one(t, "mach:other")
+	if m.Parent().IsValid() {
+		t.Errorf("mach:other has a parent; want the root of its own trace")
+	}
+	if m.SpanContext().TraceID() == st.one(t, "mach:parent").SpanContext().TraceID() {
+		t.Error("mach:other shares its parent's trace")
+	}
+	st.one(t, "[add] Foo")
+}
+
+// TestOtelMachTracerPanic: a panic in a negotiation handler cancels the
+// transition, an error in both the transition and the handler span.
+func TestOtelMachTracerPanic(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	mach := newMachine(t, am.Schema{"Boom": {}}, &am.Opts{ID: "m", Tracers: []am.Tracer{tracer}})
+	if err := mach.BindHandlers(&panicHandlers{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := mach.Add1("Boom", nil); r != am.Canceled {
+		t.Fatalf("Add1(Boom) = %v, want canceled", r)
+	}
+	st := newSpanTree(rec.Ended())
+	tx, handler := st.one(t, "[add] Boom"), st.one(t, "BoomEnter")
+	if tx.Status().Code != codes.Error || !strings.Contains(tx.Status().Description, "kaboom") {
+		t.Errorf("[add] Boom status = %v, want an error naming the panic", tx.Status())
+	}
+	if handler.Status().Code != codes.Error {
+		t.Errorf("BoomEnter status = %v, want an error", handler.Status())
+	}
+}
+
+type panicHandlers struct{}
+
+func (*panicHandlers) BoomEnter(*am.Event) bool { panic("kaboom") }
