@@ -1,0 +1,133 @@
+package amtele
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// Log record attribute keys, next to the service name (semconv
+// service.name). They match the span attributes of the same meaning.
+const (
+	// LogAttrMachineID is the ID of the machine that logged.
+	LogAttrMachineID = string(AttrMachineID)
+	// LogAttrTxID is the ID of the transition running when the entry was
+	// made, absent outside of transitions.
+	LogAttrTxID = string(AttrTxID)
+	// LogAttrStates lists the states an entry is about, when it names any.
+	LogAttrStates = "am.states"
+)
+
+// loggerScope is the instrumentation scope of machine log records.
+const loggerScope = "github.com/amkit-dev/amkit/pkg/telemetry"
+
+// NewOtelLoggerProvider returns a logger provider that exports through
+// exporter with the SDK's batch processor: records are queued and exported
+// in the background, and a full queue drops the oldest records instead of
+// blocking the machine. opts are added to the provider's options, for
+// example sdklog.WithResource; without a resource, the SDK's default one
+// takes the service name from OTEL_SERVICE_NAME.
+//
+// Shutting the provider down flushes the queued records.
+func NewOtelLoggerProvider(exporter sdklog.Exporter, opts ...sdklog.LoggerProviderOption) *sdklog.LoggerProvider {
+	opts = append([]sdklog.LoggerProviderOption{sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter))}, opts...)
+	return sdklog.NewLoggerProvider(opts...)
+}
+
+// BindOtelLogger makes every log entry of mach, and of its submachines, an
+// OpenTelemetry log record of provider: the entry's text as the body, its
+// time, a severity mapped from its level (see [OtelSeverity]), the level's
+// name as severity text, and attributes for serviceID (service.name), the
+// machine ID, the transition ID and the states the entry names.
+//
+// Entries follow the machine's log level ([am.Machine.SetLogLevel]), which
+// is [am.LogLevelNothing] unless [am.Opts.LogLevel] says otherwise. The
+// binding is an inheritable tracer, so submachines created with
+// [am.Opts.Parent] (or [am.OptsWithParentTracers]) log to provider too. It
+// is an error to bind to a disposed machine.
+func BindOtelLogger(mach *am.Machine, provider log.LoggerProvider, serviceID string) error {
+	b := &otelLogBinder{
+		logger:  provider.Logger(loggerScope),
+		service: log.String(string(semconv.ServiceNameKey), serviceID),
+	}
+	if err := mach.BindTracer(b); err != nil {
+		return fmt.Errorf("bind otel logger to %s: %w", mach.ID(), err)
+	}
+	return nil
+}
+
+// otelLogBinder adds a log sink to every machine it is bound to or
+// inherited by.
+type otelLogBinder struct {
+	am.NoOpTracer
+	logger  log.Logger
+	service log.KeyValue
+}
+
+// TracerID returns "otel-logger".
+func (*otelLogBinder) TracerID() string { return "otel-logger" }
+
+// Inheritable returns true, so submachines log too.
+func (*otelLogBinder) Inheritable() bool { return true }
+
+// MachineInit adds the sink. The sink is never removed: the machine logs
+// its own disposal after its tracers heard of it, and a removed sink would
+// send that last entry to standard error.
+func (b *otelLogBinder) MachineInit(m *am.Machine) {
+	m.AddLogSink(&otelLogSink{
+		logger:  b.logger,
+		service: b.service,
+		machine: log.String(LogAttrMachineID, m.ID()),
+	})
+}
+
+// otelLogSink turns a machine's log entries into log records.
+type otelLogSink struct {
+	logger           log.Logger
+	service, machine log.KeyValue
+}
+
+// LogEntry emits e. The batch processor only queues it, so this never
+// waits for the exporter.
+func (s *otelLogSink) LogEntry(e *am.LogEntry) {
+	var r log.Record
+	r.SetTimestamp(e.Time)
+	r.SetSeverity(OtelSeverity(e))
+	r.SetSeverityText(e.Level.String())
+	r.SetBody(log.StringValue(e.Text))
+	r.AddAttributes(s.service, s.machine)
+	if e.TxID != 0 {
+		r.AddAttributes(log.Int64(LogAttrTxID, int64(e.TxID)))
+	}
+	if len(e.States) > 0 {
+		states := make([]log.Value, len(e.States))
+		for i, name := range e.States {
+			states[i] = log.StringValue(name)
+		}
+		r.AddAttributes(log.Slice(LogAttrStates, states...))
+	}
+	s.logger.Emit(context.Background(), r)
+}
+
+// OtelSeverity maps a machine log entry to an OpenTelemetry severity the
+// way [am.SlogLevel] maps levels for log/slog: changes and ops are Info,
+// decisions Debug, everything Trace. Errors the machine reports (entries
+// starting with "[error]") are Error, whatever their level.
+func OtelSeverity(e *am.LogEntry) log.Severity {
+	if strings.HasPrefix(e.Text, "[error]") {
+		return log.SeverityError
+	}
+	switch {
+	case e.Level <= am.LogLevelOps:
+		return log.SeverityInfo
+	case e.Level == am.LogLevelDecisions:
+		return log.SeverityDebug
+	}
+	return log.SeverityTrace
+}
