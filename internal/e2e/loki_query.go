@@ -47,11 +47,10 @@ const queryLookahead = 10 * time.Minute
 // StartLoki to ten minutes from now. No match is not an error, so callers
 // can poll; a metric query (one returning samples, not lines) is.
 func (l *LokiBackend) Query(ctx context.Context, logql string) ([]LogEntry, error) {
-	now := time.Now()
 	u := l.URL + "/loki/api/v1/query_range?" + url.Values{
 		"query":     {logql},
 		"start":     {strconv.FormatInt(l.started.Add(-queryLookback).UnixNano(), 10)},
-		"end":       {strconv.FormatInt(now.Add(queryLookahead).UnixNano(), 10)},
+		"end":       {strconv.FormatInt(time.Now().Add(queryLookahead).UnixNano(), 10)},
 		"direction": {"forward"},
 		"limit":     {strconv.Itoa(maxLogEntries)},
 	}.Encode()
