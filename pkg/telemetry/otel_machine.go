@@ -15,10 +15,12 @@ import (
 // fields belong to the goroutine running the machine's hooks, which the
 // machine serializes.
 type machState struct {
-	t         *otelMachTracer
-	mach      *am.Machine
-	id        string
-	parent    *machState
+	t      *otelMachTracer
+	mach   *am.Machine
+	id     string
+	parent *machState
+	// depth counts the machine's ancestors traced by the same tracer.
+	depth     int
 	tree      *traceTree
 	startedAt time.Time
 
@@ -66,7 +68,10 @@ type stateInfo struct {
 
 // activation is a state's open activation, emitted as a span when it ends.
 type activation struct {
-	open  bool
+	open bool
+	// gen is the generation the activation began in, whose trace gets its
+	// span: a span that starts before its trace would look like clock skew.
+	gen   *machGen
 	start time.Time
 	tick  uint64
 	// beginTx is the ID of the transition that began it; 0 when the
@@ -106,6 +111,7 @@ func newMachState(t *otelMachTracer, m *am.Machine, parent *machState, now time.
 	ms.canceledAttrs = []attribute.KeyValue{ms.idAttr, handlerCanceledAttr}
 	if parent != nil {
 		ms.tree = parent.tree
+		ms.depth = parent.depth + 1
 	} else {
 		ms.tree = newTraceTree(&t.opts, now)
 	}
@@ -117,10 +123,10 @@ func newMachState(t *otelMachTracer, m *am.Machine, parent *machState, now time.
 // their spans begin when tracing began.
 func (ms *machState) start(now time.Time) {
 	ms.loadSchema()
-	ms.current()
+	mg := ms.current()
 	for i, tick := range ms.mach.Time(nil) {
 		if i < len(ms.states) && tick%2 == 1 && !ms.states[i].skip {
-			ms.states[i].act = activation{open: true, start: now, tick: tick}
+			ms.states[i].act = activation{open: true, gen: mg, start: now, tick: tick}
 		}
 	}
 }
@@ -189,10 +195,9 @@ func (ms *machState) txHandlers(tx *am.Transition) []handlerRec {
 
 // dispose emits the activations still open, ended at now.
 func (ms *machState) dispose(now time.Time) {
-	mg := ms.current()
 	for i := range ms.states {
 		if ms.states[i].act.open {
-			ms.endActivation(mg, i, now, 0)
+			ms.endActivation(i, now, 0)
 		}
 	}
 }

@@ -105,12 +105,12 @@ func TestOtelMachTracerRotateTransitions(t *testing.T) {
 		}
 	}
 
-	// the long activation ends in the last trace, starting before it
-	last := newSpanTree(traces[ids[len(ids)-1]])
-	long := activationOf(t, last, "Long")
-	if !long.StartTime().Before(roots[len(roots)-1].StartTime()) {
-		t.Errorf("Long activation starts at %v, want before the last trace began (%v)",
-			long.StartTime(), roots[len(roots)-1].StartTime())
+	// the long activation belongs to the trace it began in, and ends in
+	// the last one
+	long := activationOf(t, newSpanTree(traces[ids[0]]), "Long")
+	if !long.EndTime().After(roots[len(roots)-1].StartTime()) {
+		t.Errorf("Long activation ends at %v, want after the last trace began (%v)",
+			long.EndTime(), roots[len(roots)-1].StartTime())
 	}
 }
 

@@ -23,7 +23,7 @@ var mutationAttrs = [...]attribute.KeyValue{
 // ended. Everything a filter needs is known by now, so filtered work never
 // starts a span.
 func (ms *machState) transitionEnd(tx *am.Transition) {
-	ms.tree.countTx(tx.End)
+	ms.tree.countTx(tx.Start, tx.End)
 	mg := ms.current()
 
 	if ms.traced(tx) {
@@ -216,8 +216,8 @@ func (ms *machState) argKey(name string) attribute.Key {
 }
 
 // updateActivations ends the activations that tx ended (deactivations and
-// Multi re-activations) and opens the ones it began. Both ends are stamped
-// with the transition's start.
+// Multi re-activations) and opens the ones it began in generation mg. Both
+// ends are stamped with the transition's start.
 func (ms *machState) updateActivations(mg *machGen, tx *am.Transition) {
 	for i := range min(len(ms.states), len(tx.TimeAfter)) {
 		before, after := tx.TimeBefore[i], tx.TimeAfter[i]
@@ -226,10 +226,10 @@ func (ms *machState) updateActivations(mg *machGen, tx *am.Transition) {
 			continue
 		}
 		if st.act.open {
-			ms.endActivation(mg, i, tx.Start, tx.ID)
+			ms.endActivation(i, tx.Start, tx.ID)
 		}
 		if after%2 == 1 {
-			st.act = activation{open: true, start: tx.Start, tick: after, beginTx: tx.ID}
+			st.act = activation{open: true, gen: mg, start: tx.Start, tick: after, beginTx: tx.ID}
 			if i == ms.exception {
 				st.act.err = exceptionText(tx)
 			}
@@ -243,12 +243,12 @@ func (ms *machState) updateActivations(mg *machGen, tx *am.Transition) {
 // Activations name their transitions by attribute rather than link: links
 // cost the SDK several allocations each, and the transitions sit next to the
 // activation in the same trace.
-func (ms *machState) endActivation(mg *machGen, i int, end time.Time, endTx uint64) {
+func (ms *machState) endActivation(i int, end time.Time, endTx uint64) {
 	st := &ms.states[i]
 	a := st.act
 	st.act = activation{}
 
-	_, span := ms.t.tracer.Start(mg.group(ms, i), st.name, trace.WithTimestamp(a.start))
+	_, span := ms.t.tracer.Start(a.gen.group(ms, i), st.name, trace.WithTimestamp(a.start))
 	attrs := append(ms.attrs[:0], ms.idAttr, st.attr, AttrTick.Int64(int64(a.tick)))
 	if a.beginTx != 0 {
 		attrs = append(attrs, AttrBeginTx.Int64(int64(a.beginTx)))

@@ -55,31 +55,32 @@ func (tr *traceTree) newGeneration(seq int64, now time.Time) *generation {
 	return g
 }
 
-// countTx counts a transition that ended at now, first rotating when it
-// would exceed the current generation's budget, so that it opens the new
-// trace.
-func (tr *traceTree) countTx(now time.Time) {
+// countTx counts a transition that ran from start to end, first rotating
+// when it would exceed the current generation's budget, so that it opens the
+// new trace, which then starts with it.
+func (tr *traceTree) countTx(start, end time.Time) {
 	g := tr.gen.Load()
 	n := tr.txs.Add(1)
-	if (tr.maxTxs > 0 && n > tr.maxTxs) || (!g.deadline.IsZero() && now.After(g.deadline)) {
+	if (tr.maxTxs > 0 && n > tr.maxTxs) || (!g.deadline.IsZero() && end.After(g.deadline)) {
 		tr.mu.Lock()
 		if tr.gen.Load() == g {
-			tr.gen.Store(tr.newGeneration(g.seq+1, now))
+			tr.gen.Store(tr.newGeneration(g.seq+1, start))
 			tr.txs.Store(1)
 		}
 		tr.mu.Unlock()
 	}
 }
 
-// machGen holds a machine's grouping spans in one generation. The grouping
-// spans start and end at the same instant: they only carry the tree's
-// structure, and ending them at once means nothing waits for the machine to
-// end (see the package documentation).
+// machGen holds a machine's grouping spans in one generation. They end
+// right after they start, so nothing waits for the machine to end (see the
+// package documentation), and each lasts groupSpanLen.
 type machGen struct {
 	gen *generation
-	// at is when the grouping spans are stamped: the generation's start, or
-	// the machine's start if it came later.
-	at          time.Time
+	// at is when the grouping spans start: the generation's start, or the
+	// machine's start if it came later.
+	at time.Time
+	// end is when they end.
+	end         time.Time
 	mach        trace.SpanContext
 	states      context.Context
 	transitions context.Context
@@ -124,14 +125,13 @@ func (ms *machState) refreshLocked(g *generation) *machGen {
 	if old != nil {
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: old.mach, Attributes: linkPreviousAttrs}))
 	}
-	tracer := ms.t.tracer
-	machCtx, machSpan := tracer.Start(parent, ms.machName, opts...)
-	machSpan.End(trace.WithTimestamp(at))
-
-	mg := &machGen{gen: g, at: at, mach: machSpan.SpanContext()}
-	mg.states = ms.groupSpan(machCtx, spanStates, at)
+	mg := &machGen{gen: g, at: at, end: at.Add(ms.groupSpanLen())}
+	machCtx, machSpan := ms.t.tracer.Start(parent, ms.machName, opts...)
+	machSpan.End(trace.WithTimestamp(mg.end))
+	mg.mach = machSpan.SpanContext()
+	mg.states = ms.groupSpan(machCtx, spanStates, mg)
 	if !ms.t.opts.SkipTransitions {
-		mg.transitions = ms.groupSpan(machCtx, spanTransitions, at)
+		mg.transitions = ms.groupSpan(machCtx, spanTransitions, mg)
 	}
 	ms.gen.Store(mg)
 	return mg
@@ -141,7 +141,7 @@ func (ms *machState) refreshLocked(g *generation) *machGen {
 // making the submachines span on first use. The caller holds the tree's mu.
 func (mg *machGen) submachinesLocked(owner *machState) context.Context {
 	if mg.submachines == nil {
-		mg.submachines = owner.groupSpan(withSpanContext(mg.mach), spanSubmachines, mg.at)
+		mg.submachines = owner.groupSpan(withSpanContext(mg.mach), spanSubmachines, mg)
 	}
 	return mg.submachines
 }
@@ -156,19 +156,28 @@ func (mg *machGen) group(ms *machState, i int) context.Context {
 		st := &ms.states[i]
 		_, span := ms.t.tracer.Start(mg.states, st.name,
 			trace.WithTimestamp(mg.at), trace.WithAttributes(ms.idAttr, st.attr))
-		span.End(trace.WithTimestamp(mg.at))
+		span.End(trace.WithTimestamp(mg.end))
 		mg.groups[i] = withSpanContext(span.SpanContext())
 	}
 	return mg.groups[i]
 }
 
-// groupSpan starts and at once ends a grouping span named name under
-// parent, returning a context for its children. The context holds only the
-// span context: an ended span has nothing more to give its children.
-func (ms *machState) groupSpan(parent context.Context, name string, at time.Time) context.Context {
-	_, span := ms.t.tracer.Start(parent, name, trace.WithTimestamp(at), ms.idOpt)
-	span.End(trace.WithTimestamp(at))
+// groupSpan emits a grouping span of mg named name under parent, returning
+// a context for its children. The context holds only the span context: an
+// ended span has nothing more to give its children.
+func (ms *machState) groupSpan(parent context.Context, name string, mg *machGen) context.Context {
+	_, span := ms.t.tracer.Start(parent, name, trace.WithTimestamp(mg.at), ms.idOpt)
+	span.End(trace.WithTimestamp(mg.end))
 	return withSpanContext(span.SpanContext())
+}
+
+// groupSpanLen is how long the machine's grouping spans last: a nanosecond
+// per level of submachines. Not zero, as Jaeger flags zero-length spans;
+// and longer for a submachine than for its parent's submachines span, which
+// it starts after. Jaeger's clock skew check expects a child span either
+// within its parent or longer than it, and warns of skew otherwise.
+func (ms *machState) groupSpanLen() time.Duration {
+	return time.Duration(ms.depth+1) * time.Nanosecond
 }
 
 // withSpanContext returns a context that parents new spans to sc. Spans are
