@@ -1,0 +1,198 @@
+package amprom_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/push"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/amkit-dev/amkit/internal/e2e"
+	"github.com/amkit-dev/amkit/internal/machtest"
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	amprom "github.com/amkit-dev/amkit/pkg/telemetry/prometheus"
+)
+
+// outage sits in front of a real backend. While down, it accepts requests
+// and never answers them, like a backend that hangs, which is worse for a
+// client than a refused connection; when up again, it forwards them.
+type outage struct {
+	srv   *httptest.Server
+	proxy *httputil.ReverseProxy
+
+	mu  sync.Mutex
+	up  chan struct{} // closed while up
+	hit atomic.Int64  // requests that arrived while down
+}
+
+func newOutage(t *testing.T, backend string) *outage {
+	t.Helper()
+	u, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &outage{proxy: httputil.NewSingleHostReverseProxy(u), up: make(chan struct{})}
+	// a client that gave up on a held request is expected, not news
+	o.proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
+		w.WriteHeader(http.StatusBadGateway)
+	}
+	close(o.up)
+	o.srv = httptest.NewServer(o)
+	// held requests must be let go before the server can close
+	t.Cleanup(func() { o.setDown(false); o.srv.Close() })
+	return o
+}
+
+func (o *outage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	up := o.up
+	o.mu.Unlock()
+	select {
+	case <-up:
+	default:
+		o.hit.Add(1)
+		select {
+		case <-up:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	o.proxy.ServeHTTP(w, r)
+}
+
+func (o *outage) setDown(down bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	select {
+	case <-o.up:
+		if down {
+			o.up = make(chan struct{})
+		}
+	default:
+		if !down {
+			close(o.up)
+		}
+	}
+}
+
+// TestIntegrationPushgatewayOutage pushes through a Pushgateway that hangs
+// for a while: the machine keeps its speed, memory stays flat, failed
+// pushes are counted, and once the Pushgateway is back the next push
+// delivers exact totals.
+func TestIntegrationPushgatewayOutage(t *testing.T) {
+	e2e.Require(t, e2e.Pushgateway)
+	pg := e2e.StartPushgateway(t)
+	gw := newOutage(t, pg.URL)
+
+	const interval = 100 * time.Millisecond
+	mach, _ := machtest.NewMutationsMachine(t, &am.Opts{ID: "outage"})
+	errs := &errorCollector{}
+	metrics, err := amprom.New(mach, &amprom.Opts{Interval: interval, ErrorHandler: errs.handle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := metrics.BindToPusher(push.New(gw.srv.URL, "amprom_outage")); err != nil {
+		t.Fatal(err)
+	}
+
+	ops := 0
+	// run makes ops for d and times the first of them, in a buffer of
+	// fixed size, so that the test's own memory stays flat too
+	run := func(d time.Duration) []time.Duration {
+		times := make([]time.Duration, 0, 10000)
+		for end := time.Now().Add(d); time.Now().Before(end); ops++ {
+			t0 := time.Now()
+			op(mach)
+			if len(times) < cap(times) {
+				times = append(times, time.Since(t0))
+			}
+		}
+		return times
+	}
+	pushed := func(what string) {
+		want := float64(ops * machtest.TransitionsPerOp)
+		e2e.Eventually(t, 30*time.Second, what, func(ctx context.Context) error {
+			got, err := pushedTransitions(ctx, pg.URL, "outage")
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("am_transitions_total = %v, want %v", got, want)
+			}
+			return nil
+		})
+	}
+
+	upTimes := run(time.Second)
+	pushed("totals pushed before the outage")
+	if n := metrics.PushFailures(); n != 0 {
+		t.Fatalf("%d pushes failed before the outage: %v", n, errs.all())
+	}
+
+	gw.setDown(true)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	downTimes := run(time.Second)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	gw.setDown(false)
+
+	if gw.hit.Load() == 0 || metrics.PushFailures() == 0 {
+		t.Errorf("the outage went unnoticed: %d requests held, %d push failures", gw.hit.Load(), metrics.PushFailures())
+	}
+	if errs.all() == nil {
+		t.Error("no push failure was reported")
+	}
+	up, down := median(upTimes), median(downTimes)
+	t.Logf("median op: %v with the Pushgateway up, %v while it hangs; %d push failures", up, down, metrics.PushFailures())
+	if down > 2*up {
+		t.Errorf("the machine slowed down from %v to %v per op while the Pushgateway hung", up, down)
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 1<<20 {
+		t.Errorf("heap grew by %d bytes during the outage", grew)
+	}
+
+	pushed("totals pushed after the outage")
+}
+
+// pushedTransitions reads am_transitions_total of a machine from the
+// Pushgateway's own exposition.
+func pushedTransitions(ctx context.Context, pgURL, machineID string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pgURL+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return 0, fmt.Errorf("parsing the Pushgateway's metrics: %w", err)
+	}
+	mf, ok := mfs["am_transitions_total"]
+	if !ok {
+		return 0, fmt.Errorf("am_transitions_total not pushed yet")
+	}
+	for _, m := range mf.GetMetric() {
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == amprom.LabelMachineID && lp.GetValue() == machineID {
+				return m.GetCounter().GetValue(), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("no am_transitions_total of %s", machineID)
+}
