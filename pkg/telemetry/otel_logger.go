@@ -22,6 +22,8 @@ const (
 	LogAttrTxID = string(AttrTxID)
 	// LogAttrStates lists the states an entry is about, when it names any.
 	LogAttrStates = "am.states"
+	// LogAttrLevel is the machine's log level of the entry, such as "ops".
+	LogAttrLevel = "am.log.level"
 )
 
 // loggerScope is the instrumentation scope of machine log records.
@@ -42,9 +44,13 @@ func NewOtelLoggerProvider(exporter sdklog.Exporter, opts ...sdklog.LoggerProvid
 
 // BindOtelLogger makes every log entry of mach, and of its submachines, an
 // OpenTelemetry log record of provider: the entry's text as the body, its
-// time, a severity mapped from its level (see [OtelSeverity]), the level's
-// name as severity text, and attributes for serviceID (service.name), the
-// machine ID, the transition ID and the states the entry names.
+// time, a severity mapped from its level (see [OtelSeverity]), and
+// attributes for serviceID (service.name), the machine ID, the transition
+// ID, the states the entry names and the machine's level name.
+//
+// The severity text is left empty, so that backends name the level from
+// the severity number in their usual words (Loki's detected_level "info",
+// "debug", "error"), rather than from the machine's level names.
 //
 // Entries follow the machine's log level ([am.Machine.SetLogLevel]), which
 // is [am.LogLevelNothing] unless [am.Opts.LogLevel] says otherwise. The
@@ -99,9 +105,8 @@ func (s *otelLogSink) LogEntry(e *am.LogEntry) {
 	var r log.Record
 	r.SetTimestamp(e.Time)
 	r.SetSeverity(OtelSeverity(e))
-	r.SetSeverityText(e.Level.String())
 	r.SetBody(log.StringValue(e.Text))
-	r.AddAttributes(s.service, s.machine)
+	r.AddAttributes(s.service, s.machine, levelAttr(e.Level))
 	if e.TxID != 0 {
 		r.AddAttributes(log.Int64(LogAttrTxID, int64(e.TxID)))
 	}
@@ -113,6 +118,23 @@ func (s *otelLogSink) LogEntry(e *am.LogEntry) {
 		r.AddAttributes(log.Slice(LogAttrStates, states...))
 	}
 	s.logger.Emit(context.Background(), r)
+}
+
+// levelAttrs are the LogAttrLevel attributes of the machine's levels, made
+// once rather than per entry.
+var levelAttrs = func() []log.KeyValue {
+	out := make([]log.KeyValue, am.LogLevelEverything+1)
+	for l := range out {
+		out[l] = log.String(LogAttrLevel, am.LogLevel(l).String())
+	}
+	return out
+}()
+
+func levelAttr(l am.LogLevel) log.KeyValue {
+	if l >= 0 && int(l) < len(levelAttrs) {
+		return levelAttrs[l]
+	}
+	return log.String(LogAttrLevel, l.String())
 }
 
 // OtelSeverity maps a machine log entry to an OpenTelemetry severity the

@@ -35,9 +35,9 @@ func (*memLogExporter) ForceFlush(context.Context) error { return nil }
 
 // logLine is the part of a record the tests compare.
 type logLine struct {
-	Body, SeverityText, Service, Machine, States string
-	Severity                                     log.Severity
-	TxID                                         int64
+	Body, Level, Service, Machine, States string
+	Severity                              log.Severity
+	TxID                                  int64
 }
 
 // flushed flushes provider and returns every record exported so far.
@@ -50,11 +50,16 @@ func (e *memLogExporter) flushed(t *testing.T, provider *sdklog.LoggerProvider) 
 	defer e.mu.Unlock()
 	var out []logLine
 	for _, r := range e.records {
-		l := logLine{Body: r.Body().AsString(), Severity: r.Severity(), SeverityText: r.SeverityText()}
+		if r.SeverityText() != "" {
+			t.Errorf("record %q has severity text %q, want none", r.Body().AsString(), r.SeverityText())
+		}
+		l := logLine{Body: r.Body().AsString(), Severity: r.Severity()}
 		r.WalkAttributes(func(kv log.KeyValue) bool {
 			switch kv.Key {
 			case "service.name":
 				l.Service = kv.Value.AsString()
+			case amtele.LogAttrLevel:
+				l.Level = kv.Value.AsString()
 			case amtele.LogAttrMachineID:
 				l.Machine = kv.Value.AsString()
 			case amtele.LogAttrTxID:
@@ -90,11 +95,11 @@ func TestBindOtelLogger(t *testing.T) {
 	root.AddErr(errors.New("boom"), nil)
 
 	want := []logLine{
-		{Body: "[state] +Foo", Severity: log.SeverityInfo, SeverityText: "changes", Service: "svc", Machine: "root", TxID: 1, States: "Foo"},
-		{Body: "[state] +Bar", Severity: log.SeverityInfo, SeverityText: "changes", Service: "svc", Machine: "child", TxID: 1, States: "Bar"},
-		{Body: "hello 42", Severity: log.SeverityInfo, SeverityText: "changes", Service: "svc", Machine: "root"},
-		{Body: "[error] boom", Severity: log.SeverityError, SeverityText: "changes", Service: "svc", Machine: "root"},
-		{Body: "[state] +Exception", Severity: log.SeverityInfo, SeverityText: "changes", Service: "svc", Machine: "root", TxID: 2, States: "Exception"},
+		{Body: "[state] +Foo", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "root", TxID: 1, States: "Foo"},
+		{Body: "[state] +Bar", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "child", TxID: 1, States: "Bar"},
+		{Body: "hello 42", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "root"},
+		{Body: "[error] boom", Severity: log.SeverityError, Level: "changes", Service: "svc", Machine: "root"},
+		{Body: "[state] +Exception", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "root", TxID: 2, States: "Exception"},
 	}
 	got := exp.flushed(t, provider)
 	if !slices.Equal(got, want) {
@@ -108,9 +113,9 @@ func TestBindOtelLogger(t *testing.T) {
 	root.Add1("Foo", nil)
 	got = exp.flushed(t, provider)[len(want):]
 	wantNext := []logLine{
-		{Body: "[add] Foo", Severity: log.SeverityInfo, SeverityText: "ops", Service: "svc", Machine: "root", TxID: 4, States: "Foo"},
-		{Body: "[step] Foo requested", Severity: log.SeverityDebug, SeverityText: "decisions", Service: "svc", Machine: "root", TxID: 4, States: "Foo"},
-		{Body: "[state] +Foo", Severity: log.SeverityInfo, SeverityText: "changes", Service: "svc", Machine: "root", TxID: 4, States: "Foo"},
+		{Body: "[add] Foo", Severity: log.SeverityInfo, Level: "ops", Service: "svc", Machine: "root", TxID: 4, States: "Foo"},
+		{Body: "[step] Foo requested", Severity: log.SeverityDebug, Level: "decisions", Service: "svc", Machine: "root", TxID: 4, States: "Foo"},
+		{Body: "[state] +Foo", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "root", TxID: 4, States: "Foo"},
 	}
 	if !slices.Equal(got, wantNext) {
 		t.Fatalf("records after level changes:\n%v\nwant:\n%v", got, wantNext)
