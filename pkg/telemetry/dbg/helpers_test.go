@@ -90,7 +90,7 @@ func startServer(t *testing.T, addr string) (*server.Server, *collector) {
 }
 
 // freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -144,7 +144,6 @@ func normalize(m *dbg.DbgMsgTx) *dbg.DbgMsgTx {
 	if len(out.Args) == 0 {
 		out.Args = nil
 	}
-	out.Start, out.End = out.Start.Round(0), out.End.Round(0)
 	out.Logs = normalizeLogs(out.Logs)
 	out.LogsBefore = normalizeLogs(out.LogsBefore)
 	return &out
@@ -174,20 +173,20 @@ func nilIfEmpty[S ~[]E, E any](s S) S {
 func expected(tt truthTx, loggable map[string]string) *dbg.DbgMsgTx {
 	tx := tt.tx
 	m := &dbg.DbgMsgTx{
-		MachineID: tx.MachineID,
-		ID:        tx.ID,
-		Clocks:    tt.after,
-		QueueLen:  tx.QueueLen,
-		Type:      tx.Mutation.Type,
-		Called:    tx.Mutation.Called,
-		Args:      maps.Clone(loggable),
-		Auto:      tx.Mutation.Auto,
-		Source:    tx.Mutation.Source,
-		Steps:     tx.Steps,
-		Logs:      tx.Logs,
-		Accepted:  tx.Accepted,
-		Start:     tx.Start,
-		End:       tx.End,
+		MachineID:     tx.MachineID,
+		ID:            tx.ID,
+		Clocks:        tt.after,
+		QueueLen:      tx.QueueLen,
+		Type:          tx.Mutation.Type,
+		Called:        tx.Mutation.Called,
+		Args:          maps.Clone(loggable),
+		Auto:          tx.Mutation.Auto,
+		Source:        tx.Mutation.Source,
+		Steps:         tx.Steps,
+		Logs:          tx.Logs,
+		Accepted:      tx.Accepted,
+		StartUnixNano: tx.Start.UnixNano(),
+		EndUnixNano:   tx.End.UnixNano(),
 	}
 	if tx.Err != nil {
 		m.Err = tx.Err.Error()

@@ -117,12 +117,22 @@ type DbgMsgTx struct {
 	Accepted bool
 	// Err says why a canceled transition was canceled; "" when accepted.
 	Err string
-	// Start and End are when the transition started and ended.
-	Start, End time.Time
+	// StartUnixNano and EndUnixNano are when the transition started and
+	// ended, in nanoseconds since the Unix epoch; [DbgMsgTx.Start] and
+	// [DbgMsgTx.End] convert them. They are integers on the wire because
+	// gob encodes a time.Time with two allocations, which would double the
+	// cost of sending a transition.
+	StartUnixNano, EndUnixNano int64
 }
 
 // MachID returns MachineID.
 func (m *DbgMsgTx) MachID() string { return m.MachineID }
+
+// Start returns when the transition started, in local time.
+func (m *DbgMsgTx) Start() time.Time { return time.Unix(0, m.StartUnixNano) }
+
+// End returns when the transition ended, in local time.
+func (m *DbgMsgTx) End() time.Time { return time.Unix(0, m.EndUnixNano) }
 
 func (*DbgMsgTx) dbgMsg() {}
 

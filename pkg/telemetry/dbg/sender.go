@@ -29,9 +29,10 @@ type sender struct {
 }
 
 // pending is a transition message built from an item, with its struct
-// message and its size estimate.
+// message and its size estimate. Messages are kept by value and reused
+// once resolved, so sending allocates nothing per transition.
 type pending struct {
-	msg  *DbgMsgTx
+	msg  DbgMsgTx
 	st   *DbgMsgStruct
 	size int
 }
@@ -73,26 +74,26 @@ func (t *Tracer) run() {
 // any batch is dropped here, so it cannot get a client disconnected.
 func (s *sender) add(it item) {
 	tx := it.tx
-	msg := &DbgMsgTx{
-		MachineID:  tx.MachineID,
-		ID:         tx.ID,
-		Clocks:     tx.TimeAfter,
-		QueueTick:  it.queueTick,
-		QueueLen:   tx.QueueLen,
-		Type:       tx.Mutation.Type,
-		Called:     tx.Mutation.Called,
-		Args:       it.args,
-		Auto:       tx.Mutation.Auto,
-		Source:     tx.Mutation.Source,
-		Steps:      tx.Steps,
-		LogsBefore: it.before,
-		Logs:       tx.Logs,
-		Accepted:   tx.Accepted,
-		Err:        it.err,
-		Start:      tx.Start,
-		End:        tx.End,
+	msg := DbgMsgTx{
+		MachineID:     tx.MachineID,
+		ID:            tx.ID,
+		Clocks:        tx.TimeAfter,
+		QueueTick:     it.queueTick,
+		QueueLen:      tx.QueueLen,
+		Type:          tx.Mutation.Type,
+		Called:        tx.Mutation.Called,
+		Args:          it.args,
+		Auto:          tx.Mutation.Auto,
+		Source:        tx.Mutation.Source,
+		Steps:         tx.Steps,
+		LogsBefore:    it.before,
+		Logs:          tx.Logs,
+		Accepted:      tx.Accepted,
+		Err:           it.err,
+		StartUnixNano: tx.Start.UnixNano(),
+		EndUnixNano:   tx.End.UnixNano(),
 	}
-	size := estimateTx(msg) + estimateStruct(it.st)
+	size := estimateTx(&msg) + estimateStruct(it.st)
 	if size > s.t.opts.MaxBatchBytes {
 		s.t.dropped.Add(1)
 		s.resolved++
@@ -186,7 +187,7 @@ func (s *sender) build(dirty []*machState) (msgs []DbgMsg, n, txs int) {
 			msgs = append(msgs, p.st)
 			s.sent[id] = p.st
 		}
-		msgs = append(msgs, p.msg)
+		msgs = append(msgs, &p.msg)
 		size += sz
 		txs++
 	}

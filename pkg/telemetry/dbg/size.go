@@ -27,7 +27,7 @@ func strsBytes(ss []string) int {
 // estimateTx bounds the encoded size of m inside a [Batch].
 func estimateTx(m *DbgMsgTx) int {
 	n := ifaceBytes + 16*(maxUint+1) + strBytes(m.MachineID) + strBytes(m.Err) +
-		strBytes(m.Source.MachineID) + 2*timeBytes +
+		strBytes(m.Source.MachineID) +
 		(len(m.Clocks)+len(m.Called)+4)*(maxUint+1)
 	for _, s := range m.Steps {
 		n += entryBytes + strBytes(s.Handler)
