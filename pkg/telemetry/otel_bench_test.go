@@ -2,12 +2,18 @@ package amtele_test
 
 import (
 	"context"
+	"net"
 	"testing"
+	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/amkit-dev/amkit/internal/e2e"
 	"github.com/amkit-dev/amkit/internal/machtest"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
@@ -21,8 +27,8 @@ import (
 //     a tracer and with NewOtelMachTracer on the same kind of provider, and
 //     reports the spans each op emits, so that the tracer's added cost per
 //     op can be set against spans/op times the floor.
-//   - BenchmarkIntegrationOtelEndpoint (otel_integration_test.go) runs the
-//     op with a real OTLP exporter, against Jaeger and against a closed port.
+//   - BenchmarkOtelEndpoint runs the op with a real OTLP exporter, against
+//     Jaeger and against a closed port.
 
 // discardExporter drops every span, so benchmarks measure the SDK and the
 // tracer, not I/O.
@@ -94,4 +100,76 @@ func spansPerOp(b *testing.B, opts *amtele.OtelMachTracerOpts) float64 {
 	before := len(rec.Ended())
 	run(ops)
 	return float64(len(rec.Ended())-before) / ops
+}
+
+// BenchmarkOtelEndpoint runs the op with a real OTLP/gRPC exporter: "down"
+// exports to a closed port, "jaeger" to a real Jaeger. Both must cost the
+// same per op: exporting happens on the batch processor's goroutine, and a
+// full queue drops spans instead of blocking the machine.
+func BenchmarkOtelEndpoint(b *testing.B) {
+	b.Run("down", func(b *testing.B) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr := l.Addr().String()
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+		// failed exports are reported through the global handler, which
+		// would print into the benchmark's output
+		prev := otel.GetErrorHandler()
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {}))
+		b.Cleanup(func() { otel.SetErrorHandler(prev) })
+		benchOTLP(b, addr)
+	})
+	b.Run("jaeger", func(b *testing.B) {
+		benchOTLP(b, e2e.StartJaeger(b).OTLPGRPCAddr)
+	})
+}
+
+func benchOTLP(b *testing.B, addr string) {
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(addr), otlptracegrpc.WithInsecure())
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+	b.Cleanup(func() {
+		// a dead endpoint would keep the flush retrying for a minute
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = tp.Shutdown(ctx)
+	})
+	tracer := amtele.NewOtelMachTracer(tp.Tracer("amtele-bench"), nil)
+	mach, h := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{tracer}})
+	b.ReportAllocs()
+	machtest.RunMutationsOp(b, mach, h)
+}
+
+// discardLogExporter drops every log record.
+type discardLogExporter struct{}
+
+func (discardLogExporter) Export(context.Context, []sdklog.Record) error { return nil }
+func (discardLogExporter) Shutdown(context.Context) error                { return nil }
+func (discardLogExporter) ForceFlush(context.Context) error              { return nil }
+
+// BenchmarkOtelLogger runs the op logging state changes (one entry per
+// transition) to a no-op sink, and to an OTel logger provider with a batch
+// processor and a discarding exporter.
+func BenchmarkOtelLogger(b *testing.B) {
+	b.Run("sink", func(b *testing.B) {
+		mach, h := machtest.NewMutationsMachine(b, &am.Opts{LogLevel: am.LogLevelChanges, Logger: am.LogSinkFunc(func(*am.LogEntry) {})})
+		b.ReportAllocs()
+		machtest.RunMutationsOp(b, mach, h)
+	})
+	b.Run("otel", func(b *testing.B) {
+		provider := amtele.NewOtelLoggerProvider(discardLogExporter{})
+		b.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
+		mach, h := machtest.NewMutationsMachine(b, &am.Opts{LogLevel: am.LogLevelChanges})
+		if err := amtele.BindOtelLogger(mach, provider, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		machtest.RunMutationsOp(b, mach, h)
+	})
 }
