@@ -2,4 +2,96 @@
 // OpenTelemetry traces and logs, and Loki. Import it as amtele:
 //
 //	import amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+//
+// Exporters hang on a machine's tracer hooks and log sinks. An exporter
+// bound to a machine reaches its submachines (created with am.Opts.Parent,
+// or given the parent's tracers with am.OptsWithParentTracers), and never
+// blocks the machine: I/O happens on the exporter's own goroutines, and a
+// backend that is slow or down costs dropped data, not time.
+//
+// # Traces
+//
+// [NewOtelMachTracer] makes a machine and its submachines one trace:
+//
+//	mach:ID               the machine
+//	  states
+//	    Foo               groups the activations of state Foo
+//	      Foo             one activation, from activation to deactivation
+//	  transitions
+//	    [add] Foo         one transition, named after its mutation
+//	      FooEnter        one handler that ran, for as long as it ran
+//	      FooState
+//	  submachines
+//	    mach:ID2          a submachine: the same tree again
+//
+// Names are for people; the attributes (the Attr constants) carry the IDs
+// for queries: machine, transition, mutation type, called states, the args
+// listed in am.Opts.LoggableArgs, accepted or canceled and why, queue
+// length, and the clocks of the states a transition touched. A transition
+// canceled by an error (a panicking handler, an unknown state) has an error
+// status, as have the transition that activates Exception and the Exception
+// activation. A negotiation handler's veto or a relation that cancels is not
+// an error: am.tx.accepted is false and am.tx.cancel_reason says why.
+//
+// # Span lifetimes
+//
+// A machine may run for hours, and a span is exported only once it ends.
+// So every span is emitted as soon as what it stands for is over, with its
+// real start and end times:
+//
+//   - A transition and its handlers: when the transition ends.
+//   - An activation: when the state deactivates, re-activates (Multi), or
+//     the machine is disposed.
+//   - The grouping spans (mach:ID, states, transitions, submachines and the
+//     state groups): right after they start. They carry the tree's
+//     structure, not time, and children of an ended span show in Jaeger as
+//     usual. Keeping them open instead would hold the whole tree's shape
+//     back until the machine ends, and leave every other span without a
+//     parent until then.
+//
+// The grouping spans last a nanosecond per level of submachines rather
+// than nothing: Jaeger flags zero-length spans, and reports clock skew for
+// a child that neither fits in its parent nor outlasts it.
+//
+// With the SDK's batch span processor, a transition or a finished
+// activation reaches the backend within its export delay (5 seconds by
+// default). Shutting the tracer provider down flushes every ended span;
+// dispose the machines first, so that their open activations end.
+//
+// Spans are made when the transition ends, so every filter of
+// [OtelMachTracerOpts] decides knowing the outcome, before a span starts:
+// filtered work costs no span.
+//
+// # Bounded traces
+//
+// Jaeger's UI slows down past a few thousand spans in one trace, so a tree
+// rotates its trace after [OtelMachTracerOpts.RotateTransitions]
+// transitions or [OtelMachTracerOpts.RotateInterval]: the next transition
+// begins a new mach:ID tree, whose root carries [AttrTraceGeneration] and
+// links to the previous root. A submachine joins the new trace with its next
+// transition. An activation belongs to the trace it began in, however long
+// it lasts.
+//
+// # Links
+//
+// A mutation made from a handler with an Ev method (am.Machine.EvAdd)
+// records the transition that caused it. The effect's transition span links
+// to the cause's span ([LinkSource]); when the cause is still running after
+// the effect ended (a handler mutating another, idle machine), the cause's
+// span links to the effect instead ([LinkEffect]). Links are given when a
+// span starts, where samplers see them, and nothing is recorded as a span
+// event.
+//
+// # Logs
+//
+// [BindOtelLogger] sends a machine's log entries to an OpenTelemetry logger
+// provider, such as one from [NewOtelLoggerProvider]. Loki 3 ingests them
+// natively over OTLP/HTTP at /otlp/v1/logs: point the otlploghttp exporter
+// there with otlploghttp.WithEndpointURL, and give the provider a resource
+// with service.name, which becomes Loki's service_name label.
+//
+// # Configuration from the environment
+//
+// [NewOtelProvidersFromEnv] builds both providers from the standard OTEL_*
+// variables, with OTLP over gRPC or HTTP.
 package amtele
