@@ -1,0 +1,61 @@
+// Package recording reads and writes am-dbg recordings: the messages a
+// debugger server received from [dbg.Tracer] clients, in arrival order.
+//
+// # Format, version 1
+//
+//	bytes 0-7   magic "AMDBGREC"
+//	bytes 8-9   format version, big-endian uint16: 1
+//	bytes 10-   a gzip stream (RFC 1952) holding a gob stream
+//	            (encoding/gob) of [Record] values, one per message
+//
+// A record's message is a [dbg.DbgMsg] interface value, a
+// [*dbg.DbgMsgStruct] or a [*dbg.DbgMsgTx], under the gob names that
+// package dbg registers. A new version changes the number; readers refuse
+// versions they do not know.
+//
+// The writer flushes the gzip stream on [Writer.Flush] (am-dbg does so
+// every second) and on [Writer.Close], which also writes gzip's checksum
+// trailer. A file cut short by a crash holds every record up to the last
+// flush: [Reader.Next] returns them, then [ErrTruncated].
+package recording
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+)
+
+// Magic starts every recording.
+const Magic = "AMDBGREC"
+
+// Version is the format version this package writes.
+const Version = 1
+
+var (
+	// ErrFormat reports a file that is not a recording, or one of a
+	// version this package cannot read.
+	ErrFormat = errors.New("not a readable am-dbg recording")
+	// ErrTruncated reports a recording that ends in the middle of a record
+	// or without gzip's trailer, as after a crash. The records before it
+	// are intact. It wraps io.ErrUnexpectedEOF.
+	ErrTruncated = fmt.Errorf("recording truncated: %w", io.ErrUnexpectedEOF)
+)
+
+// Record is one message as the server received it.
+type Record struct {
+	// Received is when the server received the batch holding the message.
+	Received time.Time
+	// ClientID identifies the sending tracer ([dbg.Batch.ClientID]).
+	ClientID string
+	// Conn is the server's number for the connection (server.Peer.ID);
+	// a client that reconnected has several.
+	Conn uint64
+	// Dropped is the client's drop count when the batch arrived
+	// ([dbg.Batch.Dropped]).
+	Dropped uint64
+	// Msg is the message.
+	Msg dbg.DbgMsg
+}
