@@ -39,7 +39,7 @@ func records(n int) []*recording.Record {
 				MachineID: "m0", ID: uint64(i), Clocks: am.Time{0, 1, uint64(i)}, QueueTick: 3, QueueLen: 2,
 				Type: am.MutationSet, Called: []int{1, 2}, Args: map[string]string{"n": "1"},
 				Auto: true, Source: am.Source{MachineID: "p", TxID: 9},
-				Steps: []am.Step{{Type: am.StepImplied, State: 2, Related: 1}, {Type: am.StepHandler, State: 1, Related: -1, Handler: "AState"}},
+				Steps:      []am.Step{{Type: am.StepImplied, State: 2, Related: 1}, {Type: am.StepHandler, State: 1, Related: -1, Handler: "AState"}},
 				LogsBefore: []am.LogEntry{{Time: base, Level: am.LogLevelChanges, Text: "hello", MachineID: "m0"}},
 				Logs: []am.LogEntry{{Time: base.Add(time.Second), Level: am.LogLevelOps, Text: "[set] A B",
 					MachineID: "m0", TxID: uint64(i), States: am.S{"A", "B"}}},
