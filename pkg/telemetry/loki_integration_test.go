@@ -1,0 +1,310 @@
+package amtele_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ic2hrmk/promtail"
+
+	"github.com/amkit-dev/amkit/internal/e2e"
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+)
+
+const lokiService = "amtele-loki"
+
+// newPromtail returns a promtail JSON client for base, whose push errors
+// fail the test, closed when the test ends. It pushes every 50ms; its
+// Close drops what it has not taken from its queue yet, so tests wait for
+// their entries in Loki instead. Close must not run while the client is
+// used, so tests dispose their machines and flush their logger first (see
+// lokiDone).
+func newPromtail(t *testing.T, base string) promtail.Client {
+	t.Helper()
+	client, err := promtail.NewJSONv1Client(base, map[string]string{"service_name": lokiService},
+		promtail.WithSendBatchSize(100),
+		promtail.WithSendBatchTimeout(50*time.Millisecond),
+		promtail.WithErrorCallback(func(err error) { t.Errorf("promtail push: %v", err) }),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	return client
+}
+
+// lokiLines queries the lines of a LogQL stream selector (with optional
+// line filters), oldest first.
+func lokiLines(ctx context.Context, loki *e2e.LokiBackend, logql string) ([]string, []e2e.LogEntry, error) {
+	entries, err := loki.Query(ctx, logql)
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := make([]string, len(entries))
+	for i, e := range entries {
+		lines[i] = e.Line
+	}
+	return lines, entries, nil
+}
+
+// TestIntegrationLokiLogger sends the logs of a machine and its submachine
+// through the promtail client to a real Loki at each of the five log
+// levels, and reads them back with LogQL: all of them, in order, by
+// machine ID, by level, and with a line filter.
+func TestIntegrationLokiLogger(t *testing.T) {
+	loki := e2e.StartLoki(t)
+	levels := []am.LogLevel{am.LogLevelNothing, am.LogLevelChanges, am.LogLevelOps, am.LogLevelDecisions, am.LogLevelEverything}
+	for _, level := range levels {
+		t.Run(level.String(), func(t *testing.T) {
+			client := newPromtail(t, loki.URL)
+			parent := newLokiMachine(t, "loki-"+level.String(), nil, level)
+			rec := &lokiRecorder{}
+			parent.AddLogSink(rec)
+			logger, err := amtele.BindLokiLogger(parent, client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			child := newLokiMachine(t, parent.ID()+"-child", parent, level)
+			child.AddLogSink(rec)
+			for round := range 3 {
+				lokiWorkload(parent, round)
+				lokiWorkload(child, round)
+			}
+			// the client pushes in order, so once the sentinel's line is
+			// in Loki, so is every line before it; and it is a positive
+			// control for LogLevelNothing, where no line must arrive
+			sentinel := newLokiMachine(t, parent.ID()+"-sentinel", parent, am.LogLevelChanges)
+			sentinel.Log("done")
+			flush(t, logger)
+			if n := logger.Dropped(); n != 0 {
+				t.Fatalf("%d entries dropped", n)
+			}
+
+			type check struct{ logql, machine string }
+			checks := []check{{fmt.Sprintf(`{service_name=%q, machine_id=%q}`, lokiService, sentinel.ID()), sentinel.ID()}}
+			for _, id := range []string{parent.ID(), child.ID()} {
+				checks = append(checks, check{fmt.Sprintf(`{service_name=%q, machine_id=%q}`, lokiService, id), id})
+			}
+			e2e.Eventually(t, 30*time.Second, "machine logs in Loki", func(ctx context.Context) error {
+				for _, c := range checks {
+					got, _, err := lokiLines(ctx, loki, c.logql)
+					if err != nil {
+						return err
+					}
+					if want := rec.lines(c.machine, -1); c.machine == sentinel.ID() {
+						if !slices.Equal(got, []string{"INFO: done"}) {
+							return fmt.Errorf("%s: %q, want the sentinel's line", c.logql, got)
+						}
+					} else if !slices.Equal(got, want) {
+						return fmt.Errorf("%s: got %d lines, want %d:\n%q\nwant\n%q", c.logql, len(got), len(want), got, want)
+					}
+				}
+				return nil
+			})
+			if level == am.LogLevelNothing {
+				if n := len(rec.lines(parent.ID(), -1)); n != 0 {
+					t.Fatalf("the machine logged %d entries at LogLevelNothing", n)
+				}
+				lokiDone(t, parent, logger)
+				return
+			}
+
+			ctx := context.Background()
+			for _, id := range []string{parent.ID(), child.ID()} {
+				for _, l := range levels[1:] {
+					logql := fmt.Sprintf(`{machine_id=%q, %s=%q}`, id, amtele.LokiLabelLevel, l)
+					got, entries, err := lokiLines(ctx, loki, logql)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := rec.lines(id, l)
+					switch {
+					case l > level && len(want) != 0:
+						t.Fatalf("the recorder saw %s entries at level %s", l, level)
+					case l <= level && len(want) == 0:
+						t.Fatalf("the workload made no %s entries", l)
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("%s:\n%q\nwant\n%q", logql, got, want)
+					}
+					for _, e := range entries {
+						if e.Labels["service_name"] != lokiService || e.Labels[amtele.LokiLabelMachineID] != id || e.Labels[amtele.LokiLabelLevel] != l.String() {
+							t.Errorf("%s: labels %v", logql, e.Labels)
+						}
+					}
+				}
+				// a line filter, as dashboards use for errors
+				logql := fmt.Sprintf(`{machine_id=%q} |= "[error]"`, id)
+				got, _, err := lokiLines(ctx, loki, logql)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{"ERROR: [error] failure 0", "ERROR: [error] failure 1", "ERROR: [error] failure 2"}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %q, want %q", logql, got, want)
+				}
+			}
+			lokiDone(t, parent, logger)
+		})
+	}
+}
+
+// lokiOutage sits in front of Loki. While down, it accepts pushes and
+// never answers them, like a Loki that hangs (the promtail client has no
+// timeout, so this is the worst case); when up again, it forwards them.
+type lokiOutage struct {
+	srv   *httptest.Server
+	proxy *httputil.ReverseProxy
+
+	mu   sync.Mutex
+	up   chan struct{} // closed while up
+	held int
+}
+
+func newLokiOutage(t *testing.T, backend string) *lokiOutage {
+	t.Helper()
+	u, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &lokiOutage{proxy: httputil.NewSingleHostReverseProxy(u), up: make(chan struct{})}
+	close(o.up)
+	o.srv = httptest.NewServer(o)
+	// held requests must be let go before the server can close
+	t.Cleanup(func() { o.setDown(false); o.srv.Close() })
+	return o
+}
+
+func (o *lokiOutage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	up := o.up
+	select {
+	case <-up:
+	default:
+		o.held++
+	}
+	o.mu.Unlock()
+	select {
+	case <-up:
+		o.proxy.ServeHTTP(w, r)
+	case <-r.Context().Done():
+	}
+}
+
+func (o *lokiOutage) setDown(down bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	select {
+	case <-o.up:
+		if down {
+			o.up = make(chan struct{})
+		}
+	default:
+		if !down {
+			close(o.up)
+		}
+	}
+}
+
+func (o *lokiOutage) heldRequests() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.held
+}
+
+// TestIntegrationLokiOutage logs through a Loki that hangs for a while:
+// the machine keeps its speed, memory stays flat, entries that do not fit
+// are counted as dropped, and once Loki is back, delivery resumes.
+func TestIntegrationLokiOutage(t *testing.T) {
+	loki := e2e.StartLoki(t)
+	gw := newLokiOutage(t, loki.URL)
+	client := newPromtail(t, gw.srv.URL)
+	mach := newLokiMachine(t, "loki-outage", nil, am.LogLevelChanges)
+	logger, err := amtele.NewLokiLogger(mach, client, &amtele.LokiLoggerOpts{QueueSize: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// run makes ops for d and times the first of them, in a buffer of
+	// fixed size, so that the test's own memory stays flat too
+	run := func(d time.Duration) []time.Duration {
+		times := make([]time.Duration, 0, 10000)
+		for end := time.Now().Add(d); time.Now().Before(end); {
+			t0 := time.Now()
+			mach.Add1("Start", nil)
+			mach.Add1("Stop", nil)
+			if len(times) < cap(times) {
+				times = append(times, time.Since(t0))
+			}
+		}
+		return times
+	}
+	upTimes := run(500 * time.Millisecond)
+	flush(t, logger)
+
+	gw.setDown(true)
+	droppedBefore := logger.Dropped()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	downTimes := run(time.Second)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+
+	if gw.heldRequests() == 0 || logger.Dropped() == droppedBefore {
+		t.Errorf("the outage went unnoticed: %d pushes held, %d entries dropped", gw.heldRequests(), logger.Dropped()-droppedBefore)
+	}
+	up, down := lokiMedian(upTimes), lokiMedian(downTimes)
+	t.Logf("median op: %v with Loki up, %v while it hangs; %d entries dropped", up, down, logger.Dropped())
+	if down > 2*up {
+		t.Errorf("the machine slowed down from %v to %v per op while Loki hung", up, down)
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 4<<20 {
+		t.Errorf("heap grew by %d bytes during the outage", grew)
+	}
+
+	gw.setDown(false)
+	// the backlog drains into the client, then new entries flow again
+	flush(t, logger)
+	var want []string
+	for i := range 20 {
+		mach.Log("after the outage %d", i)
+		want = append(want, fmt.Sprintf("INFO: after the outage %d", i))
+	}
+	flush(t, logger)
+	logql := fmt.Sprintf(`{machine_id=%q} |= "after the outage"`, mach.ID())
+	e2e.Eventually(t, 30*time.Second, "entries logged after the outage in Loki", func(ctx context.Context) error {
+		got, _, err := lokiLines(ctx, loki, logql)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("%s: %q", logql, got)
+		}
+		return nil
+	})
+	lokiDone(t, mach, logger)
+}
+
+// lokiDone disposes mach, whose disposal logs, and flushes logger, so that
+// nothing uses the client when the test closes it.
+func lokiDone(t *testing.T, mach *am.Machine, logger *amtele.LokiLogger) {
+	t.Helper()
+	mach.Dispose()
+	<-mach.WhenDisposed()
+	flush(t, logger)
+}
+
+func lokiMedian(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
+}
