@@ -35,19 +35,14 @@ const (
 	// AttrArgPrefix prefixes the mutation args that the machine lists in
 	// am.Opts.LoggableArgs, for example "am.arg.addr".
 	AttrArgPrefix = "am.arg."
-	// AttrClockPrefix prefixes the clock of each state the transition
-	// touched, after the transition, for example "am.clock.Ready".
-	AttrClockPrefix = "am.clock."
-	// AttrState is the state of a state group or activation span.
+	// AttrClocks lists the clocks of the states a transition touched, after
+	// it, in index order: "Foo=3 Bar=2". One attribute rather than one per
+	// state, because the SDK's cost per span climbs past eight attributes.
+	AttrClocks = attribute.Key("am.tx.clocks")
+	// AttrState is the state of a state group span.
 	AttrState = attribute.Key("am.state")
-	// AttrTick is the state's clock when the activation began.
+	// AttrTick is the state's clock when an activation began.
 	AttrTick = attribute.Key("am.state.tick")
-	// AttrBeginTx is the ID of the transition that began an activation,
-	// absent when the tracer found the state already active.
-	AttrBeginTx = attribute.Key("am.state.begin_tx")
-	// AttrEndTx is the ID of the transition that ended an activation,
-	// absent when the machine's disposal ended it.
-	AttrEndTx = attribute.Key("am.state.end_tx")
 	// AttrHandlerCanceled marks a negotiation handler that returned false.
 	AttrHandlerCanceled = attribute.Key("am.handler.canceled")
 	// AttrLink says what a span link points at: one of the Link* values.

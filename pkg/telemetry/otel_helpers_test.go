@@ -245,6 +245,28 @@ func wantAttrs(t testing.TB, s sdktrace.ReadOnlySpan, want map[attribute.Key]str
 	}
 }
 
+// parent returns the parent of s, failing t if it was not recorded.
+func (st *spanTree) parent(t testing.TB, s sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
+	t.Helper()
+	for _, p := range st.spans {
+		if p.SpanContext().SpanID() == s.Parent().SpanID() {
+			return p
+		}
+	}
+	t.Fatalf("parent of %q not recorded", s.Name())
+	return nil
+}
+
+// txAt returns the name of the transition span starting at ts, or "".
+func (st *spanTree) txAt(ts time.Time) string {
+	for _, s := range st.spans {
+		if _, ok := attrs(s)[string(amtele.AttrTxID)]; ok && s.StartTime().Equal(ts) {
+			return s.Name()
+		}
+	}
+	return ""
+}
+
 // linkKinds lists a span's links as "kind:spanName", resolving names
 // through st.
 func (st *spanTree) linkKinds(s sdktrace.ReadOnlySpan) []string {

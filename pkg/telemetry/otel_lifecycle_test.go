@@ -94,13 +94,12 @@ func TestOtelMachTracerLateBind(t *testing.T) {
 
 	st := newSpanTree(rec.Ended())
 	act := activationOf(t, st, "Foo")
-	wantAttrs(t, act, map[attribute.Key]string{
-		amtele.AttrTick:    "1",
-		amtele.AttrBeginTx: "-",
-		amtele.AttrEndTx:   "2",
-	})
-	if mach := st.one(t, "mach:late"); act.StartTime().Before(mach.StartTime()) {
-		t.Errorf("activation starts at %v, before tracing began at %v", act.StartTime(), mach.StartTime())
+	wantAttrs(t, act, map[attribute.Key]string{amtele.AttrTick: "1"})
+	if mach := st.one(t, "mach:late"); !act.StartTime().Equal(mach.StartTime()) {
+		t.Errorf("activation starts at %v, want when tracing began, %v", act.StartTime(), mach.StartTime())
+	}
+	if to := st.txAt(act.EndTime()); to != "[remove] Foo" {
+		t.Errorf("activation ends with %q, want [remove] Foo", to)
 	}
 }
 
@@ -114,8 +113,10 @@ func TestOtelMachTracerSchemaChange(t *testing.T) {
 	mach.Remove1("Bar", nil)
 
 	st := newSpanTree(rec.Ended())
-	wantAttrs(t, activationOf(t, st, "Bar"), map[attribute.Key]string{amtele.AttrBeginTx: "1"})
-	wantAttrs(t, st.one(t, "[add] Bar"), map[attribute.Key]string{"am.clock.Bar": "1"})
+	if from := st.txAt(activationOf(t, st, "Bar").StartTime()); from != "[add] Bar" {
+		t.Errorf("Bar activation begins with %q, want [add] Bar", from)
+	}
+	wantAttrs(t, st.one(t, "[add] Bar"), map[attribute.Key]string{amtele.AttrClocks: "Bar=1"})
 }
 
 // TestOtelMachTracerMulti re-activates Exception, a Multi state: each
@@ -128,7 +129,8 @@ func TestOtelMachTracerMulti(t *testing.T) {
 	mach.Remove1(am.Exception, nil)
 
 	var acts []string
-	for _, s := range newSpanTree(rec.Ended()).find(am.Exception) {
+	st := newSpanTree(rec.Ended())
+	for _, s := range st.find(am.Exception) {
 		a := attrs(s)
 		if _, ok := a[string(amtele.AttrTick)]; !ok {
 			continue
@@ -136,10 +138,12 @@ func TestOtelMachTracerMulti(t *testing.T) {
 		if s.Status().Code != codes.Error {
 			t.Errorf("Exception activation %v has status %v, want an error", a, s.Status())
 		}
-		acts = append(acts, a[string(amtele.AttrTick)]+":"+s.Status().Description+":"+a[string(amtele.AttrEndTx)])
+		acts = append(acts, a[string(amtele.AttrTick)]+":"+s.Status().Description+":"+st.txAt(s.EndTime()))
 	}
-	if want := []string{"1:first:2", "3:second:3"}; !slices.Equal(acts, want) {
-		t.Errorf("activations (tick:error:end tx) = %v, want %v", acts, want)
+	// the second [add] Exception ends the first activation
+	want := []string{"1:first:[add] Exception", "3:second:[remove] Exception"}
+	if !slices.Equal(acts, want) {
+		t.Errorf("activations (tick:error:ended by) = %v, want %v", acts, want)
 	}
 }
 

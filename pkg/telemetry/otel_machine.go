@@ -1,6 +1,7 @@
 package amtele
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,21 +50,24 @@ type machState struct {
 	handlers   []handlerRec
 	handlersTx *am.Transition
 
-	// Scratch buffers, reused by every transition.
+	// Scratch buffers, reused by every transition. Options go through
+	// buffers too: a variadic call through an interface allocates its
+	// slice.
 	attrs     []attribute.KeyValue
 	links     []trace.Link
+	clocks    []byte
 	startOpts []trace.SpanStartOption
+	endOpts   []trace.SpanEndOption
 
 	txLinks
 }
 
 // stateInfo is one state of the machine's index.
 type stateInfo struct {
-	name     string
-	skip     bool
-	attr     attribute.KeyValue
-	clockKey attribute.Key
-	act      activation
+	name string
+	skip bool
+	attr attribute.KeyValue
+	act  activation
 }
 
 // activation is a state's open activation, emitted as a span when it ends.
@@ -74,9 +78,6 @@ type activation struct {
 	gen   *machGen
 	start time.Time
 	tick  uint64
-	// beginTx is the ID of the transition that began it; 0 when the
-	// tracer found the state active.
-	beginTx uint64
 	// err is the error of an Exception activation.
 	err string
 }
@@ -105,6 +106,7 @@ func newMachState(t *otelMachTracer, m *am.Machine, parent *machState, now time.
 		exception: -1,
 		txNames:   map[txNameKey]txName{},
 		argKeys:   map[string]attribute.Key{},
+		endOpts:   make([]trace.SpanEndOption, 1),
 	}
 	ms.idOpt = trace.WithAttributes(ms.idAttr)
 	ms.idAttrs = []attribute.KeyValue{ms.idAttr}
@@ -137,10 +139,9 @@ func (ms *machState) loadSchema() {
 	skip := ms.t.opts.SkipState
 	for _, name := range ms.mach.StateNames()[len(ms.states):] {
 		st := stateInfo{
-			name:     name,
-			skip:     skip != nil && skip(ms.mach, name),
-			attr:     AttrState.String(name),
-			clockKey: attribute.Key(AttrClockPrefix + name),
+			name: name,
+			skip: skip != nil && skip(ms.mach, name),
+			attr: AttrState.String(name),
 		}
 		if name == am.Exception {
 			ms.exception = len(ms.states)
@@ -197,9 +198,26 @@ func (ms *machState) txHandlers(tx *am.Transition) []handlerRec {
 func (ms *machState) dispose(now time.Time) {
 	for i := range ms.states {
 		if ms.states[i].act.open {
-			ms.endActivation(i, now, 0)
+			ms.endActivation(i, now)
 		}
 	}
+}
+
+// startAt starts a span under parent at ts, with links given at start.
+func (ms *machState) startAt(parent context.Context, name string, ts time.Time, links []trace.Link) (context.Context, trace.Span) {
+	opts := append(ms.startOpts[:0], trace.WithTimestamp(ts))
+	if len(links) > 0 {
+		opts = append(opts, trace.WithLinks(links...))
+	}
+	ctx, span := ms.t.tracer.Start(parent, name, opts...)
+	ms.startOpts = opts[:0]
+	return ctx, span
+}
+
+// endAt ends span at ts.
+func (ms *machState) endAt(span trace.Span, ts time.Time) {
+	ms.endOpts[0] = trace.WithTimestamp(ts)
+	span.End(ms.endOpts...)
 }
 
 // txLinks links transitions to the transitions that caused them, also

@@ -92,8 +92,7 @@ func TestOtelMachTracerSkipStateClocks(t *testing.T) {
 	})
 	newWorkflow(t, tracer).run(t)
 	wantAttrs(t, newSpanTree(rec.Ended()).one(t, "[remove] Start"), map[attribute.Key]string{
-		"am.clock.Start": "2",
-		"am.clock.Ready": "-",
+		amtele.AttrClocks: "Start=2",
 	})
 }
 

@@ -2,6 +2,7 @@ package amtele
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -76,7 +77,6 @@ func changedClocks(tx *am.Transition) bool {
 // sampling decisions are made on the root mach:ID spans, which get theirs at
 // start.
 func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
-	tracer := ms.t.tracer
 	name := ms.txName(tx)
 
 	links := ms.links[:0]
@@ -98,21 +98,17 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 		}
 	}
 
-	opts := append(ms.startOpts[:0], trace.WithTimestamp(tx.Start))
 	// The link bookkeeping and the span start are one step, so that an
 	// effect of this transition on another goroutine either finds the span
 	// as ended or waits to be linked from it.
 	ms.linkMu.Lock()
 	links = ms.takeEffectsLocked(tx.ID, links)
-	if len(links) > 0 {
-		opts = append(opts, trace.WithLinks(links...))
-	}
-	ctx, span := tracer.Start(mg.transitions, name.name, opts...)
+	ctx, span := ms.startAt(mg.transitions, name.name, tx.Start, links)
 	sc := span.SpanContext()
 	ms.endedLocked(tx.ID, sc)
 	ms.linkMu.Unlock()
 	span.SetAttributes(ms.txAttrs(tx, name)...)
-	ms.links, ms.startOpts = links[:0], opts[:0]
+	ms.links = links[:0]
 
 	if srcState != nil {
 		// the source is still running: it will link to us when it ends
@@ -125,7 +121,7 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 		if ms.skippedHandlers[h.name] {
 			continue
 		}
-		_, hs := tracer.Start(ctx, h.name, trace.WithTimestamp(h.start))
+		_, hs := ms.startAt(ctx, h.name, h.start, nil)
 		if h.canceled {
 			hs.SetAttributes(ms.canceledAttrs...)
 		} else {
@@ -134,9 +130,9 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 		if h.panicked {
 			hs.SetStatus(codes.Error, "handler panicked")
 		}
-		hs.End(trace.WithTimestamp(h.end))
+		ms.endAt(hs, h.end)
 	}
-	span.End(trace.WithTimestamp(tx.End))
+	ms.endAt(span, tx.End)
 }
 
 // txStatus marks transitions canceled by an error, rather than by the
@@ -197,13 +193,30 @@ func (ms *machState) txAttrs(tx *am.Transition, name txName) []attribute.KeyValu
 			attrs = append(attrs, ms.argKey(k).String(v))
 		}
 	}
-	for i := range min(len(ms.states), len(tx.TimeAfter)) {
-		if !ms.states[i].skip && tx.IsTouched(i) {
-			attrs = append(attrs, ms.states[i].clockKey.Int64(int64(tx.TimeAfter[i])))
-		}
+	if clocks := ms.clocksText(tx); clocks != "" {
+		attrs = append(attrs, AttrClocks.String(clocks))
 	}
 	ms.attrs = attrs[:0]
 	return attrs
+}
+
+// clocksText formats the clocks of the states tx touched, as AttrClocks
+// shows them.
+func (ms *machState) clocksText(tx *am.Transition) string {
+	buf := ms.clocks[:0]
+	for i := range min(len(ms.states), len(tx.TimeAfter)) {
+		if ms.states[i].skip || !tx.IsTouched(i) {
+			continue
+		}
+		if len(buf) > 0 {
+			buf = append(buf, ' ')
+		}
+		buf = append(buf, ms.states[i].name...)
+		buf = append(buf, '=')
+		buf = strconv.AppendUint(buf, tx.TimeAfter[i], 10)
+	}
+	ms.clocks = buf
+	return string(buf)
 }
 
 func (ms *machState) argKey(name string) attribute.Key {
@@ -226,10 +239,10 @@ func (ms *machState) updateActivations(mg *machGen, tx *am.Transition) {
 			continue
 		}
 		if st.act.open {
-			ms.endActivation(i, tx.Start, tx.ID)
+			ms.endActivation(i, tx.Start)
 		}
 		if after%2 == 1 {
-			st.act = activation{open: true, gen: mg, start: tx.Start, tick: after, beginTx: tx.ID}
+			st.act = activation{open: true, gen: mg, start: tx.Start, tick: after}
 			if i == ms.exception {
 				st.act.err = exceptionText(tx)
 			}
@@ -237,31 +250,25 @@ func (ms *machState) updateActivations(mg *machGen, tx *am.Transition) {
 	}
 }
 
-// endActivation emits the open activation of state i, ended at end by
-// transition endTx (0 when the machine's disposal ended it).
+// endActivation emits the open activation of state i, ended at end.
 //
-// Activations name their transitions by attribute rather than link: links
-// cost the SDK several allocations each, and the transitions sit next to the
-// activation in the same trace.
-func (ms *machState) endActivation(i int, end time.Time, endTx uint64) {
+// An activation carries only the machine ID and its tick: its name is the
+// state, and it starts and ends with the starts of its transitions, which
+// sit next to it in the trace. Links or more attributes would cost more
+// than the rest of the span.
+func (ms *machState) endActivation(i int, end time.Time) {
 	st := &ms.states[i]
 	a := st.act
 	st.act = activation{}
 
-	_, span := ms.t.tracer.Start(a.gen.group(ms, i), st.name, trace.WithTimestamp(a.start))
-	attrs := append(ms.attrs[:0], ms.idAttr, st.attr, AttrTick.Int64(int64(a.tick)))
-	if a.beginTx != 0 {
-		attrs = append(attrs, AttrBeginTx.Int64(int64(a.beginTx)))
-	}
-	if endTx != 0 {
-		attrs = append(attrs, AttrEndTx.Int64(int64(endTx)))
-	}
+	_, span := ms.startAt(a.gen.group(ms, i), st.name, a.start, nil)
+	attrs := append(ms.attrs[:0], ms.idAttr, AttrTick.Int64(int64(a.tick)))
 	span.SetAttributes(attrs...)
 	ms.attrs = attrs[:0]
 	if i == ms.exception {
 		span.SetStatus(codes.Error, a.err)
 	}
-	span.End(trace.WithTimestamp(end))
+	ms.endAt(span, end)
 }
 
 // txNameKey identifies a mutation's span name without building it: the

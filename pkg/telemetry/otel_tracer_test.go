@@ -49,8 +49,7 @@ func TestOtelMachTracerAttributes(t *testing.T) {
 		amtele.AttrQueueLen:     "0",
 		amtele.AttrCancelReason: "-",
 		amtele.AttrAuto:         "-",
-		"am.clock.Start":        "1",
-		"am.clock.Ready":        "-",
+		amtele.AttrClocks:       "Start=1",
 	})
 	wantAttrs(t, st.one(t, "[add] Fetch"), map[attribute.Key]string{
 		amtele.AttrMachineID: "wf-child",
@@ -61,8 +60,7 @@ func TestOtelMachTracerAttributes(t *testing.T) {
 	wantAttrs(t, fetched, map[attribute.Key]string{
 		amtele.AttrSourceMachineID: "wf-child",
 		amtele.AttrSourceTxID:      "1",
-		"am.clock.Fetch":           "2",
-		"am.clock.Fetched":         "1",
+		amtele.AttrClocks:          "Fetch=2 Fetched=1",
 	})
 	if got := st.linkKinds(fetched); strings.Join(got, ",") != "source:[add] Fetch" {
 		t.Errorf("[add] Fetched links = %v, want source:[add] Fetch", got)
@@ -76,29 +74,27 @@ func TestOtelMachTracerAttributes(t *testing.T) {
 		t.Errorf("[add] Veto status = %v: a handler's veto is not an error", veto.Status())
 	}
 	wantAttrs(t, st.one(t, "VetoEnter"), map[attribute.Key]string{amtele.AttrHandlerCanceled: "true"})
-	wantAttrs(t, st.one(t, "[add] Exception"), map[attribute.Key]string{"am.clock.Exception": "1"})
+	wantAttrs(t, st.one(t, "[add] Exception"), map[attribute.Key]string{amtele.AttrClocks: "Exception=1"})
 	wantAttrs(t, st.one(t, "[remove] Start"), map[attribute.Key]string{
 		amtele.AttrMutation: "remove",
-		"am.clock.Start":    "2",
-		"am.clock.Ready":    "2",
+		amtele.AttrClocks:   "Ready=2 Start=2",
 	})
 
-	// activations: ticks, the transitions at both ends, and times that
-	// match those transitions
+	// activations: the tick, and the times of the transitions at both ends
 	act := activationOf(t, st, "Start")
 	wantAttrs(t, act, map[attribute.Key]string{
-		amtele.AttrState:   "Start",
-		amtele.AttrTick:    "1",
-		amtele.AttrBeginTx: "1",
-		amtele.AttrEndTx:   attrs(st.one(t, "[remove] Start"))[string(amtele.AttrTxID)],
+		amtele.AttrMachineID: "wf-root",
+		amtele.AttrTick:      "1",
+		amtele.AttrState:     "-",
 	})
-	if !act.StartTime().Equal(st.one(t, "[add] Start").StartTime()) ||
-		!act.EndTime().Equal(st.one(t, "[remove] Start").StartTime()) {
-		t.Errorf("Start activation %v..%v, want from the start of [add] Start to the start of [remove] Start",
-			act.StartTime(), act.EndTime())
+	wantAttrs(t, st.parent(t, act), map[attribute.Key]string{amtele.AttrState: "Start"})
+	if from, to := st.txAt(act.StartTime()), st.txAt(act.EndTime()); from != "[add] Start" || to != "[remove] Start" {
+		t.Errorf("Start activation from %q to %q, want from [add] Start to [remove] Start", from, to)
 	}
-	exc := activationOf(t, st, "Exception")
-	wantAttrs(t, exc, map[attribute.Key]string{amtele.AttrEndTx: "-"})
+	// Exception is still active when the machine is disposed
+	if exc := activationOf(t, st, "Exception"); !exc.EndTime().After(st.one(t, "[remove] Start").EndTime()) {
+		t.Errorf("Exception activation ends at %v, before the machine was disposed", exc.EndTime())
+	}
 
 	// handler spans have the handler's real duration, inside the transition
 	handler, tx := st.one(t, "StartState"), st.one(t, "[add] Start")
