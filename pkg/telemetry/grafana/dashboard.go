@@ -1,0 +1,165 @@
+package amgrafana
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+)
+
+// Names of the dashboard's variables. Panels reach their datasources
+// through $prometheus and $loki, which Grafana fills with the default
+// datasource of each type on import, and filter series by $source.
+const (
+	varPrometheus = "prometheus"
+	varLoki       = "loki"
+	varSource     = "source"
+)
+
+// Tag marks the dashboards this package builds.
+const Tag = "amkit"
+
+// Opts describe a dashboard.
+type Opts struct {
+	// Name is the dashboard's title. [UID] derives the dashboard UID from
+	// it, so a dashboard keeps its UID, and its URL, as long as its name.
+	Name string
+	// MachineIDs are the machines to show, one row each, in this order.
+	MachineIDs []string
+	// Source is the Prometheus job label of the machines' metrics and the
+	// Loki service_name label of their logs.
+	Source string
+}
+
+// NewDashboard returns a builder holding the dashboard for the machines of
+// one source. Its panels are numbered from 1 up; give panels added to the
+// builder higher IDs. Errors describe invalid options.
+func NewDashboard(opts Opts) (*dashboard.DashboardBuilder, error) {
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("amgrafana: dashboard options: %w", err)
+	}
+	b := dashboard.NewDashboardBuilder(opts.Name).
+		Uid(UID(opts.Name)).
+		Description(fmt.Sprintf("amkit machines of %s: %s.", opts.Source, strings.Join(opts.MachineIDs, ", "))).
+		Tags([]string{Tag}).
+		Editable().
+		Timezone(common.TimeZoneBrowser).
+		Time("now-1h", "now").
+		Refresh("30s").
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		WithVariable(dashboard.NewDatasourceVariableBuilder(varPrometheus).
+			Label("Prometheus").
+			Type("prometheus")).
+		WithVariable(dashboard.NewDatasourceVariableBuilder(varLoki).
+			Label("Loki").
+			Type("loki")).
+		WithVariable(dashboard.NewConstantVariableBuilder(varSource).
+			Label("Source").
+			Description("Prometheus job and Loki service_name of the machines.").
+			Value(dashboard.StringOrMap{String: &opts.Source}))
+
+	var id uint32
+	next := func() uint32 {
+		id++
+		return id
+	}
+	for i, machID := range opts.MachineIDs {
+		row := dashboard.NewRowBuilder(machID).Id(next())
+		panels := machinePanels(machID, next)
+		// The first machine opens expanded. Other rows keep their panels
+		// inside, collapsed, so that Grafana runs their queries only when
+		// a row is opened.
+		if i == 0 {
+			b.WithRow(row)
+			for _, p := range panels {
+				b.WithPanel(p)
+			}
+			continue
+		}
+		for _, p := range panels {
+			row.WithPanel(p)
+		}
+		b.WithRow(row)
+	}
+	return b, nil
+}
+
+func (o *Opts) validate() error {
+	if strings.TrimSpace(o.Name) == "" {
+		return errors.New("name is empty")
+	}
+	if o.Source == "" {
+		return errors.New("source is empty")
+	}
+	// Grafana pastes variable values into queries as they are, so a value
+	// that would need escaping inside a quoted label value is rejected
+	if i := strings.IndexFunc(o.Source, needsEscape); i >= 0 {
+		return fmt.Errorf("source %q: %q cannot appear in a Prometheus job or Loki service_name filter", o.Source, o.Source[i:i+1])
+	}
+	if len(o.MachineIDs) == 0 {
+		return errors.New("no machine IDs")
+	}
+	seen := make(map[string]bool, len(o.MachineIDs))
+	for _, id := range o.MachineIDs {
+		switch {
+		case id == "":
+			return errors.New("empty machine ID")
+		case seen[id]:
+			return fmt.Errorf("machine ID %q given twice", id)
+		case strings.Contains(id, "$"):
+			// Grafana would read it as a variable reference
+			return fmt.Errorf("machine ID %q: $ cannot appear in a Grafana query", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+func needsEscape(r rune) bool {
+	return r == '"' || r == '\'' || r == '\\' || r == '$' || r == '`' || unicode.IsControl(r)
+}
+
+// uidMaxLen is the longest UID Grafana accepts.
+const uidMaxLen = 40
+
+// UID returns the dashboard UID that [NewDashboard] derives from a name:
+// "am-", a slug of the name, and a hash of the whole name, so that names
+// with the same slug still get different UIDs. It is at most 40 characters
+// long, the limit of Grafana.
+func UID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	hash := hex.EncodeToString(sum[:4])
+	slug := slugify(name, uidMaxLen-len("am-")-len("-")-len(hash))
+	if slug == "" {
+		return "am-" + hash
+	}
+	return "am-" + slug + "-" + hash
+}
+
+// slugify keeps the ASCII letters and digits of s, lower-cased, with single
+// dashes between words, in at most n bytes.
+func slugify(s string, n int) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	out := b.String()
+	if len(out) > n {
+		out = strings.TrimRight(out[:n], "-")
+	}
+	return out
+}
