@@ -40,8 +40,9 @@ type machState struct {
 
 	states    []stateInfo
 	exception int
-	// skippedHandlers holds the handler names of skipped states; nil when
-	// no state is skipped.
+	// skipsStates is true when SkipState skipped at least one state, and
+	// skippedHandlers holds their handler names.
+	skipsStates     bool
 	skippedHandlers map[string]bool
 	txNames         map[txNameKey]txName
 	argKeys         map[string]attribute.Key
@@ -147,7 +148,8 @@ func (ms *machState) loadSchema() {
 			ms.exception = len(ms.states)
 		}
 		if st.skip {
-			if ms.skippedHandlers == nil {
+			if !ms.skipsStates {
+				ms.skipsStates = true
 				ms.skippedHandlers = map[string]bool{}
 			}
 			for _, suffix := range handlerSuffixes {

@@ -2,6 +2,7 @@ package amtele
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -50,13 +51,11 @@ func (ms *machState) traced(tx *am.Transition) bool {
 		return false
 	case o.SkipEmpty && tx.Accepted && !changedClocks(tx):
 		return false
-	case ms.skippedHandlers != nil && len(tx.Mutation.Called) > 0:
-		for _, i := range tx.Mutation.Called {
-			if i < len(ms.states) && !ms.states[i].skip {
-				return true
-			}
-		}
-		return false
+	case ms.skipsStates && len(tx.Mutation.Called) > 0:
+		// a mutation of skipped states only is as noisy as they are
+		return slices.ContainsFunc(tx.Mutation.Called, func(i int) bool {
+			return i < len(ms.states) && !ms.states[i].skip
+		})
 	}
 	return true
 }
@@ -78,25 +77,7 @@ func changedClocks(tx *am.Transition) bool {
 // start.
 func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 	name := ms.txName(tx)
-
-	links := ms.links[:0]
-	src := tx.Mutation.Source
-	var srcState *machState
-	if !src.IsZero() {
-		srcState = ms
-		if src.MachineID != ms.id {
-			srcState = ms.t.byMachineID(src.MachineID)
-		}
-		if srcState != nil {
-			srcSpan, running := srcState.lookupTx(src.TxID)
-			if srcSpan.IsValid() {
-				links = append(links, trace.Link{SpanContext: srcSpan, Attributes: linkSourceAttrs})
-			}
-			if !running {
-				srcState = nil
-			}
-		}
-	}
+	links, runningSrc := ms.sourceLink(tx.Mutation.Source, ms.links[:0])
 
 	// The link bookkeeping and the span start are one step, so that an
 	// effect of this transition on another goroutine either finds the span
@@ -110,9 +91,8 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 	span.SetAttributes(ms.txAttrs(tx, name)...)
 	ms.links = links[:0]
 
-	if srcState != nil {
-		// the source is still running: it will link to us when it ends
-		srcState.addEffect(src.TxID, sc)
+	if runningSrc != nil {
+		runningSrc.addEffect(tx.Mutation.Source.TxID, sc)
 	}
 	if code, desc := ms.txStatus(tx); code != codes.Unset {
 		span.SetStatus(code, desc)
@@ -133,6 +113,29 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 		ms.endAt(hs, h.end)
 	}
 	ms.endAt(span, tx.End)
+}
+
+// sourceLink appends a link to the span of the transition that issued the
+// mutation, if it has ended. If it is still running, it returns the source
+// machine, so that the source links to this transition when it ends.
+func (ms *machState) sourceLink(src am.Source, links []trace.Link) ([]trace.Link, *machState) {
+	if src.IsZero() {
+		return links, nil
+	}
+	srcState := ms
+	if src.MachineID != ms.id {
+		if srcState = ms.t.byMachineID(src.MachineID); srcState == nil {
+			return links, nil
+		}
+	}
+	sc, running := srcState.lookupTx(src.TxID)
+	if running {
+		return links, srcState
+	}
+	if sc.IsValid() {
+		links = append(links, trace.Link{SpanContext: sc, Attributes: linkSourceAttrs})
+	}
+	return links, nil
 }
 
 // txStatus marks transitions canceled by an error, rather than by the
