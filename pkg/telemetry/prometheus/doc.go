@@ -23,9 +23,10 @@
 // README next to this file lists every metric.
 //
 // Values are taken from each transition, accepted or canceled, in the
-// goroutine that runs the machine: a transition costs a few plain additions
-// under a per-machine lock, and all formatting happens when a registry is
-// gathered. No label ever holds state names, args or other unbounded values.
+// goroutine that runs the machine: a transition costs integer additions
+// under the lock of its series set and allocates nothing; series are built
+// only when a registry is gathered. No label ever holds state names, args
+// or other unbounded values.
 //
 // # Intervals
 //

@@ -34,21 +34,26 @@ func (t *tracer) state(mach *am.Machine) *machState {
 
 var _ am.Tracer = (*tracer)(nil)
 
+// TracerID returns "amprom".
 func (t *tracer) TracerID() string { return "amprom" }
 
-// Inheritable is true, so that submachines get metrics without code.
+// Inheritable returns true, so that submachines get metrics without code.
 func (t *tracer) Inheritable() bool { return true }
 
+// MachineInit starts collecting the machine.
 func (t *tracer) MachineInit(mach *am.Machine) { t.m.observe(mach) }
 
+// MachineDispose unregisters the machine's series.
 func (t *tracer) MachineDispose(machineID string) { t.m.forget(machineID) }
 
+// SchemaChange refreshes the gauges that describe the schema.
 func (t *tracer) SchemaChange(mach *am.Machine, _ am.Schema) {
 	if st := t.state(mach); st != nil {
 		st.schemaChanged()
 	}
 }
 
+// TransitionEnd adds the transition to the machine's series set.
 func (t *tracer) TransitionEnd(tx *am.Transition) {
 	if st := t.state(tx.Machine); st != nil {
 		st.record(tx)
