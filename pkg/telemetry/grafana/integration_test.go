@@ -1,0 +1,274 @@
+package amgrafana_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ic2hrmk/promtail"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/amkit-dev/amkit/internal/e2e"
+	"github.com/amkit-dev/amkit/internal/machtest"
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+	amgrafana "github.com/amkit-dev/amkit/pkg/telemetry/grafana"
+	amprom "github.com/amkit-dev/amkit/pkg/telemetry/prometheus"
+)
+
+// scrapeInterval is the scrape interval of the test's Prometheus, and the
+// "Scrape interval" a Grafana datasource for it would be configured with.
+const scrapeInterval = time.Second
+
+// TestIntegrationDashboardQueries runs every query of a generated
+// dashboard, taken from its JSON, against a real Prometheus and a real Loki
+// fed by a workload of the dashboard's machines: every query of a machine
+// with a workload returns data, and every query of a machine without one
+// returns none, so the filters are checked too.
+func TestIntegrationDashboardQueries(t *testing.T) {
+	e2e.Require(t, e2e.Prometheus, e2e.Loki)
+	const source = "amgrafana-it"
+	// the second ID checks the quoting of label values
+	live := []string{"dash-orders", `dash "payments"`}
+	const idle = "dash-idle"
+
+	reg := prometheus.NewRegistry()
+	metricsSrv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer metricsSrv.Close()
+	prom := e2e.StartPrometheus(t, e2e.PrometheusOptions{
+		Targets:        []e2e.ScrapeTarget{{Job: source, Addr: metricsSrv.Listener.Addr().String()}},
+		ScrapeInterval: scrapeInterval,
+	})
+	loki := e2e.StartLoki(t)
+	lokiClient, err := promtail.NewJSONv1Client(loki.URL, map[string]string{"service_name": source},
+		promtail.WithSendBatchTimeout(50*time.Millisecond),
+		promtail.WithErrorCallback(func(err error) { t.Errorf("promtail push: %v", err) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// runs last: the workload and the loggers have stopped by then
+	t.Cleanup(lokiClient.Close)
+
+	stop := startWorkload(t, live, reg, lokiClient)
+	defer stop()
+
+	_, dash := buildJSON(t, amgrafana.Opts{Name: "Integration", MachineIDs: append(live, idle), Source: source})
+	vars := grafanaVars(t, dash, 5*time.Minute, 1000)
+
+	waitForWorkload(t, prom, loki, source, live)
+
+	targets := dash.targets()
+	t.Logf("running the %d queries of the dashboard", len(targets))
+	for _, tg := range targets {
+		where := tg.row + " / " + tg.panel + " / " + tg.RefID
+		query := vars.Replace(tg.Expr)
+		if strings.Contains(query, "$") {
+			t.Errorf("%s: variables left in %s", where, query)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var n int
+		var err error
+		switch tg.Datasource.Type {
+		case "prometheus":
+			n, err = promPoints(ctx, prom.URL, query)
+		case "loki":
+			var entries []e2e.LogEntry
+			entries, err = loki.Query(ctx, query)
+			n = len(entries)
+		default:
+			err = fmt.Errorf("datasource %q", tg.Datasource.Type)
+		}
+		cancel()
+		switch {
+		case err != nil:
+			t.Errorf("%s: %s: %v", where, query, err)
+		case tg.row == idle && n > 0:
+			t.Errorf("%s: %s returned %d points for a machine without a workload", where, query, n)
+		case tg.row != idle && n == 0:
+			t.Errorf("%s: no data for %s", where, query)
+		}
+	}
+}
+
+// waitForWorkload waits until Prometheus has scraped the workload for a
+// few seconds, enough for rates over $__rate_interval, and the logs of
+// every machine are in Loki. It uses queries of its own, so that a broken
+// dashboard query fails on its own line rather than as a timeout.
+func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, loki *e2e.LokiBackend, source string, ids []string) {
+	t.Helper()
+	scrapes := fmt.Sprintf(`count_over_time(up{job=%q}[1m]) >= 8`, source)
+	e2e.Eventually(t, 60*time.Second, "8 scrapes of the workload", func(ctx context.Context) error {
+		samples, err := prom.Query(ctx, scrapes)
+		if err == nil && len(samples) == 0 {
+			err = errors.New("not yet")
+		}
+		return err
+	})
+	e2e.Eventually(t, 30*time.Second, "the workload's logs in Loki", func(ctx context.Context) error {
+		entries, err := loki.Query(ctx, fmt.Sprintf(`{service_name=%q}`, source))
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			seen[e.Labels["machine_id"]] = true
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				return fmt.Errorf("no lines of %s", id)
+			}
+		}
+		return nil
+	})
+}
+
+// startWorkload runs machines with the given IDs, exporting their metrics
+// to reg and their logs to Loki, until the returned function is called.
+func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client promtail.Client) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var loggers []*amtele.LokiLogger
+	for _, id := range ids {
+		mach, h := machtest.NewMutationsMachine(t, &am.Opts{ID: id, LogLevel: am.LogLevelChanges})
+		if err := amprom.TransitionsToPrometheus(mach, time.Second).BindToRegistry(reg); err != nil {
+			t.Fatal(err)
+		}
+		logger, err := amtele.BindLokiLogger(mach, client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loggers = append(loggers, logger)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runOps(ctx, mach, h)
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+		flushCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		for _, l := range loggers {
+			if err := l.Flush(flushCtx); err != nil {
+				t.Errorf("flush Loki logger: %v", err)
+			}
+		}
+	}
+}
+
+// runOps makes the ops of the machine benchmark every few milliseconds,
+// so that rates stay above zero, and an error now and then, until ctx
+// ends. Pacing keeps the 2-core test machine free for the backends.
+func runOps(ctx context.Context, mach *am.Machine, h *machtest.Handlers) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		mach.Add(am.S{"A", "B"}, nil)
+		mach.Add1("D", nil)
+		mach.Remove(am.S{"A", "C", "D"}, nil)
+		if i%20 == 0 {
+			mach.AddErr(fmt.Errorf("failure %d", i), nil)
+			mach.Remove1(am.Exception, nil)
+		}
+	}
+}
+
+// grafanaVars substitutes the dashboard's variables the way Grafana does
+// for a panel showing rng over maxDataPoints pixels: $source from its
+// constant, $__interval as rng per point but at least the datasource's
+// scrape interval, and $__rate_interval as the larger of $__interval plus
+// one scrape interval and four scrape intervals.
+func grafanaVars(t *testing.T, d *jsonDashboard, rng time.Duration, maxDataPoints int) *strings.Replacer {
+	t.Helper()
+	interval := max(rng/time.Duration(maxDataPoints), scrapeInterval)
+	rate := max(interval+scrapeInterval, 4*scrapeInterval)
+	source := d.variable(t, "source")
+	return strings.NewReplacer(
+		"$__rate_interval", promDuration(rate),
+		"${__rate_interval}", promDuration(rate),
+		"$__interval", promDuration(interval),
+		"${__interval}", promDuration(interval),
+		"${source}", source,
+		"$source", source,
+	)
+}
+
+// promDuration formats d as a PromQL duration, which Go's
+// time.Duration.String is not ("1m0s").
+func promDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
+}
+
+// promPoints runs a range query over the last minute, as a time series
+// panel does, and counts its finite points: a rate over too few samples
+// or a division by zero gives NaN, which Grafana draws as a gap.
+func promPoints(ctx context.Context, promURL, query string) (int, error) {
+	end := time.Now()
+	params := url.Values{
+		"query": {query},
+		"start": {strconv.FormatInt(end.Add(-time.Minute).Unix(), 10)},
+		"end":   {strconv.FormatInt(end.Unix(), 10)},
+		"step":  {promDuration(scrapeInterval)},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, promURL+"/api/v1/query_range?"+params.Encode(), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string `json:"resultType"`
+			Result     []struct {
+				// Values are [unix time, "value"] pairs.
+				Values [][2]any `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, fmt.Errorf("decode query_range answer (%s): %w", resp.Status, err)
+	}
+	if body.Status != "success" {
+		return 0, fmt.Errorf("query_range: %s: %s", resp.Status, body.Error)
+	}
+	if body.Data.ResultType != "matrix" {
+		return 0, fmt.Errorf("query_range: result is a %s, not a matrix", body.Data.ResultType)
+	}
+	n := 0
+	for _, series := range body.Data.Result {
+		for _, point := range series.Values {
+			s, _ := point[1].(string)
+			if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
