@@ -111,6 +111,9 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if f.folder != "" && f.grafanaURL == "" {
 		return usageError(stderr, "--folder needs --grafana-url")
 	}
+	if f.timeout <= 0 {
+		return usageError(stderr, "--timeout must be positive")
+	}
 
 	opts := amgrafana.Opts{Name: f.name, MachineIDs: splitIDs(f.ids), Source: f.source}
 	builder, err := amgrafana.NewDashboard(opts)

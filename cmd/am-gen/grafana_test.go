@@ -87,6 +87,7 @@ func TestGrafanaUsageErrors(t *testing.T) {
 		{"empty ID", nil, []string{"grafana", "--name", "a", "--ids", "x,", "--source", "s"}, "empty machine ID"},
 		{"folder without URL", tokenEnvVars, append(dashboardArgs, "--folder", "f"), "--folder needs --grafana-url"},
 		{"no token", nil, append(dashboardArgs, "--grafana-url", "http://127.0.0.1:3000"), tokenEnv + " is not set"},
+		{"zero timeout", nil, append(dashboardArgs, "--timeout", "0s"), "--timeout must be positive"},
 		{"bad URL", tokenEnvVars, append(dashboardArgs, "--grafana-url", "127.0.0.1:3000"), "--grafana-url: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,8 +211,10 @@ func TestGrafanaSyncUnreachable(t *testing.T) {
 	srv := grafanatest.NewServer(grafanatest.Opts{Token: testToken})
 	url := srv.URL
 	srv.Close()
-	r := amGen(t, tokenEnvVars, append(dashboardArgs, "--grafana-url", url)...)
-	checkSyncFailure(t, r, []string{"cannot reach Grafana at " + url})
+	// a password in the URL is hidden like the token
+	withPassword := strings.Replace(url, "http://", "http://admin:"+testToken+"@", 1)
+	r := amGen(t, tokenEnvVars, append(dashboardArgs, "--grafana-url", withPassword)...)
+	checkSyncFailure(t, r, []string{"cannot reach Grafana at http://admin:xxxxx@" + strings.TrimPrefix(url, "http://")})
 }
 
 func TestGrafanaSyncTimeout(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	amgrafana "github.com/amkit-dev/amkit/pkg/telemetry/grafana"
@@ -13,12 +14,13 @@ import (
 // saveHint tells what to do about a failed save, in terms of am-gen's
 // flags and environment.
 func saveHint(err error, f *grafanaFlags) string {
+	grafanaURL := redactURL(f.grafanaURL)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("Grafana at %s did not answer within %s; check the URL, or raise --timeout", f.grafanaURL, f.timeout)
+		return fmt.Sprintf("Grafana at %s did not answer within %s; check the URL, or raise --timeout", grafanaURL, f.timeout)
 	}
 	var apiErr *amgrafana.APIError
 	if !errors.As(err, &apiErr) {
-		return fmt.Sprintf("cannot reach Grafana at %s; check --grafana-url and that Grafana is running", f.grafanaURL)
+		return fmt.Sprintf("cannot reach Grafana at %s; check --grafana-url and that Grafana is running", grafanaURL)
 	}
 	code := apiErr.StatusCode
 	folderErr := f.folder != "" && (code == http.StatusNotFound ||
@@ -31,7 +33,7 @@ func saveHint(err error, f *grafanaFlags) string {
 	case folderErr:
 		return fmt.Sprintf("folder %q does not exist; --folder takes a folder UID, the last part of the folder's URL (/dashboards/f/UID/)", f.folder)
 	case code == http.StatusNotFound:
-		return fmt.Sprintf("no dashboard API at %s; check that --grafana-url is Grafana's address, with its sub path if it has one", f.grafanaURL)
+		return fmt.Sprintf("no dashboard API at %s; check that --grafana-url is Grafana's address, with its sub path if it has one", grafanaURL)
 	case code == http.StatusPreconditionFailed:
 		switch apiErr.Status {
 		case amgrafana.StatusVersionMismatch:
@@ -46,4 +48,13 @@ func saveHint(err error, f *grafanaFlags) string {
 		return "Grafana failed to save the dashboard; try again, and read Grafana's log if it keeps failing"
 	}
 	return "Grafana rejected the dashboard"
+}
+
+// redactURL hides a password in a URL, as net/http does in its errors.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Redacted()
 }

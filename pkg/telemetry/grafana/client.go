@@ -45,7 +45,7 @@ func NewClient(grafanaURL, token string, opts *ClientOpts) (*Client, error) {
 		return nil, fmt.Errorf("amgrafana: grafana URL: %w", err)
 	}
 	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("amgrafana: grafana URL %q: want http:// or https:// and a host", grafanaURL)
+		return nil, fmt.Errorf("amgrafana: grafana URL %q: want http:// or https:// and a host", base.Redacted())
 	}
 	if token == "" {
 		return nil, errors.New("amgrafana: empty token")
