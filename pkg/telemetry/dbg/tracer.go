@@ -236,7 +236,9 @@ func (t *Tracer) Flush(ctx context.Context) error {
 
 // Close flushes (see [Tracer.Flush]), detaches the tracer from every
 // machine it observes and stops its goroutine. Messages still queued when
-// ctx ends are dropped. Close is idempotent.
+// ctx ends are dropped, so give ctx a deadline when the server may be
+// gone. Close is idempotent. Disposing every observed machine stops the
+// goroutine as well, without Close.
 func (t *Tracer) Close(ctx context.Context) error {
 	if t.closed.Swap(true) {
 		return nil

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
+)
+
+// importRecording prints a summary of the recording at path, after a line
+// per transition when print is set. A truncated recording is summarized
+// up to its last complete record.
+func importRecording(path string, print bool, out io.Writer) error {
+	r, err := recording.Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var p *printer
+	if print {
+		p = newPrinter(out)
+	}
+	sum := newSummary(path, r.Version())
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, recording.ErrTruncated) {
+			sum.truncated = true
+			break
+		}
+		if err != nil {
+			return err
+		}
+		sum.add(rec)
+		if p != nil {
+			p.noteDropped(rec.ClientID, rec.Dropped)
+			p.message(rec.Msg)
+		}
+	}
+	return sum.write(out)
+}
+
+// summary is what --import reports about a recording.
+type summary struct {
+	path      string
+	version   int
+	truncated bool
+	records   int
+	conns     map[string]bool
+	dropped   map[string]uint64
+	machs     map[string]*machSummary
+	order     []string
+	txs       int
+	accepted  int
+	first     time.Time
+	last      time.Time
+}
+
+type machSummary struct {
+	parent string
+	states int
+	txs    int
+}
+
+func newSummary(path string, version int) *summary {
+	return &summary{
+		path: path, version: version,
+		conns: map[string]bool{}, dropped: map[string]uint64{}, machs: map[string]*machSummary{},
+	}
+}
+
+func (s *summary) add(rec *recording.Record) {
+	s.records++
+	s.conns[fmt.Sprintf("%s/%d", rec.ClientID, rec.Conn)] = true
+	s.dropped[rec.ClientID] = max(s.dropped[rec.ClientID], rec.Dropped)
+	id := rec.Msg.MachID()
+	m := s.machs[id]
+	if m == nil {
+		m = &machSummary{}
+		s.machs[id] = m
+		s.order = append(s.order, id)
+	}
+	switch msg := rec.Msg.(type) {
+	case *dbg.DbgMsgStruct:
+		m.parent, m.states = msg.ParentID, len(msg.StateNames)
+	case *dbg.DbgMsgTx:
+		m.txs++
+		s.txs++
+		if msg.Accepted {
+			s.accepted++
+		}
+		if start := msg.Start(); s.first.IsZero() || start.Before(s.first) {
+			s.first = start
+		}
+		if end := msg.End(); end.After(s.last) {
+			s.last = end
+		}
+	}
+}
+
+func (s *summary) write(out io.Writer) error {
+	var dropped uint64
+	for _, n := range s.dropped {
+		dropped += n
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	state := "complete"
+	if s.truncated {
+		state = "truncated, read up to the last complete record"
+	}
+	fmt.Fprintf(tw, "recording:\t%s (format %d, %s)\n", s.path, s.version, state)
+	fmt.Fprintf(tw, "records:\t%d\n", s.records)
+	fmt.Fprintf(tw, "clients:\t%d (%s), %d transitions dropped\n",
+		len(s.dropped), plural(len(s.conns), "connection"), dropped)
+	fmt.Fprintf(tw, "machines:\t%d\n", len(s.order))
+	for _, id := range s.order {
+		m := s.machs[id]
+		about := fmt.Sprintf("%d states", m.states)
+		if m.parent != "" {
+			about += ", parent " + m.parent
+		}
+		fmt.Fprintf(tw, "  %s\t%d transitions\t%s\n", id, m.txs, about)
+	}
+	fmt.Fprintf(tw, "transitions:\t%d (%d accepted, %d canceled)\n", s.txs, s.accepted, s.txs-s.accepted)
+	if s.txs > 0 {
+		fmt.Fprintf(tw, "time span:\t%s - %s (%s)\n", s.first.Format(time.DateTime+".000"),
+			s.last.Format(time.DateTime+".000"), s.last.Sub(s.first).Round(time.Microsecond))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// plural formats a count of things, for example "1 connection" or
+// "2 connections".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
+)
+
+// batchLog is an extra consumer keeping what the server accepted.
+type batchLog struct {
+	mu      sync.Mutex
+	records []recording.Record
+	closed  bool
+}
+
+func (l *batchLog) HandleBatch(p server.Peer, b *dbg.Batch) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range b.Msgs {
+		l.records = append(l.records, recording.Record{ClientID: b.ClientID, Conn: p.ID, Dropped: b.Dropped, Msg: m})
+	}
+}
+
+func (l *batchLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	return nil
+}
+
+// clocks is an inheritable tracer keeping each machine's clocks right
+// after each transition.
+type clocks struct {
+	am.NoOpTracer
+	mu    sync.Mutex
+	after map[string][]am.Time
+}
+
+func (c *clocks) Inheritable() bool { return true }
+
+func (c *clocks) TransitionEnd(tx *am.Transition) {
+	t := tx.Machine.Time(nil)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.after[tx.MachineID] = append(c.after[tx.MachineID], t)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// session runs a parent and a child machine reporting to addr, and waits
+// until the server has everything.
+func session(t *testing.T, addr string, tracers ...am.Tracer) {
+	t.Helper()
+	tracer := dbg.NewTracer(addr, &dbg.Opts{MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	parent, err := am.New(ctx, am.Schema{
+		"Start": {},
+		"Ready": {Require: am.S{"Start"}},
+	}, &am.Opts{ID: "parent", Tracers: append([]am.Tracer{tracer}, tracers...), LoggableArgs: []string{"n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := am.New(ctx, am.Schema{
+		"Work": {},
+		"Idle": {Auto: true, Remove: am.S{"Work"}},
+	}, &am.Opts{ID: "child", Parent: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		parent.Add1("Start", am.A{"n": i})
+		parent.Add1("Ready", nil)
+		parent.Remove1("Start", nil)
+		parent.Add1("Ready", nil) // canceled
+		child.Add1("Work", nil)
+		child.Remove1("Work", nil) // then Idle, auto
+	}
+	flushCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	if err := tracer.Flush(flushCtx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Recording a session: the file read back holds exactly what the server
+// received, the transitions as the machines ran them; --import summarizes
+// it.
+func TestRecordAndImport(t *testing.T) {
+	addr := freeAddr(t)
+	path := filepath.Join(t.TempDir(), "session.amdbg")
+	got := &batchLog{}
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- run(ctx, config{listen: addr, record: path, print: true}, &stdout, &stderr, got) }()
+
+	truth := &clocks{after: map[string][]am.Time{}}
+	session(t, addr, truth)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !got.closed {
+		t.Error("the extra consumer was not closed")
+	}
+
+	r, err := recording.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var read []recording.Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d records: %v", len(read), err)
+		}
+		if rec.Received.IsZero() {
+			t.Error("record without a receive time")
+		}
+		rec.Received = time.Time{}
+		read = append(read, *rec)
+	}
+	if !reflect.DeepEqual(read, got.records) {
+		t.Fatalf("recording differs from what the server received: %d records, %d received", len(read), len(got.records))
+	}
+
+	for id, want := range truth.after {
+		var ids []uint64
+		for _, rec := range read {
+			if tx, ok := rec.Msg.(*dbg.DbgMsgTx); ok && tx.MachineID == id {
+				ids = append(ids, tx.ID)
+				if !slices.Equal(tx.Clocks, want[tx.ID-1]) {
+					t.Errorf("%s tx %d: clocks %v, want %v", id, tx.ID, tx.Clocks, want[tx.ID-1])
+				}
+			}
+		}
+		if len(ids) != len(want) || ids[0] != 1 || !slices.IsSorted(ids) {
+			t.Errorf("%s: recorded %d transitions, want %d in order", id, len(ids), len(want))
+		}
+	}
+	if !strings.Contains(stderr.String(), "recorded "+strconv.Itoa(len(read))+" messages to "+path) {
+		t.Errorf("stderr lacks the recording line:\n%s", stderr.String())
+	}
+
+	var out bytes.Buffer
+	if err := run(context.Background(), config{importFile: path}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	summary := oneSpace(out.String())
+	total := len(truth.after["parent"]) + len(truth.after["child"])
+	for _, want := range []string{
+		"(format 1, complete)",
+		"records: " + strconv.Itoa(len(read)),
+		"clients: 1 (1 connection), 0 transitions dropped",
+		"machines: 2",
+		"parent " + strconv.Itoa(len(truth.after["parent"])) + " transitions 3 states",
+		"child " + strconv.Itoa(len(truth.after["child"])) + " transitions 3 states, parent parent",
+		"transitions: " + strconv.Itoa(total) + " (" + strconv.Itoa(total-20) + " accepted, 20 canceled)",
+		"time span: ",
+	} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// oneSpace collapses the alignment of tabwriter's columns.
+func oneSpace(s string) string {
+	return regexp.MustCompile(` +`).ReplaceAllString(s, " ")
+}
+
+var timePrefix = regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d\.\d{6} `)
+
+// --print writes a line per machine and per transition.
+func TestPrint(t *testing.T) {
+	addr := freeAddr(t)
+	var stdout bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- run(ctx, config{listen: addr, print: true}, &stdout, io.Discard) }()
+	session(t, addr)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := timePrefix.ReplaceAllString(stdout.String(), "")
+	for _, want := range []string{
+		"machine parent: 3 states\n",
+		"machine child (parent parent): 3 states\n",
+		"parent #1 [add] Start n=0 -> +Start\n",
+		"parent #2 [add] Ready -> +Ready\n",
+		"parent #3 [remove] Start -> -Ready -Start\n",
+		"parent #4 [add] Ready canceled: requirement not met: Ready requires Start\n",
+		"child #1 [add] Work -> +Work\n",
+		"child #3 [auto][add] Idle -> +Idle\n",
+		"child #4 [add] Work -> -Idle +Work\n",
+	} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("output lacks %q:\n%s", want, lines[:min(len(lines), 800)])
+		}
+	}
+}
+
+// A recording cut short is imported up to its last complete record.
+func TestImportTruncated(t *testing.T) {
+	addr := freeAddr(t)
+	path := filepath.Join(t.TempDir(), "session.amdbg")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- run(ctx, config{listen: addr, record: path}, io.Discard, io.Discard) }()
+	session(t, addr)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data[:len(data)-len(data)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), config{importFile: path, print: true}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "truncated, read up to the last complete record") ||
+		!strings.Contains(out.String(), "machine parent: 3 states") {
+		t.Errorf("summary of a truncated recording:\n%s", out.String())
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    config
+		wantErr bool
+	}{
+		{nil, config{listen: dbg.DefaultAddr, print: true}, false},
+		{[]string{"--record", "f"}, config{listen: dbg.DefaultAddr, record: "f"}, false},
+		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", record: "f", print: true}, false},
+		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f"}, false},
+		{[]string{"--import", "f", "--record", "g"}, config{}, true},
+		{[]string{"--import", "f", "--listen", ":1"}, config{}, true},
+		{[]string{"extra"}, config{}, true},
+		{[]string{"--nope"}, config{}, true},
+	} {
+		got, err := parseFlags(tc.args, io.Discard)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("parseFlags(%q) = %+v, %v", tc.args, got, err)
+		}
+	}
+}
+
+// The real binary, stopped with SIGINT, closes a complete recording.
+func TestInterruptClosesRecording(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "am-dbg")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	path := filepath.Join(dir, "session.amdbg")
+	cmd := exec.Command(bin, "--listen", addr, "--record", path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	session(t, addr)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("am-dbg: %v\n%s", err, stderr.String())
+	}
+	var summary bytes.Buffer
+	if err := run(context.Background(), config{importFile: path}, &summary, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if s := oneSpace(summary.String()); !strings.Contains(s, "complete)") || !strings.Contains(s, "machines: 2") {
+		t.Errorf("summary after SIGINT:\n%s", summary.String())
+	}
+}

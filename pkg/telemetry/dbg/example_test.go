@@ -1,0 +1,83 @@
+package dbg_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
+)
+
+// A machine's structure and transitions sent to a debugger. Here the
+// debugger is a server in the same process that prints what arrives; in
+// practice it is am-dbg, listening on dbg.DefaultAddr.
+func Example() {
+	srv, err := server.Listen("127.0.0.1:0", server.HandlerFunc(func(_ server.Peer, b *dbg.Batch) {
+		for _, m := range b.Msgs {
+			switch m := m.(type) {
+			case *dbg.DbgMsgStruct:
+				fmt.Println("machine", m.MachineID, m.StateNames)
+			case *dbg.DbgMsgTx:
+				fmt.Println("tx", m.ID, m.Accepted, m.Clocks)
+			}
+		}
+	}), nil)
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	mach, err := am.New(context.Background(), am.Schema{
+		"Connected": {},
+		"Ready":     {Require: am.S{"Connected"}},
+	}, &am.Opts{ID: "client"})
+	if err != nil {
+		panic(err)
+	}
+	defer mach.Dispose()
+	tracer, err := dbg.TransitionsToDbg(mach, srv.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+
+	mach.Add1("Ready", nil) // canceled: requires Connected
+	mach.Add(am.S{"Connected", "Ready"}, nil)
+	// wait for the server to have it all, for the output below
+	if err := tracer.Flush(context.Background()); err != nil {
+		panic(err)
+	}
+	fmt.Println("dropped:", tracer.Dropped())
+	// Output:
+	// machine client [Exception Connected Ready]
+	// tx 1 false [0 0 0]
+	// tx 2 true [0 1 1]
+	// dropped: 0
+}
+
+// BindEnv binds the debugger only when AM_DBG_ADDR is set, so the same
+// program runs with or without it.
+func ExampleBindEnv() {
+	mach, err := am.New(context.Background(), am.Schema{"Ready": {}}, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer mach.Dispose()
+
+	os.Unsetenv(dbg.EnvAddr)
+	tracer, err := dbg.BindEnv(mach)
+	fmt.Println(tracer != nil, err)
+
+	// as in: AM_DBG_ADDR=1 go run ./myprogram
+	os.Setenv(dbg.EnvAddr, "1")
+	defer os.Unsetenv(dbg.EnvAddr)
+	tracer, err = dbg.BindEnv(mach)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(tracer.Addr())
+	// Output:
+	// false <nil>
+	// 127.0.0.1:7464
+}
