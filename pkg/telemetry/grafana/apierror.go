@@ -29,6 +29,7 @@ type APIError struct {
 	Message string
 }
 
+// Error names the status and Grafana's message.
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("amgrafana: grafana answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
