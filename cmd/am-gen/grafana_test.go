@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -162,6 +164,11 @@ func TestGrafanaSyncErrors(t *testing.T) {
 		respond: func(s *grafanatest.Server) { s.Respond(400, `{"message":"Folder not found"}`) },
 		want:    []string{"400 Bad Request: Folder not found", `folder "nope" does not exist`},
 	}, {
+		name:    "not the API, with a folder",
+		subPath: "/grafana",
+		folder:  "team",
+		want:    []string{"404 Not Found", "no dashboard API at"},
+	}, {
 		name:    "not the API",
 		subPath: "/grafana",
 		want:    []string{"404 Not Found", "no dashboard API at", "sub path"},
@@ -246,4 +253,16 @@ func checkSyncFailure(t *testing.T, r result, want []string) {
 	if strings.Contains(r.stdout+r.stderr, testToken) {
 		t.Errorf("the token was shown:\n%s%s", r.stdout, r.stderr)
 	}
+}
+
+func TestGrafanaSyncInterrupted(t *testing.T) {
+	srv := grafanatest.NewServer(grafanatest.Opts{Token: testToken})
+	defer srv.Close()
+	// as after Ctrl-C: main cancels the context on os.Interrupt
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	args := append(dashboardArgs, "--grafana-url", srv.URL)
+	code := run(ctx, args, &stdout, &stderr, func(k string) string { return tokenEnvVars[k] })
+	checkSyncFailure(t, result{code, stdout.String(), stderr.String()}, []string{"interrupted before Grafana answered"})
 }

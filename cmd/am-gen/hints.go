@@ -18,13 +18,18 @@ func saveHint(err error, f *grafanaFlags) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("Grafana at %s did not answer within %s; check the URL, or raise --timeout", grafanaURL, f.timeout)
 	}
+	if errors.Is(err, context.Canceled) {
+		return "interrupted before Grafana answered; the dashboard may or may not have been saved"
+	}
 	var apiErr *amgrafana.APIError
 	if !errors.As(err, &apiErr) {
 		return fmt.Sprintf("cannot reach Grafana at %s; check --grafana-url and that Grafana is running", grafanaURL)
 	}
 	code := apiErr.StatusCode
-	folderErr := f.folder != "" && (code == http.StatusNotFound ||
-		code == http.StatusBadRequest && strings.Contains(strings.ToLower(apiErr.Message), "folder"))
+	// Grafana answers 404 for a missing folder, before version 10 400,
+	// and names the folder in both; a 404 without it is a wrong URL
+	folderErr := f.folder != "" && (code == http.StatusNotFound || code == http.StatusBadRequest) &&
+		strings.Contains(strings.ToLower(apiErr.Message), "folder")
 	switch {
 	case code == http.StatusUnauthorized:
 		return tokenEnv + " was rejected: the token is invalid, expired or revoked; create a service account token in Grafana"
