@@ -255,3 +255,40 @@ func TestSchemaChange(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+type loudHandlers struct{}
+
+// BigState logs a line larger than any batch may be.
+func (*loudHandlers) BigState(e *am.Event) { e.Machine.Log("%s", strings.Repeat("x", 100<<10)) }
+
+// A transition too large for a batch is dropped and counted; the ones
+// around it arrive.
+func TestOversizedTransitionDropped(t *testing.T) {
+	srv, col := startServer(t, "127.0.0.1:0")
+	mach, err := am.New(context.Background(), am.Schema{"Small": {}, "Big": {}}, &am.Opts{
+		ID: "m", LogLevel: am.LogLevelChanges, Logger: am.NewTextSink(io.Discard),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mach.Dispose()
+	if err := mach.BindHandlers(&loudHandlers{}); err != nil {
+		t.Fatal(err)
+	}
+	tracer := dbg.NewTracer(srv.Addr().String(), &dbg.Opts{MaxBatchBytes: 64 << 10})
+	if err := mach.BindTracer(tracer); err != nil {
+		t.Fatal(err)
+	}
+	mach.Add1("Small", nil)
+	mach.Add1("Big", nil)
+	mach.Remove1("Small", nil)
+	flush(t, tracer)
+
+	var ids []uint64
+	for _, tx := range col.txs("m") {
+		ids = append(ids, tx.ID)
+	}
+	if !slices.Equal(ids, []uint64{1, 3}) || tracer.Dropped() != 1 {
+		t.Errorf("received %v, dropped %d; want [1 3] and 1", ids, tracer.Dropped())
+	}
+}

@@ -7,18 +7,6 @@ import (
 	"io"
 )
 
-// Errors that end a connection because of what the peer sent. The server
-// logs them wrapped with details; test with errors.Is.
-var (
-	// ErrMsgTooLarge reports a gob message longer than [Opts.MaxMsgBytes].
-	ErrMsgTooLarge = errors.New("message too large")
-	// ErrMalformed reports bytes that are not a valid request.
-	ErrMalformed = errors.New("malformed request")
-	// ErrTooManyTypes reports a peer defining more gob types than the
-	// protocol needs.
-	ErrTooManyTypes = errors.New("too many type definitions")
-)
-
 // maxTypes bounds the gob type definitions one connection may send. The
 // protocol uses about 20; every definition costs the decoder memory for
 // the rest of the connection.

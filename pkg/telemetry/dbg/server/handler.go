@@ -21,7 +21,9 @@ type Peer struct {
 // The batch has passed the server's checks: the protocol version matches,
 // every message is non-nil and names a machine. Its contents are otherwise
 // the peer's word: check state indexes against [dbg.DbgMsgStruct.StateNames]
-// before using them. The handler may keep the batch and its messages.
+// before using them. The handler may keep the batch and its messages. A
+// handler that panics disconnects the peer whose batch caused it; the
+// server and its other clients carry on.
 type Handler interface {
 	HandleBatch(p Peer, b *dbg.Batch)
 }

@@ -278,3 +278,37 @@ func TestCloseWaitsForHandlers(t *testing.T) {
 		t.Error("Close returned before the handler call")
 	}
 }
+
+// A batch that makes the handler panic disconnects its sender only.
+func TestHandlerPanicDisconnectsPeer(t *testing.T) {
+	col := &counter{}
+	h := server.HandlerFunc(func(p server.Peer, b *dbg.Batch) {
+		if b.ClientID == "evil" {
+			panic("cannot handle this")
+		}
+		col.HandleBatch(p, b)
+	})
+	srv, err := server.Listen("127.0.0.1:0", h, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	good := newGoodClient(t, srv.Addr().String())
+	good.roundTrip(t)
+
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rpc.NewClient(conn)
+	defer c.Close()
+	err = c.Call(dbg.ServiceMethod, &dbg.Batch{Version: dbg.ProtocolVersion, ClientID: "evil"}, &dbg.Ack{})
+	if err == nil || !strings.Contains(err.Error(), "handler panicked: cannot handle this") {
+		t.Fatalf("call: %v", err)
+	}
+	waitClosed(t, conn)
+	good.roundTrip(t)
+	if got := col.count(); got != 4 {
+		t.Errorf("good client delivered %d transitions, want 4", got)
+	}
+}

@@ -15,11 +15,18 @@ type service struct {
 }
 
 // Send checks a batch and hands it to the handler. A bad batch is answered
-// with an error, and the connection is closed after the answer.
-func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) error {
+// with an error, and the connection is closed after the answer. So is a
+// batch that makes the handler panic: net/rpc would let the panic end the
+// process, and a peer's input must not.
+func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) (err error) {
 	if err := check(b); err != nil {
 		return s.codec.fail(err)
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = s.codec.fail(fmt.Errorf("%w: %v", ErrHandlerPanic, r))
+		}
+	}()
 	s.h.HandleBatch(s.peer, b)
 	ack.Msgs = len(b.Msgs)
 	return nil
