@@ -2,6 +2,7 @@ package amgrafana_test
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -9,6 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	amgrafana "github.com/amkit-dev/amkit/pkg/telemetry/grafana"
 )
@@ -186,5 +191,25 @@ func TestUID(t *testing.T) {
 	_, d := buildJSON(t, goldenOpts)
 	if d.UID != amgrafana.UID(goldenOpts.Name) {
 		t.Errorf("dashboard UID %q, want UID(name) %q", d.UID, amgrafana.UID(goldenOpts.Name))
+	}
+}
+
+// TestDashboardStrictDecode reads the golden file back with the SDK's
+// strict decoder, which rejects fields and values outside Grafana's
+// dashboard schema, as a check that the JSON is what Grafana expects.
+func TestDashboardStrictDecode(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	raw, err := os.ReadFile(filepath.Join("testdata", "dashboard.golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard.Dashboard
+	// the SDK returns its error list as an error even when it is empty
+	var errs cog.BuildErrors
+	if err := d.UnmarshalJSONStrict(raw); err != nil && (!errors.As(err, &errs) || len(errs) > 0) {
+		t.Fatalf("the golden dashboard does not decode strictly: %v", err)
+	}
+	if n := len(d.Panels); n != 1+len(panelTitles)+1 {
+		t.Errorf("%d top-level panels, want a row with its panels and a collapsed row", n)
 	}
 }
