@@ -52,8 +52,9 @@ func newGoodClient(t *testing.T, addr string) *goodClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(mach.Dispose)
-	tracer, err := dbg.TransitionsToDbg(mach, addr)
-	if err != nil {
+	// heartbeats keep the connection within the tests' short idle timeout
+	tracer := dbg.NewTracer(addr, &dbg.Opts{Heartbeat: 20 * time.Millisecond})
+	if err := mach.BindTracer(tracer); err != nil {
 		t.Fatal(err)
 	}
 	return &goodClient{mach: mach, tracer: tracer}
