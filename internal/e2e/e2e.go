@@ -2,7 +2,8 @@
 // tests: Prometheus, Pushgateway, Jaeger v2 and Loki v3. Each Start function
 // launches the backend as a child process on free 127.0.0.1 ports with a
 // fresh data directory, waits until it reports ready, and stops it through
-// t.Cleanup.
+// t.Cleanup. A Session starts the same backends outside of tests, for
+// `make stack`, and stops them on Close.
 //
 // The binaries come from `make e2e-deps` (internal/e2e/deps.sh). When one is
 // missing, tests skip with a hint, except under CI=true, where a missing or
@@ -100,7 +101,7 @@ func BinaryPath(name string) (path, version string, err error) {
 		return "", "", fmt.Errorf("e2e: unknown backend %q", name)
 	}
 	if err != nil {
-		return "", version, fmt.Errorf("e2e: %s %s not installed (%w)", name, version, err)
+		return "", version, fmt.Errorf("e2e: %s %s %w (%w)", name, version, errNotInstalled, err)
 	}
 	return path, version, nil
 }

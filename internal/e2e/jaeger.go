@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -43,8 +44,15 @@ const (
 // fails like Require when the binary is missing.
 func StartJaeger(t testing.TB) *JaegerBackend {
 	t.Helper()
+	b, err := startJaeger(context.Background(), testHost{t})
+	mustStart(t, Jaeger, err)
+	return b
+}
+
+// startJaeger starts Jaeger for h; ctx bounds the wait until it is ready.
+func startJaeger(ctx context.Context, h host) (*JaegerBackend, error) {
 	j := &JaegerBackend{}
-	startBackend(t, Jaeger, func(dir string) (launchSpec, error) {
+	if _, err := startBackend(ctx, h, Jaeger, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(jPortCount)
 		if err != nil {
 			return launchSpec{}, err
@@ -79,8 +87,10 @@ func StartJaeger(t testing.TB) *JaegerBackend {
 				tcpOpen(j.OTLPHTTPAddr),
 			),
 		}, nil
-	})
-	return j
+	}); err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 // jaegerConfig builds the collector-style config for an all-in-one Jaeger

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -42,8 +43,15 @@ const (
 // when the binary is missing.
 func StartLoki(t testing.TB) *LokiBackend {
 	t.Helper()
+	b, err := startLoki(context.Background(), testHost{t})
+	mustStart(t, Loki, err)
+	return b
+}
+
+// startLoki starts Loki for h; ctx bounds the wait until it is ready.
+func startLoki(ctx context.Context, h host) (*LokiBackend, error) {
 	l := &LokiBackend{}
-	startBackend(t, Loki, func(dir string) (launchSpec, error) {
+	if _, err := startBackend(ctx, h, Loki, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(lPortCount)
 		if err != nil {
 			return launchSpec{}, err
@@ -72,8 +80,10 @@ func StartLoki(t testing.TB) *LokiBackend {
 			// queries both work from then on.
 			ready: httpOK(base + "/ready"),
 		}, nil
-	})
-	return l
+	}); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // lokiConfig builds a single-binary config that binds only the two given

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -40,54 +39,58 @@ type launchSpec struct {
 	name string
 	bin  string
 	args []string
-	dir  string // working and log directory, inside t.TempDir
+	dir  string   // working and log directory, inside the host's data dir
+	env  []string // the process environment; nil means this process's
 	// ready returns nil once the backend serves requests.
 	ready func(ctx context.Context) error
 }
 
 // startBackend runs prepare (which picks ports and writes configs) and
 // launches the result, retrying with fresh ports if the backend dies because
-// a port was taken in the meantime. The process is stopped by t.Cleanup.
-func startBackend(t testing.TB, name string, prepare func(attemptDir string) (launchSpec, error)) *process {
-	t.Helper()
+// a port was taken in the meantime. Once the backend is ready, h takes over
+// stopping it.
+func startBackend(ctx context.Context, h host, name string, prepare func(attemptDir string) (launchSpec, error)) (*process, error) {
 	bin, _, err := BinaryPath(name)
 	if err != nil {
-		Require(t, name) // skips, or fails under CI
-		t.Fatalf("e2e: %v", err)
+		return nil, err
 	}
-	root := t.TempDir()
+	root, err := h.dataDir(name)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s data dir: %w", name, err)
+	}
 	var lastErr error
 	for attempt := 1; attempt <= startAttempts; attempt++ {
 		dir := filepath.Join(root, fmt.Sprintf("attempt-%d", attempt))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatalf("e2e: creating %s data dir: %v", name, err)
+			return nil, fmt.Errorf("creating %s data dir: %w", name, err)
 		}
 		spec, err := prepare(dir)
 		if err != nil {
-			t.Fatalf("e2e: preparing %s: %v", name, err)
+			return nil, fmt.Errorf("preparing %s: %w", name, err)
 		}
 		spec.name, spec.bin, spec.dir = name, bin, dir
-		p, err := launch(t, spec)
+		p, err := launch(ctx, spec)
 		if err == nil {
-			return p
+			if err := h.adopt(p); err != nil {
+				return nil, err
+			}
+			return p, nil
 		}
 		lastErr = err
 		if !errors.Is(err, errPortTaken) {
 			break
 		}
-		t.Logf("e2e: %s lost a port race, retrying with new ports: %v", name, err)
+		h.logf("e2e: %s lost a port race, retrying with new ports: %v", name, err)
 	}
-	t.Fatalf("e2e: starting %s: %v", name, lastErr)
-	return nil
+	return nil, fmt.Errorf("starting %s: %w", name, lastErr)
 }
 
 // errPortTaken marks a start that failed only because a port was in use.
 var errPortTaken = errors.New("port already in use")
 
-// launch starts spec's process, registers its cleanup and waits for it to be
-// ready. On failure the process is already stopped.
-func launch(t testing.TB, spec launchSpec) (*process, error) {
-	t.Helper()
+// launch starts spec's process and waits for it to be ready. On failure the
+// process is already stopped.
+func launch(ctx context.Context, spec launchSpec) (*process, error) {
 	logPath := filepath.Join(spec.dir, spec.name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -95,6 +98,7 @@ func launch(t testing.TB, spec launchSpec) (*process, error) {
 	}
 	cmd := exec.Command(spec.bin, spec.args...)
 	cmd.Dir = spec.dir
+	cmd.Env = spec.env
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = sysProcAttr()
@@ -109,7 +113,7 @@ func launch(t testing.TB, spec launchSpec) (*process, error) {
 		close(p.exited)
 	}()
 
-	if err := p.waitReady(spec.ready); err != nil {
+	if err := p.waitReady(ctx, spec.ready); err != nil {
 		p.stop()
 		tail := p.logTail(40)
 		if strings.Contains(tail, "address already in use") {
@@ -117,27 +121,19 @@ func launch(t testing.TB, spec launchSpec) (*process, error) {
 		}
 		return nil, fmt.Errorf("%s not ready: %w\n--- %s ---\n%s", spec.name, err, logPath, tail)
 	}
-	t.Cleanup(func() {
-		if err := p.stop(); err != nil {
-			t.Errorf("e2e: stopping %s: %v", p.name, err)
-		}
-		if t.Failed() {
-			t.Logf("e2e: last lines of %s:\n%s", p.logPath, p.logTail(40))
-		}
-	})
 	return p, nil
 }
 
-// waitReady polls ready until it succeeds, the process exits, or
+// waitReady polls ready until it succeeds, the process exits, ctx ends, or
 // StartTimeout passes.
-func (p *process) waitReady(ready func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+func (p *process) waitReady(ctx context.Context, ready func(ctx context.Context) error) error {
+	limit, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var lastErr error
 	for {
-		probeCtx, probeCancel := context.WithTimeout(ctx, 2*time.Second)
+		probeCtx, probeCancel := context.WithTimeout(limit, 2*time.Second)
 		lastErr = ready(probeCtx)
 		probeCancel()
 		if lastErr == nil {
@@ -146,7 +142,10 @@ func (p *process) waitReady(ready func(ctx context.Context) error) error {
 		select {
 		case <-p.exited:
 			return fmt.Errorf("%s exited early (%v); last probe: %w", p.name, p.waitErr, lastErr)
-		case <-ctx.Done():
+		case <-limit.Done():
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s not ready: %w", p.name, ctx.Err())
+			}
 			return fmt.Errorf("%s not ready after %v: %w", p.name, StartTimeout, lastErr)
 		case <-tick.C:
 		}

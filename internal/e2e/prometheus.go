@@ -50,12 +50,19 @@ type PrometheusBackend struct {
 // Require when the binary is missing.
 func StartPrometheus(t testing.TB, opts PrometheusOptions) *PrometheusBackend {
 	t.Helper()
+	b, err := startPrometheus(context.Background(), testHost{t}, opts)
+	mustStart(t, Prometheus, err)
+	return b
+}
+
+// startPrometheus starts Prometheus for h; ctx bounds the wait until it is ready.
+func startPrometheus(ctx context.Context, h host, opts PrometheusOptions) (*PrometheusBackend, error) {
 	interval := opts.ScrapeInterval
 	if interval <= 0 {
 		interval = time.Second
 	}
 	p := &PrometheusBackend{}
-	startBackend(t, Prometheus, func(dir string) (launchSpec, error) {
+	if _, err := startBackend(ctx, h, Prometheus, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(1)
 		if err != nil {
 			return launchSpec{}, err
@@ -80,8 +87,10 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *PrometheusBackend {
 			},
 			ready: httpOK(p.URL + "/-/ready"),
 		}, nil
-	})
-	return p
+	}); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // prometheusConfig renders the scrape config for targets.

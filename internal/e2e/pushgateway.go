@@ -1,6 +1,9 @@
 package e2e
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // PushgatewayBackend is a running Prometheus Pushgateway.
 type PushgatewayBackend struct {
@@ -17,8 +20,15 @@ type PushgatewayBackend struct {
 // Require when the binary is missing.
 func StartPushgateway(t testing.TB) *PushgatewayBackend {
 	t.Helper()
+	b, err := startPushgateway(context.Background(), testHost{t})
+	mustStart(t, Pushgateway, err)
+	return b
+}
+
+// startPushgateway starts the Pushgateway for h; ctx bounds the wait until it is ready.
+func startPushgateway(ctx context.Context, h host) (*PushgatewayBackend, error) {
 	g := &PushgatewayBackend{}
-	startBackend(t, Pushgateway, func(dir string) (launchSpec, error) {
+	if _, err := startBackend(ctx, h, Pushgateway, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(1)
 		if err != nil {
 			return launchSpec{}, err
@@ -32,8 +42,10 @@ func StartPushgateway(t testing.TB) *PushgatewayBackend {
 			},
 			ready: httpOK(g.URL + "/-/ready"),
 		}, nil
-	})
-	return g
+	}); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // ScrapeTarget returns the target for scraping this Pushgateway with
