@@ -95,10 +95,10 @@ func (s *summary) add(rec *recording.Record) {
 		if msg.Accepted {
 			s.accepted++
 		}
-		if start := msg.Start(); s.first.IsZero() || start.Before(s.first) {
+		if start := msg.Start; s.first.IsZero() || start.Before(s.first) {
 			s.first = start
 		}
-		if end := msg.End(); end.After(s.last) {
+		if end := msg.End; end.After(s.last) {
 			s.last = end
 		}
 	}

@@ -107,7 +107,7 @@ func (p *printer) transition(m *dbg.DbgMsgTx) {
 		p.machs[m.MachineID] = v
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s #%d ", m.End().Format(timeLayout), m.MachineID, m.ID)
+	fmt.Fprintf(&b, "%s %s #%d ", m.End.Format(timeLayout), m.MachineID, m.ID)
 	if m.Auto {
 		b.WriteString("[auto]")
 	}

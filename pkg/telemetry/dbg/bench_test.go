@@ -21,6 +21,14 @@ func BenchmarkMutations(b *testing.B) {
 	machtest.RunMutationsOp(b, mach, h)
 }
 
+// BenchmarkMutationsNoOpTracer binds a tracer that does nothing: what any
+// tracer costs the machine, before dbg's own work.
+func BenchmarkMutationsNoOpTracer(b *testing.B) {
+	mach, h := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{&am.NoOpTracer{}}})
+	b.ReportAllocs()
+	machtest.RunMutationsOp(b, mach, h)
+}
+
 // BenchmarkMutationsDbgLive sends every transition to a live server on
 // loopback, whose handler discards the batches.
 func BenchmarkMutationsDbgLive(b *testing.B) {
@@ -49,4 +57,37 @@ func benchDbg(b *testing.B, addr string) {
 	defer cancel()
 	// with no server, Close gives up when ctx ends
 	_ = tracer.Close(ctx)
+}
+
+// BenchmarkDbgDelivery measures delivery rather than overhead: the
+// BenchmarkMutations op, flushing to a live server every 100 ops, so that
+// nothing is dropped and ns/op includes getting every transition to the
+// server. It drives the op itself, as machtest.RunMutationsOp cannot
+// pause for flushes.
+func BenchmarkDbgDelivery(b *testing.B) {
+	srv, err := server.Listen("127.0.0.1:0", server.HandlerFunc(func(server.Peer, *dbg.Batch) {}), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = srv.Close() })
+	tracer := dbg.NewTracer(srv.Addr().String(), nil)
+	mach, _ := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{tracer}})
+	ab, acd := am.S{"A", "B"}, am.S{"A", "C", "D"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		mach.Add(ab, nil)
+		mach.Add1("D", nil)
+		mach.Remove(acd, nil)
+		if n++; n%100 == 0 {
+			if err := tracer.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := tracer.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(tracer.Dropped())/float64(n*machtest.TransitionsPerOp), "dropped/tx")
 }

@@ -27,17 +27,47 @@
 // A custom server or client needs only this section and the message types.
 // The client calls the net/rpc method [ServiceMethod] ("Dbg.Send") with a
 // [*Batch] argument and an [*Ack] reply, using net/rpc's default gob codec
-// over one TCP connection, one call at a time. Batch.Msgs holds
-// [*DbgMsgStruct] and [*DbgMsgTx] values, registered with gob under the
-// names "amkit/dbg.Struct" and "amkit/dbg.Tx" (importing this package
-// registers them). Within a connection, a machine's struct message always
-// precedes its transitions, and a machine's transitions arrive in the order
-// they ran. State indexes in a transition ([DbgMsgTx.Called],
-// [am.Step.State], the positions in [DbgMsgTx.Clocks]) refer to
-// [DbgMsgStruct.StateNames] of the latest struct message of that machine.
+// over one TCP connection, one call at a time. Within a connection, a
+// machine's struct message always precedes its transitions, and a
+// machine's transitions arrive in the order they ran. State indexes in a
+// transition ([DbgMsgTx.Called], [am.Step.State], the positions in
+// [DbgMsgTx.Clocks]) refer to [DbgMsgStruct.StateNames] of the latest
+// struct message of that machine. An idle client sends an empty batch
+// every [Opts.Heartbeat], so the server sees it alive and its drop count
+// stays current. The server package (pkg/telemetry/dbg/server) implements
+// the receiving side, and limits what one peer can cost it.
 //
-// An idle client sends an empty batch every [Opts.Heartbeat], so the server
-// sees it alive and its drop count stays current. The server package
-// (pkg/telemetry/dbg/server) implements the receiving side, and limits what
-// one peer can cost it.
+// # Binary encoding
+//
+// Batch is a gob value encoded by its GobEncode method in a compact form,
+// which the message types also offer through AppendBinary, MarshalBinary
+// and UnmarshalBinary. Gob's reflection would cost several times more per
+// transition, and let a few bytes of a hostile peer decode to a hundred
+// times their size; decoding this form allocates at most
+// [MaxDecodeFactor] times its size. Integers are uvarints and varints of
+// encoding/binary; a string is a uvarint length and its bytes; a list is a
+// uvarint count and its elements; a map is a list of key, value pairs,
+// sorted by key; a time is a varint of Unix nanoseconds, 0 for the zero
+// time.
+//
+//	batch:   uvarint version, string ClientID, uvarint Dropped,
+//	         then messages until the end
+//	message: byte kind (1 struct, 2 transition), uvarint length, body
+//
+//	struct body:     MachineID, ParentID, Tags, StateNames (strings and
+//	                 lists of strings), Clocks (list of uvarints), Schema
+//	                 (map of name to state), Groups (map of name to list of
+//	                 strings)
+//	state:           byte flags (1 Auto, 2 Multi), then Require, Add,
+//	                 Remove, After, Tags (lists of strings)
+//	transition body: MachineID, uvarint ID, Clocks, uvarint QueueTick,
+//	                 varint QueueLen, byte Type, Called (list of varints),
+//	                 Args (map of strings), byte flags (1 Auto, 2 CheckOnly,
+//	                 4 Accepted), Source.MachineID, uvarint Source.TxID,
+//	                 Steps, LogsBefore, Logs, Err, time Start, time End
+//	step:            byte Type, varint State, varint Related, Handler
+//	log entry:       time Time, varint Level, Text, MachineID, uvarint
+//	                 TxID, States (list of strings)
+//
+// Decoding reads zero or empty lists and maps as nil.
 package dbg

@@ -144,6 +144,7 @@ func normalize(m *dbg.DbgMsgTx) *dbg.DbgMsgTx {
 	if len(out.Args) == 0 {
 		out.Args = nil
 	}
+	out.Start, out.End = out.Start.Round(0), out.End.Round(0)
 	out.Logs = normalizeLogs(out.Logs)
 	out.LogsBefore = normalizeLogs(out.LogsBefore)
 	return &out
@@ -173,20 +174,20 @@ func nilIfEmpty[S ~[]E, E any](s S) S {
 func expected(tt truthTx, loggable map[string]string) *dbg.DbgMsgTx {
 	tx := tt.tx
 	m := &dbg.DbgMsgTx{
-		MachineID:     tx.MachineID,
-		ID:            tx.ID,
-		Clocks:        tt.after,
-		QueueLen:      tx.QueueLen,
-		Type:          tx.Mutation.Type,
-		Called:        tx.Mutation.Called,
-		Args:          maps.Clone(loggable),
-		Auto:          tx.Mutation.Auto,
-		Source:        tx.Mutation.Source,
-		Steps:         tx.Steps,
-		Logs:          tx.Logs,
-		Accepted:      tx.Accepted,
-		StartUnixNano: tx.Start.UnixNano(),
-		EndUnixNano:   tx.End.UnixNano(),
+		MachineID: tx.MachineID,
+		ID:        tx.ID,
+		Clocks:    tt.after,
+		QueueLen:  tx.QueueLen,
+		Type:      tx.Mutation.Type,
+		Called:    tx.Mutation.Called,
+		Args:      maps.Clone(loggable),
+		Auto:      tx.Mutation.Auto,
+		Source:    tx.Mutation.Source,
+		Steps:     tx.Steps,
+		Logs:      tx.Logs,
+		Accepted:  tx.Accepted,
+		Start:     tx.Start,
+		End:       tx.End,
 	}
 	if tx.Err != nil {
 		m.Err = tx.Err.Error()

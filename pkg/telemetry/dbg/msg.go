@@ -1,7 +1,7 @@
 package dbg
 
 import (
-	"encoding/gob"
+	"encoding"
 	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
@@ -16,11 +16,16 @@ const ProtocolVersion = 1
 const ServiceMethod = "Dbg.Send"
 
 // DbgMsg is a message about one machine: a [*DbgMsgStruct] or a
-// [*DbgMsgTx]. The set is closed; consumers switch on the type.
+// [*DbgMsgTx]. The set is closed; consumers switch on the type. Both
+// encode to the binary form described in the package documentation, with
+// AppendBinary, MarshalBinary and UnmarshalBinary.
 type DbgMsg interface {
 	// MachID returns the ID of the machine the message is about.
 	MachID() string
-	dbgMsg()
+	encoding.BinaryAppender
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+	kind() byte
 }
 
 // DbgMsgStruct describes a machine: its identity, where it sits in the
@@ -56,7 +61,7 @@ type DbgMsgStruct struct {
 // MachID returns MachineID.
 func (m *DbgMsgStruct) MachID() string { return m.MachineID }
 
-func (*DbgMsgStruct) dbgMsg() {}
+func (*DbgMsgStruct) kind() byte { return kindStruct }
 
 // DbgMsgTx describes one transition, accepted or canceled, as it ended.
 // State indexes refer to [DbgMsgStruct.StateNames] of the same machine.
@@ -117,27 +122,19 @@ type DbgMsgTx struct {
 	Accepted bool
 	// Err says why a canceled transition was canceled; "" when accepted.
 	Err string
-	// StartUnixNano and EndUnixNano are when the transition started and
-	// ended, in nanoseconds since the Unix epoch; [DbgMsgTx.Start] and
-	// [DbgMsgTx.End] convert them. They are integers on the wire because
-	// gob encodes a time.Time with two allocations, which would double the
-	// cost of sending a transition.
-	StartUnixNano, EndUnixNano int64
+	// Start and End are when the transition started and ended, to the
+	// nanosecond, in local time.
+	Start, End time.Time
 }
 
 // MachID returns MachineID.
 func (m *DbgMsgTx) MachID() string { return m.MachineID }
 
-// Start returns when the transition started, in local time.
-func (m *DbgMsgTx) Start() time.Time { return time.Unix(0, m.StartUnixNano) }
-
-// End returns when the transition ended, in local time.
-func (m *DbgMsgTx) End() time.Time { return time.Unix(0, m.EndUnixNano) }
-
-func (*DbgMsgTx) dbgMsg() {}
+func (*DbgMsgTx) kind() byte { return kindTx }
 
 // Batch is the argument of [ServiceMethod]: messages from one client, in
-// the order it sends them.
+// the order it sends them. It travels as a gob value in the compact binary
+// encoding of [Batch.GobEncode].
 type Batch struct {
 	// Version is the client's [ProtocolVersion].
 	Version int
@@ -154,9 +151,4 @@ type Batch struct {
 type Ack struct {
 	// Msgs is how many messages the server took from the batch.
 	Msgs int
-}
-
-func init() {
-	gob.RegisterName("amkit/dbg.Struct", &DbgMsgStruct{})
-	gob.RegisterName("amkit/dbg.Tx", &DbgMsgTx{})
 }

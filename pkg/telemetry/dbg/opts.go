@@ -18,9 +18,9 @@ type Opts struct {
 	// MaxBatch bounds the messages sent in one call, at least 2 (a
 	// transition and its struct message). Default 512.
 	MaxBatch int
-	// MaxBatchBytes bounds the estimated encoded size of one batch. It must
-	// stay below the server's message limit; a single transition larger
-	// than this (for example with thousands of log entries) is dropped and
+	// MaxBatchBytes bounds the encoded size of one batch. It must stay
+	// below the server's message limit; a single transition larger than
+	// this (for example with thousands of log entries) is dropped and
 	// counted. Default DefaultMaxMsgBytes/2.
 	MaxBatchBytes int
 	// MinBackoff is the wait before reconnecting after a failure; it

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/rpc"
+	"slices"
 	"time"
 )
 
@@ -25,16 +26,15 @@ type sender struct {
 	nextDial time.Time
 	beat     bool
 	idle     *time.Timer
-	batch    Batch
+	// buf holds the encoded batch, reused from call to call.
+	buf []byte
 }
 
-// pending is a transition message built from an item, with its struct
-// message and its size estimate. Messages are kept by value and reused
-// once resolved, so sending allocates nothing per transition.
+// pending is a transition message built from an item, with its machine's
+// struct message.
 type pending struct {
-	msg  DbgMsgTx
-	st   *DbgMsgStruct
-	size int
+	msg DbgMsgTx
+	st  *DbgMsgStruct
 }
 
 // run is the sender's loop. It returns when the tracer is closed, or when
@@ -70,36 +70,28 @@ func (t *Tracer) run() {
 	}
 }
 
-// add turns a queued item into a pending message. A message too large for
-// any batch is dropped here, so it cannot get a client disconnected.
+// add turns a queued item into a pending message.
 func (s *sender) add(it item) {
 	tx := it.tx
-	msg := DbgMsgTx{
-		MachineID:     tx.MachineID,
-		ID:            tx.ID,
-		Clocks:        tx.TimeAfter,
-		QueueTick:     it.queueTick,
-		QueueLen:      tx.QueueLen,
-		Type:          tx.Mutation.Type,
-		Called:        tx.Mutation.Called,
-		Args:          it.args,
-		Auto:          tx.Mutation.Auto,
-		Source:        tx.Mutation.Source,
-		Steps:         tx.Steps,
-		LogsBefore:    it.before,
-		Logs:          tx.Logs,
-		Accepted:      tx.Accepted,
-		Err:           it.err,
-		StartUnixNano: tx.Start.UnixNano(),
-		EndUnixNano:   tx.End.UnixNano(),
-	}
-	size := estimateTx(&msg) + estimateStruct(it.st)
-	if size > s.t.opts.MaxBatchBytes {
-		s.t.dropped.Add(1)
-		s.resolved++
-		return
-	}
-	s.pending = append(s.pending, pending{msg: msg, st: it.st, size: size})
+	s.pending = append(s.pending, pending{st: it.st, msg: DbgMsgTx{
+		MachineID:  tx.MachineID,
+		ID:         tx.ID,
+		Clocks:     tx.TimeAfter,
+		QueueTick:  it.queueTick,
+		QueueLen:   tx.QueueLen,
+		Type:       tx.Mutation.Type,
+		Called:     tx.Mutation.Called,
+		Args:       it.args,
+		Auto:       tx.Mutation.Auto,
+		Source:     tx.Mutation.Source,
+		Steps:      tx.Steps,
+		LogsBefore: it.before,
+		Logs:       tx.Logs,
+		Accepted:   tx.Accepted,
+		Err:        it.err,
+		Start:      tx.Start,
+		End:        tx.End,
+	}})
 }
 
 // drain tops the batch up with what is queued, without waiting.
@@ -133,16 +125,9 @@ func (s *sender) deliver() bool {
 		dirty = s.t.dirtyStates()
 	}
 
-	msgs, n, txs := s.build(dirty)
-	s.batch = Batch{
-		Version:  ProtocolVersion,
-		ClientID: s.t.clientID,
-		Dropped:  s.t.dropped.Load(),
-		Msgs:     msgs,
-	}
-	err := s.call(&s.batch)
-	clear(msgs)
-	s.batch.Msgs = msgs[:0]
+	n := s.build(dirty)
+	var ack Ack
+	err := s.call(encodedBatch(s.buf), &ack)
 	switch {
 	case err == nil:
 		s.resolve(n)
@@ -157,56 +142,72 @@ func (s *sender) deliver() bool {
 	default:
 		// the batch may or may not have arrived; sending it again could
 		// duplicate transitions, so it counts as dropped
-		s.t.dropped.Add(uint64(txs))
+		s.t.dropped.Add(uint64(n))
 		s.resolve(n)
 		s.fail()
 	}
 	return true
 }
 
-// build makes the next batch: pending transitions, each preceded by its
-// struct message when this connection has not seen it, then the struct
-// messages of machines that changed. It returns the messages, how many
-// pending entries they consume and how many transitions they hold.
-func (s *sender) build(dirty []*machState) (msgs []DbgMsg, n, txs int) {
-	msgs = s.batch.Msgs[:0]
-	size := 0
+// build encodes the next batch into buf: pending transitions, each
+// preceded by its struct message when this connection has not seen it,
+// then the struct messages of machines that changed. It returns how many
+// pending transitions the batch holds. A transition too large for any
+// batch is dropped here, so it cannot get the client disconnected.
+func (s *sender) build(dirty []*machState) int {
+	buf := appendBatchHeader(s.buf[:0], ProtocolVersion, s.t.clientID, s.t.dropped.Load())
 	limit, maxMsgs := s.t.opts.MaxBatchBytes, s.t.opts.MaxBatch
-	for ; n < len(s.pending) && len(msgs)+2 <= maxMsgs; n++ {
+	n, msgs := 0, 0
+	for n < len(s.pending) && msgs+2 <= maxMsgs {
 		p := &s.pending[n]
-		id := p.msg.MachineID
-		needSt := s.sent[id] != p.st
-		sz := p.size
-		if !needSt {
-			sz -= estimateStruct(p.st)
+		mark := len(buf)
+		needSt := s.sent[p.msg.MachineID] != p.st
+		if needSt {
+			buf = AppendMsg(buf, p.st)
 		}
-		if size+sz > limit {
-			break
+		buf = AppendMsg(buf, &p.msg)
+		if len(buf) > limit {
+			buf = buf[:mark]
+			if msgs > 0 {
+				break
+			}
+			s.pending = slices.Delete(s.pending, n, n+1)
+			s.resolved++
+			s.t.dropped.Add(1)
+			continue
 		}
 		if needSt {
-			msgs = append(msgs, p.st)
-			s.sent[id] = p.st
+			s.sent[p.msg.MachineID] = p.st
+			msgs++
 		}
-		msgs = append(msgs, &p.msg)
-		size += sz
-		txs++
+		msgs++
+		n++
 	}
 	for _, ms := range dirty {
 		st := ms.st.Load()
-		id := st.MachineID
-		if s.sent[id] == st {
+		if s.sent[st.MachineID] == st {
 			continue
 		}
-		sz := estimateStruct(st)
-		if len(msgs) > 0 && (size+sz > limit || len(msgs) >= maxMsgs) {
-			// the rest stays dirty for the next batch
+		if msgs >= maxMsgs {
 			break
 		}
-		msgs = append(msgs, st)
-		s.sent[id] = st
-		size += sz
+		mark := len(buf)
+		buf = AppendMsg(buf, st)
+		if len(buf) > limit {
+			buf = buf[:mark]
+			if msgs > 0 {
+				break
+			}
+			// a schema too large for any batch is never sent; counting it
+			// as sent keeps it from being retried forever
+			s.sent[st.MachineID] = st
+			continue
+		}
+		s.sent[st.MachineID] = st
+		msgs++
 	}
-	return msgs, n, txs
+	s.buf = buf
+	return n
 }
 
 // resolve removes the first n pending messages, sent or dropped.
@@ -218,12 +219,11 @@ func (s *sender) resolve(n int) {
 
 // call sends one batch, bounded by the timeout. The deadline is lifted
 // afterwards, so an idle connection stays open between calls.
-func (s *sender) call(b *Batch) error {
+func (s *sender) call(b encodedBatch, ack *Ack) error {
 	if err := s.conn.SetDeadline(time.Now().Add(s.t.opts.Timeout)); err != nil {
 		return err
 	}
-	var ack Ack
-	err := s.client.Call(ServiceMethod, b, &ack)
+	err := s.client.Call(ServiceMethod, b, ack)
 	if err == nil {
 		err = s.conn.SetDeadline(time.Time{})
 	}

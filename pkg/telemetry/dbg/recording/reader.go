@@ -2,18 +2,22 @@ package recording
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
 // Reader reads a recording's records in order.
 type Reader struct {
-	dec     *gob.Decoder
+	r       *bufio.Reader
+	buf     bytes.Buffer
 	file    *os.File
 	version int
 	count   int
@@ -39,7 +43,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, readErr(err))
 	}
-	return &Reader{dec: gob.NewDecoder(zr), version: version}, nil
+	return &Reader{r: bufio.NewReader(zr), version: version}, nil
 }
 
 // Open opens the recording at path; [Reader.Close] closes the file.
@@ -67,20 +71,70 @@ func (r *Reader) Next() (*Record, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	var rec Record
-	if err := r.dec.Decode(&rec); err != nil {
-		if err == io.EOF {
-			r.err = io.EOF
-		} else {
-			r.err = fmt.Errorf("read record %d: %w", r.count+1, readErr(err))
+	rec, err := r.next()
+	if err != nil {
+		if err != io.EOF {
+			err = fmt.Errorf("read record %d: %w", r.count+1, err)
 		}
-		return nil, r.err
-	}
-	if rec.Msg == nil {
-		r.err = fmt.Errorf("read record %d: no message", r.count+1)
-		return nil, r.err
+		r.err = err
+		return nil, err
 	}
 	r.count++
+	return rec, nil
+}
+
+func (r *Reader) next() (*Record, error) {
+	n, err := binary.ReadUvarint(r.r)
+	if err == io.EOF {
+		// the gzip stream ended cleanly, checksum verified
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, readErr(err)
+	}
+	if n > MaxRecordBytes {
+		return nil, fmt.Errorf("%w: %d bytes, over %d", ErrFormat, n, MaxRecordBytes)
+	}
+	r.buf.Reset()
+	// copying grows the buffer with what arrives, not with what the
+	// length claims
+	if _, err := io.CopyN(&r.buf, r.r, int64(n)); err != nil {
+		return nil, readErr(err)
+	}
+	return decodeRecord(r.buf.Bytes())
+}
+
+func decodeRecord(b []byte) (*Record, error) {
+	var rec Record
+	received, n := binary.Varint(b)
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: bad receive time", ErrFormat)
+	}
+	if received != 0 {
+		rec.Received = time.Unix(0, received)
+	}
+	b = b[n:]
+	size, n := binary.Uvarint(b)
+	if n <= 0 || size > uint64(len(b)-n) {
+		return nil, fmt.Errorf("%w: bad client ID", ErrFormat)
+	}
+	rec.ClientID = string(b[n : n+int(size)])
+	b = b[n+int(size):]
+	if rec.Conn, n = binary.Uvarint(b); n <= 0 {
+		return nil, fmt.Errorf("%w: bad connection number", ErrFormat)
+	}
+	b = b[n:]
+	if rec.Dropped, n = binary.Uvarint(b); n <= 0 {
+		return nil, fmt.Errorf("%w: bad drop count", ErrFormat)
+	}
+	msg, used, err := dbg.DecodeMsg(b[n:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if n+used != len(b) {
+		return nil, fmt.Errorf("%w: %d bytes after the message", ErrFormat, len(b)-n-used)
+	}
+	rec.Msg = msg
 	return &rec, nil
 }
 

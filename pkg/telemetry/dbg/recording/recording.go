@@ -5,13 +5,19 @@
 //
 //	bytes 0-7   magic "AMDBGREC"
 //	bytes 8-9   format version, big-endian uint16: 1
-//	bytes 10-   a gzip stream (RFC 1952) holding a gob stream
-//	            (encoding/gob) of [Record] values, one per message
+//	bytes 10-   a gzip stream (RFC 1952) of records
 //
-// A record's message is a [dbg.DbgMsg] interface value, a
-// [*dbg.DbgMsgStruct] or a [*dbg.DbgMsgTx], under the gob names that
-// package dbg registers. A new version changes the number; readers refuse
-// versions they do not know.
+// Each record is a uvarint (encoding/binary) giving its length, then:
+//
+//	varint   Received, in Unix nanoseconds (0 for none)
+//	string   ClientID
+//	uvarint  Conn
+//	uvarint  Dropped
+//	message  the message, framed as by [dbg.AppendMsg]
+//
+// A string is a uvarint length and that many bytes of UTF-8. The message
+// uses dbg's binary encoding, described in package dbg. A new version
+// changes the number; readers refuse versions they do not know.
 //
 // The writer flushes the gzip stream on [Writer.Flush] (am-dbg does so
 // every second) and on [Writer.Close], which also writes gzip's checksum
@@ -43,6 +49,10 @@ var (
 	// are intact. It wraps io.ErrUnexpectedEOF.
 	ErrTruncated = fmt.Errorf("recording truncated: %w", io.ErrUnexpectedEOF)
 )
+
+// MaxRecordBytes bounds one record, so that a damaged length cannot make
+// a reader allocate without limit.
+const MaxRecordBytes = 64 << 20
 
 // Record is one message as the server received it.
 type Record struct {

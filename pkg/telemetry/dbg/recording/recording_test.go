@@ -43,7 +43,7 @@ func records(n int) []*recording.Record {
 				LogsBefore: []am.LogEntry{{Time: base, Level: am.LogLevelChanges, Text: "hello", MachineID: "m0"}},
 				Logs: []am.LogEntry{{Time: base.Add(time.Second), Level: am.LogLevelOps, Text: "[set] A B",
 					MachineID: "m0", TxID: uint64(i), States: am.S{"A", "B"}}},
-				Accepted: true, Err: "", StartUnixNano: base.UnixNano(), EndUnixNano: base.UnixNano() + 1000,
+				Accepted: true, Err: "", Start: base, End: base.Add(time.Microsecond),
 			}
 		}
 		out[i] = &recording.Record{

@@ -3,17 +3,18 @@ package recording
 import (
 	"compress/gzip"
 	"encoding/binary"
-	"encoding/gob"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
 // Writer writes a recording. It is not safe for concurrent use.
 type Writer struct {
 	zw    *gzip.Writer
-	enc   *gob.Encoder
 	file  *os.File
+	buf   []byte
 	count int
 }
 
@@ -31,7 +32,7 @@ func NewWriter(w io.Writer) (*Writer, error) {
 	if err := zw.Flush(); err != nil {
 		return nil, fmt.Errorf("write recording header: %w", err)
 	}
-	return &Writer{zw: zw, enc: gob.NewEncoder(zw)}, nil
+	return &Writer{zw: zw}, nil
 }
 
 // Create creates (or truncates) the file at path and returns a writer to
@@ -53,11 +54,36 @@ func Create(path string) (*Writer, error) {
 // Write appends a record. It reaches the file on the next
 // [Writer.Flush] or [Writer.Close].
 func (w *Writer) Write(r *Record) error {
-	if err := w.enc.Encode(r); err != nil {
+	if r.Msg == nil {
+		return fmt.Errorf("write record %d: no message", w.count+1)
+	}
+	// the body goes after room for its length, which is filled in last
+	const room = binary.MaxVarintLen64
+	body := appendRecord(append(w.buf[:0], make([]byte, room)...), r)
+	n := len(body) - room
+	var head [binary.MaxVarintLen64]byte
+	hn := binary.PutUvarint(head[:], uint64(n))
+	start := room - hn
+	copy(body[start:], head[:hn])
+	w.buf = body
+	if _, err := w.zw.Write(body[start:]); err != nil {
 		return fmt.Errorf("write record %d: %w", w.count+1, err)
 	}
 	w.count++
 	return nil
+}
+
+func appendRecord(b []byte, r *Record) []byte {
+	var received int64
+	if !r.Received.IsZero() {
+		received = r.Received.UnixNano()
+	}
+	b = binary.AppendVarint(b, received)
+	b = binary.AppendUvarint(b, uint64(len(r.ClientID)))
+	b = append(b, r.ClientID...)
+	b = binary.AppendUvarint(b, r.Conn)
+	b = binary.AppendUvarint(b, r.Dropped)
+	return dbg.AppendMsg(b, r.Msg)
 }
 
 // Count returns how many records were written.

@@ -40,7 +40,7 @@ func validStream(t testing.TB, calls int) []byte {
 				MachineID: "m", ID: 1, Clocks: am.Time{0, 1}, Type: am.MutationAdd, Called: []int{1},
 				Steps: []am.Step{{Type: am.StepRequested, State: 1, Related: -1}},
 				Logs:  []am.LogEntry{{Time: time.Unix(1, 0), Level: am.LogLevelOps, Text: "[add] A", MachineID: "m", TxID: 1}},
-				Args:  map[string]string{"n": "1"}, Accepted: true, StartUnixNano: 1e9, EndUnixNano: 2e9,
+				Args:  map[string]string{"n": "1"}, Accepted: true, Start: time.Unix(1, 0), End: time.Unix(2, 0),
 			},
 		},
 	}

@@ -25,18 +25,16 @@
 //   - a request must arrive within [Opts.IdleTimeout] of the previous
 //     response, and a response must be taken within it too (clients send a
 //     heartbeat when idle);
-//   - bad framing, a body that does not decode, an unknown method, a
-//     protocol version mismatch or a message naming no machine ends the
-//     connection;
+//   - bad framing, a body that does not decode (see dbg's binary
+//     encoding), an unknown method, a protocol version mismatch or a
+//     message naming no machine ends the connection;
 //   - at most [Opts.MaxClients] connections are served at once; more are
 //     closed on accept.
 //
 // Memory per connection is therefore a read buffer, one message of at most
-// MaxMsgBytes and its decoded form. gob's compact encoding lets a message
-// of empty list elements decode to some tens of times its size, so the
-// worst case per connection is in the tens of megabytes with the 1 MiB
-// default; lower MaxMsgBytes to tighten it (clients must then lower
-// [dbg.Opts.MaxBatchBytes] to below it).
+// MaxMsgBytes, and its decoded form, at most [dbg.MaxDecodeFactor] (32)
+// times its size: under 40 MiB with the 1 MiB default. Lower MaxMsgBytes to
+// tighten it; clients must then lower [dbg.Opts.MaxBatchBytes] below it.
 package server
 
 import (

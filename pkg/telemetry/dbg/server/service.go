@@ -32,11 +32,9 @@ func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) (err error) {
 	return nil
 }
 
-// check validates what the handler is promised about a batch.
+// check validates what the handler is promised about a batch, beyond what
+// decoding it ensured (the protocol version).
 func check(b *dbg.Batch) error {
-	if b.Version != dbg.ProtocolVersion {
-		return fmt.Errorf("%w: protocol version %d, want %d", ErrMalformed, b.Version, dbg.ProtocolVersion)
-	}
 	for i, m := range b.Msgs {
 		var id string
 		switch m := m.(type) {

@@ -1,0 +1,211 @@
+package dbg_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+)
+
+// randomMsgs returns messages with every field set to random values,
+// extreme integers included, and nil for empty lists and maps, as decoding
+// returns them.
+func randomMsgs(seed uint64, n int) []dbg.DbgMsg {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	str := func() string {
+		if rng.IntN(8) == 0 {
+			return strings.Repeat("é", rng.IntN(300))
+		}
+		return fmt.Sprint(rng.IntN(1000))
+	}
+	strs := func() []string {
+		var out []string
+		for range rng.IntN(4) {
+			out = append(out, str())
+		}
+		return out
+	}
+	num := func() uint64 { return []uint64{0, 1, math.MaxUint64, rng.Uint64()}[rng.IntN(4)] }
+	tm := func() time.Time {
+		if rng.IntN(4) == 0 {
+			return time.Time{}
+		}
+		return time.Unix(0, rng.Int64())
+	}
+	var out []dbg.DbgMsg
+	for range n {
+		tx := &dbg.DbgMsgTx{
+			MachineID: str(), ID: num(), QueueTick: num(), QueueLen: rng.Int() - math.MaxInt/2,
+			Type: am.MutationType(rng.IntN(4)), Auto: rng.IntN(2) == 0, CheckOnly: rng.IntN(2) == 0,
+			Accepted: rng.IntN(2) == 0, Err: str(), Source: am.Source{MachineID: str(), TxID: num()},
+			Start: tm(), End: tm(),
+		}
+		for range rng.IntN(6) {
+			tx.Clocks = append(tx.Clocks, num())
+			tx.Called = append(tx.Called, rng.IntN(50)-1)
+			tx.Steps = append(tx.Steps, am.Step{Type: am.StepType(rng.IntN(11)), State: math.MaxInt, Related: -1, Handler: str()})
+		}
+		for range rng.IntN(3) {
+			e := am.LogEntry{Time: tm(), Level: am.LogLevel(rng.IntN(5)), Text: str(), MachineID: str(), TxID: num(), States: strs()}
+			tx.Logs = append(tx.Logs, e)
+			tx.LogsBefore = append(tx.LogsBefore, e)
+			if tx.Args == nil {
+				tx.Args = map[string]string{}
+			}
+			tx.Args[str()] = str()
+		}
+		st := &dbg.DbgMsgStruct{
+			MachineID: str(), ParentID: str(), Tags: strs(), StateNames: strs(),
+		}
+		for range rng.IntN(4) {
+			st.Clocks = append(st.Clocks, num())
+			if st.Schema == nil {
+				st.Schema, st.Groups = am.Schema{}, map[string]am.S{}
+			}
+			st.Schema[str()] = am.State{Auto: rng.IntN(2) == 0, Multi: rng.IntN(2) == 0,
+				Require: strs(), Add: strs(), Remove: strs(), After: strs(), Tags: strs()}
+			st.Groups[str()] = strs()
+		}
+		out = append(out, tx, st)
+	}
+	return out
+}
+
+func TestWireRoundTrip(t *testing.T) {
+	msgs := randomMsgs(1, 300)
+	for i, m := range msgs {
+		data, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := reflect.New(reflect.TypeOf(m).Elem()).Interface().(dbg.DbgMsg)
+		if err := got.UnmarshalBinary(data); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Fatalf("message %d:\n got %+v\nwant %+v", i, got, m)
+		}
+	}
+
+	// the same through a batch, the way net/rpc sends it
+	var buf bytes.Buffer
+	in := &dbg.Batch{Version: dbg.ProtocolVersion, ClientID: "c", Dropped: 7, Msgs: msgs}
+	if err := gob.NewEncoder(&buf).Encode(in); err != nil {
+		t.Fatal(err)
+	}
+	var out dbg.Batch
+	if err := gob.NewDecoder(&buf).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&out, in) {
+		t.Fatal("the batch changed on its way")
+	}
+}
+
+// Every prefix of a valid message, and every byte flipped, is an error
+// or another valid message; never a panic.
+func TestDecodeDamaged(t *testing.T) {
+	for _, m := range randomMsgs(2, 10) {
+		data := dbg.AppendMsg(nil, m)
+		for cut := range len(data) {
+			if _, _, err := dbg.DecodeMsg(data[:cut]); !errors.Is(err, dbg.ErrMalformed) {
+				t.Fatalf("cut at %d of %d: %v, want ErrMalformed", cut, len(data), err)
+			}
+		}
+		for i := range data {
+			damaged := bytes.Clone(data)
+			damaged[i] ^= 0xA5
+			if _, _, err := dbg.DecodeMsg(damaged); err != nil && !errors.Is(err, dbg.ErrMalformed) {
+				t.Fatalf("byte %d flipped: %v", i, err)
+			}
+		}
+	}
+	var b dbg.Batch
+	if err := b.GobDecode(binary.AppendUvarint(nil, dbg.ProtocolVersion+1)); !errors.Is(err, dbg.ErrVersion) {
+		t.Errorf("another version: %v, want ErrVersion", err)
+	}
+	tx, _ := (&dbg.DbgMsgTx{MachineID: "m"}).MarshalBinary()
+	if err := new(dbg.DbgMsgTx).UnmarshalBinary(append(tx, 0)); !errors.Is(err, dbg.ErrMalformed) {
+		t.Errorf("a trailing byte: %v, want ErrMalformed", err)
+	}
+}
+
+// Bytes crafted to decode to as much memory as possible are refused, or
+// decode within MaxDecodeFactor times their size.
+func TestDecodeMemoryBound(t *testing.T) {
+	const n = 50_000
+	empties := func(prefix []byte, elem []byte) []byte {
+		b := binary.AppendUvarint(prefix, n)
+		return append(b, bytes.Repeat(elem, n)...)
+	}
+	// a struct message of n nameless, empty states: 7 bytes each
+	schema := append([]byte{0, 0, 0, 0, 0}, empties(nil, []byte{0, 0, 0, 0, 0, 0, 0})...)
+	schema = append(schema, 0)
+	// a transition of n empty log entries: 6 bytes each, after 12 empty
+	// fields
+	logs := make([]byte, 12)
+	logs = append(empties(logs, []byte{0, 0, 0, 0, 0, 0}), 0, 0, 0, 0)
+	for name, tc := range map[string]struct {
+		kind    byte
+		body    []byte
+		refused bool
+	}{
+		"schema of empty states": {1, schema, true},
+		"empty log entries":      {2, logs, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			data := append(binary.AppendUvarint([]byte{tc.kind}, uint64(len(tc.body))), tc.body...)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, _, err := dbg.DecodeMsg(data)
+			runtime.ReadMemStats(&after)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			if tc.refused != (err != nil) || (err != nil && !errors.Is(err, dbg.ErrMalformed)) {
+				t.Fatalf("decoding: %v", err)
+			}
+			// the budget charges map slots generously, so the real cost
+			// stays under it even counting the runtime's own rounding
+			if limit := uint64(4096 + dbg.MaxDecodeFactor*len(data)); allocated > limit {
+				t.Errorf("%d bytes decoded to %d bytes of memory (err %v), limit %d", len(data), allocated, err, limit)
+			}
+		})
+	}
+}
+
+// FuzzDecode decodes arbitrary bytes as a batch and as a message: no
+// panic, and what decodes encodes back to something that decodes equal.
+func FuzzDecode(f *testing.F) {
+	for _, m := range randomMsgs(3, 2) {
+		f.Add(dbg.AppendMsg(nil, m))
+	}
+	batch, _ := (&dbg.Batch{Version: dbg.ProtocolVersion, Msgs: randomMsgs(4, 1)}).GobEncode()
+	f.Add(batch)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b dbg.Batch
+		if err := b.GobDecode(data); err == nil {
+			again, _ := b.GobEncode()
+			var b2 dbg.Batch
+			if err := b2.GobDecode(again); err != nil || !reflect.DeepEqual(&b, &b2) {
+				t.Fatalf("re-encoded batch: %v", err)
+			}
+		}
+		if m, _, err := dbg.DecodeMsg(data); err == nil {
+			m2, _, err := dbg.DecodeMsg(dbg.AppendMsg(nil, m))
+			if err != nil || !reflect.DeepEqual(m, m2) {
+				t.Fatalf("re-encoded message: %v", err)
+			}
+		}
+	})
+}

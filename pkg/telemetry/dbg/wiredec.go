@@ -1,0 +1,358 @@
+package dbg
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+	"unsafe"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+var (
+	// ErrMalformed reports bytes that do not decode as dbg messages, or
+	// that would decode to more memory than [MaxDecodeFactor] allows.
+	ErrMalformed = errors.New("malformed dbg encoding")
+	// ErrVersion reports a batch of another [ProtocolVersion].
+	ErrVersion = errors.New("unsupported dbg protocol version")
+)
+
+// MaxDecodeFactor bounds what decoding costs: n bytes decode to at most
+// about MaxDecodeFactor*n bytes of memory, plus 4 KiB. Genuine messages
+// stay far below it; bytes that would exceed it are malformed. It makes a
+// peer's cost to a server proportional to what the peer sends.
+const MaxDecodeFactor = 32
+
+// decoder reads the binary form, charging every allocation to a budget.
+// After the first error it reads zeros.
+type decoder struct {
+	data   []byte
+	budget int
+	err    error
+	// names interns machine, state and handler names, which repeat in
+	// every message: one copy each per batch, instead of one per use.
+	names map[string]string
+}
+
+func newDecoder(data []byte) *decoder {
+	return &decoder{data: data, budget: 4096 + MaxDecodeFactor*len(data)}
+}
+
+// DecodeMsg decodes one message framed by [AppendMsg] from the start of
+// data, and returns how many bytes it took.
+func DecodeMsg(data []byte) (DbgMsg, int, error) {
+	d := newDecoder(data)
+	m := d.msg()
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	return m, len(data) - len(d.data), nil
+}
+
+// UnmarshalBinary decodes the binary form made by
+// [DbgMsgStruct.AppendBinary] into m.
+func (m *DbgMsgStruct) UnmarshalBinary(data []byte) error {
+	d := newDecoder(data)
+	d.structBody(m)
+	return d.end()
+}
+
+// UnmarshalBinary decodes the binary form made by [DbgMsgTx.AppendBinary]
+// into m.
+func (m *DbgMsgTx) UnmarshalBinary(data []byte) error {
+	d := newDecoder(data)
+	d.txBody(m)
+	return d.end()
+}
+
+// GobDecode decodes a batch encoded by [Batch.GobEncode]. A batch of
+// another protocol version fails with [ErrVersion].
+func (b *Batch) GobDecode(data []byte) error {
+	d := newDecoder(data)
+	*b = Batch{}
+	if v := d.uvarint(); d.err == nil && v != ProtocolVersion {
+		return fmt.Errorf("%w: %d, want %d", ErrVersion, v, ProtocolVersion)
+	}
+	b.Version = ProtocolVersion
+	b.ClientID = d.name()
+	b.Dropped = d.uvarint()
+	for len(d.data) > 0 && d.err == nil {
+		// the slot in Msgs, with the slack of append's growth
+		if !d.spend(2 * unsafe.Sizeof(b.Msgs)) {
+			break
+		}
+		if m := d.msg(); m != nil {
+			b.Msgs = append(b.Msgs, m)
+		}
+	}
+	return d.err
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+		d.data = nil
+	}
+}
+
+// end fails on bytes left over.
+func (d *decoder) end() error {
+	if d.err == nil && len(d.data) > 0 {
+		d.fail("%d bytes after the message", len(d.data))
+	}
+	return d.err
+}
+
+// spend charges n bytes of memory to the budget.
+func (d *decoder) spend(n uintptr) bool {
+	d.budget -= int(n)
+	if d.budget < 0 {
+		d.fail("decodes to too much memory")
+		return false
+	}
+	return true
+}
+
+// count reads a number of elements of the given size, and charges them.
+// Each element takes at least a byte, which bounds the count before
+// anything is allocated.
+func (d *decoder) count(elemSize uintptr) int {
+	n := d.uvarint()
+	if n > uint64(len(d.data)) {
+		d.fail("count %d beyond the data", n)
+		return 0
+	}
+	if !d.spend(uintptr(n) * elemSize) {
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) byte() byte {
+	if len(d.data) == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	b := d.data[0]
+	d.data = d.data[1:]
+	return b
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.data)
+	if n <= 0 {
+		d.fail("bad integer")
+		return 0
+	}
+	d.data = d.data[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.data)
+	if n <= 0 {
+		d.fail("bad integer")
+		return 0
+	}
+	d.data = d.data[n:]
+	return v
+}
+
+func (d *decoder) int() int { return int(d.varint()) }
+
+func (d *decoder) string() string {
+	n := d.count(1)
+	s := string(d.data[:n])
+	d.data = d.data[n:]
+	return s
+}
+
+// maxName bounds the strings worth interning.
+const maxName = 64
+
+// name reads a string that is likely to repeat, interning it.
+func (d *decoder) name() string {
+	n := d.count(0)
+	b := d.data[:n]
+	d.data = d.data[n:]
+	if n > maxName {
+		d.spend(uintptr(n))
+		return string(b)
+	}
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	if !d.spend(mapEntry(unsafe.Sizeof(""), unsafe.Sizeof("")) + uintptr(n)) {
+		return ""
+	}
+	if d.names == nil {
+		d.names = map[string]string{}
+	}
+	s := string(b)
+	d.names[s] = s
+	return s
+}
+
+// nameList reads a list of names.
+func (d *decoder) nameList() []string {
+	n := d.count(unsafe.Sizeof(""))
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.name()
+	}
+	return out
+}
+
+func (d *decoder) uvarints() []uint64 {
+	n := d.count(8)
+	if n == 0 {
+		return nil
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = d.uvarint()
+	}
+	return out
+}
+
+func (d *decoder) time() time.Time {
+	if ns := d.varint(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
+// msg decodes one framed message, or nil after an error.
+func (d *decoder) msg() DbgMsg {
+	kind := d.byte()
+	n := d.count(0)
+	body, rest := d.data[:n], d.data[n:]
+	d.data = body
+	var m DbgMsg
+	switch kind {
+	case kindStruct:
+		if d.spend(unsafe.Sizeof(DbgMsgStruct{})) {
+			st := &DbgMsgStruct{}
+			d.structBody(st)
+			m = st
+		}
+	case kindTx:
+		if d.spend(unsafe.Sizeof(DbgMsgTx{})) {
+			tx := &DbgMsgTx{}
+			d.txBody(tx)
+			m = tx
+		}
+	default:
+		d.fail("unknown message kind %d", kind)
+	}
+	if d.end() != nil {
+		return nil
+	}
+	d.data = rest
+	return m
+}
+
+// mapEntry approximates the memory of one map entry, with the slack of a
+// map's load factor.
+func mapEntry(k, v uintptr) uintptr { return 2 * (k + v) }
+
+func (d *decoder) structBody(m *DbgMsgStruct) {
+	*m = DbgMsgStruct{
+		MachineID:  d.name(),
+		ParentID:   d.name(),
+		Tags:       d.nameList(),
+		StateNames: d.nameList(),
+		Clocks:     d.uvarints(),
+	}
+	if n := d.count(mapEntry(unsafe.Sizeof(""), unsafe.Sizeof(am.State{}))); n > 0 {
+		m.Schema = make(am.Schema, n)
+		for range n {
+			name := d.name()
+			flags := d.byte()
+			m.Schema[name] = am.State{
+				Auto:    flags&stateAuto != 0,
+				Multi:   flags&stateMulti != 0,
+				Require: d.nameList(),
+				Add:     d.nameList(),
+				Remove:  d.nameList(),
+				After:   d.nameList(),
+				Tags:    d.nameList(),
+			}
+		}
+	}
+	if n := d.count(mapEntry(unsafe.Sizeof(""), unsafe.Sizeof(am.S{}))); n > 0 {
+		m.Groups = make(map[string]am.S, n)
+		for range n {
+			name := d.name()
+			m.Groups[name] = d.nameList()
+		}
+	}
+}
+
+func (d *decoder) txBody(m *DbgMsgTx) {
+	*m = DbgMsgTx{
+		MachineID: d.name(),
+		ID:        d.uvarint(),
+		Clocks:    d.uvarints(),
+		QueueTick: d.uvarint(),
+		QueueLen:  d.int(),
+		Type:      am.MutationType(d.byte()),
+	}
+	if n := d.count(unsafe.Sizeof(0)); n > 0 {
+		m.Called = make([]int, n)
+		for i := range m.Called {
+			m.Called[i] = d.int()
+		}
+	}
+	if n := d.count(mapEntry(unsafe.Sizeof(""), unsafe.Sizeof(""))); n > 0 {
+		m.Args = make(map[string]string, n)
+		for range n {
+			k := d.string()
+			m.Args[k] = d.string()
+		}
+	}
+	flags := d.byte()
+	m.Auto = flags&txAuto != 0
+	m.CheckOnly = flags&txCheckOnly != 0
+	m.Accepted = flags&txAccepted != 0
+	m.Source = am.Source{MachineID: d.name(), TxID: d.uvarint()}
+	if n := d.count(unsafe.Sizeof(am.Step{})); n > 0 {
+		m.Steps = make([]am.Step, n)
+		for i := range m.Steps {
+			m.Steps[i] = am.Step{
+				Type:    am.StepType(d.byte()),
+				State:   d.int(),
+				Related: d.int(),
+				Handler: d.name(),
+			}
+		}
+	}
+	m.LogsBefore = d.logs()
+	m.Logs = d.logs()
+	m.Err = d.string()
+	m.Start = d.time()
+	m.End = d.time()
+}
+
+func (d *decoder) logs() []am.LogEntry {
+	n := d.count(unsafe.Sizeof(am.LogEntry{}))
+	if n == 0 {
+		return nil
+	}
+	out := make([]am.LogEntry, n)
+	for i := range out {
+		out[i] = am.LogEntry{
+			Time:      d.time(),
+			Level:     am.LogLevel(d.varint()),
+			Text:      d.string(),
+			MachineID: d.name(),
+			TxID:      d.uvarint(),
+			States:    d.nameList(),
+		}
+	}
+	return out
+}
