@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/push"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	amprom "github.com/amkit-dev/amkit/pkg/telemetry/prometheus"
+)
+
+// metricsInterval is the period of the interval gauges and of pushes: short,
+// so that a Pushgateway shows the demo within seconds.
+const metricsInterval = 5 * time.Second
+
+// pushJob is the job the metrics are pushed under. It differs from the
+// scraped job (serviceName), so that a Prometheus doing both does not count
+// every transition twice on a dashboard.
+const pushJob = serviceName + "-push"
+
+// bindMetrics exports the machines' metrics with amprom: served for
+// scraping, pushed to a Pushgateway, or both.
+func (t *telemetry) bindMetrics(_ context.Context, cfg config, mach *am.Machine) error {
+	if cfg.PromAddr == "" && cfg.PushURL == "" {
+		t.add("metrics", "", envPromAddr)
+		t.add("pushgateway", "", envPushURL)
+		return nil
+	}
+	metrics := amprom.TransitionsToPrometheus(mach, metricsInterval)
+	if err := t.serveMetrics(cfg, metrics); err != nil {
+		return err
+	}
+	t.add("pushgateway", cfg.PushURL, envPushURL)
+	if cfg.PushURL == "" {
+		return nil
+	}
+	if err := metrics.BindToPusher(push.New(cfg.PushURL, pushJob)); err != nil {
+		return fmt.Errorf("pushing metrics to %s: %w", cfg.PushURL, err)
+	}
+	return nil
+}
+
+// serveMetrics serves metrics at cfg.PromAddr, or on any free port when the
+// default port is taken, so that a second demo still starts.
+func (t *telemetry) serveMetrics(cfg config, metrics *amprom.Metrics) error {
+	if cfg.PromAddr == "" {
+		t.add("metrics", "", envPromAddr)
+		return nil
+	}
+	reg := prometheus.NewRegistry()
+	if err := metrics.BindToRegistry(reg); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.PromAddr)
+	if errors.Is(err, syscall.EADDRINUSE) && cfg.PromAddrIsDefault {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		return fmt.Errorf("serving metrics (%s): %w", envPromAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t.add("metrics", "http://"+ln.Addr().String()+"/metrics", envPromAddr)
+	t.closers = append(t.closers, func(ctx context.Context) error {
+		if err := srv.Shutdown(ctx); err != nil {
+			return fmt.Errorf("stopping the metrics server: %w", err)
+		}
+		return nil
+	})
+	return nil
+}
