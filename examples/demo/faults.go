@@ -12,7 +12,7 @@ import (
 
 // Errors the simulated network and files inject.
 var (
-	errConnReset = errors.New("connection reset by peer")
+	errConnReset  = errors.New("connection reset by peer")
 	errMirrorDown = errors.New("mirror unavailable")
 	errTruncated  = errors.New("unexpected EOF in archive")
 	errChecksum   = errors.New("checksum mismatch")
