@@ -212,8 +212,9 @@ func (s *sender) build(dirty []*machState) int {
 
 // resolve removes the first n pending messages, sent or dropped.
 func (s *sender) resolve(n int) {
-	clear(s.pending[:n])
-	s.pending = append(s.pending[:0], s.pending[n:]...)
+	// Delete zeroes the vacated tail, so resolved transitions are not kept
+	// alive by the buffer
+	s.pending = slices.Delete(s.pending, 0, n)
 	s.resolved += uint64(n)
 }
 

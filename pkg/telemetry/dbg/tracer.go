@@ -133,13 +133,16 @@ func (t *Tracer) MachineInit(m *am.Machine) {
 	ms.logs.max = t.opts.MaxLogsBefore
 	ms.st.Store(newStruct(m))
 	ms.removeSink = m.AddLogSink(&ms.logs)
+	// a machine reusing a live machine's ID takes its place
 	prev, replaced := t.machs.Swap(m.ID(), ms)
 	if replaced {
 		prev.(*machState).removeSink()
 	}
 
 	t.mu.Lock()
-	if !replaced {
+	if replaced {
+		delete(t.dirty, prev.(*machState))
+	} else {
 		t.live++
 	}
 	t.dirty[ms] = struct{}{}

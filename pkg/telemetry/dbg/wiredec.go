@@ -18,11 +18,17 @@ var (
 	ErrVersion = errors.New("unsupported dbg protocol version")
 )
 
-// MaxDecodeFactor bounds what decoding costs: n bytes decode to at most
-// about MaxDecodeFactor*n bytes of memory, plus 4 KiB. Genuine messages
-// stay far below it; bytes that would exceed it are malformed. It makes a
-// peer's cost to a server proportional to what the peer sends.
+// MaxDecodeFactor bounds what decoding costs: n bytes (a batch, or a
+// message) decode to at most about MaxDecodeFactor*n bytes of memory, plus
+// [DecodeAllowance]. Genuine messages stay below it; bytes that would
+// exceed it are malformed. It makes a peer's cost to a server proportional
+// to what the peer sends.
 const MaxDecodeFactor = 32
+
+// DecodeAllowance is the memory any decoding may use beyond
+// [MaxDecodeFactor] times its size. It covers the schemas of struct
+// messages, whose states decode to far more than their few bytes.
+const DecodeAllowance = 64 << 10
 
 // decoder reads the binary form, charging every allocation to a budget.
 // After the first error it reads zeros.
@@ -36,7 +42,7 @@ type decoder struct {
 }
 
 func newDecoder(data []byte) *decoder {
-	return &decoder{data: data, budget: 4096 + MaxDecodeFactor*len(data)}
+	return &decoder{data: data, budget: DecodeAllowance + MaxDecodeFactor*len(data)}
 }
 
 // DecodeMsg decodes one message framed by [AppendMsg] from the start of
@@ -256,9 +262,9 @@ func (d *decoder) msg() DbgMsg {
 	return m
 }
 
-// mapEntry approximates the memory of one map entry, with the slack of a
-// map's load factor.
-func mapEntry(k, v uintptr) uintptr { return 2 * (k + v) }
+// mapEntry approximates the memory of one map entry: its slot, with the
+// slack of a map's load factor, and its control byte.
+func mapEntry(k, v uintptr) uintptr { return (k+v)*5/4 + 8 }
 
 func (d *decoder) structBody(m *DbgMsgStruct) {
 	*m = DbgMsgStruct{

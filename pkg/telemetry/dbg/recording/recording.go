@@ -50,9 +50,10 @@ var (
 	ErrTruncated = fmt.Errorf("recording truncated: %w", io.ErrUnexpectedEOF)
 )
 
-// MaxRecordBytes bounds one record, so that a damaged length cannot make
-// a reader allocate without limit.
-const MaxRecordBytes = 64 << 20
+// MaxRecordBytes bounds one record, so that a damaged or hostile file
+// cannot make a reader allocate without limit. It is 16 times the dbg
+// server's default message limit; a writer refuses larger records.
+const MaxRecordBytes = 16 << 20
 
 // Record is one message as the server received it.
 type Record struct {

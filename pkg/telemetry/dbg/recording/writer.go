@@ -61,6 +61,9 @@ func (w *Writer) Write(r *Record) error {
 	const room = binary.MaxVarintLen64
 	body := appendRecord(append(w.buf[:0], make([]byte, room)...), r)
 	n := len(body) - room
+	if n > MaxRecordBytes {
+		return fmt.Errorf("write record %d: %d bytes, over %d", w.count+1, n, MaxRecordBytes)
+	}
 	var head [binary.MaxVarintLen64]byte
 	hn := binary.PutUvarint(head[:], uint64(n))
 	start := room - hn
