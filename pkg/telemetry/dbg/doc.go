@@ -44,7 +44,8 @@
 // and UnmarshalBinary. Gob's reflection would cost several times more per
 // transition, and let a few bytes of a hostile peer decode to a hundred
 // times their size; decoding this form allocates at most
-// [MaxDecodeFactor] times its size. Integers are uvarints and varints of
+// [MaxDecodeFactor] times its size plus [DecodeAllowance]. Integers are
+// uvarints and varints of
 // encoding/binary; a string is a uvarint length and its bytes; a list is a
 // uvarint count and its elements; a map is a list of key, value pairs,
 // sorted by key; a time is a varint of Unix nanoseconds, 0 for the zero

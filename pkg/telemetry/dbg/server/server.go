@@ -33,7 +33,8 @@
 //
 // Memory per connection is therefore a read buffer, one message of at most
 // MaxMsgBytes, and its decoded form, at most [dbg.MaxDecodeFactor] (32)
-// times its size: under 40 MiB with the 1 MiB default. Lower MaxMsgBytes to
+// times its size plus [dbg.DecodeAllowance] (64 KiB): about 34 MiB in all
+// with the 1 MiB default. Lower MaxMsgBytes to
 // tighten it; clients must then lower [dbg.Opts.MaxBatchBytes] below it.
 package server
 
