@@ -2,8 +2,10 @@ package dbg_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
@@ -80,4 +82,40 @@ func ExampleBindEnv() {
 	// Output:
 	// false <nil>
 	// 127.0.0.1:7464
+}
+
+// A tracer with options, sending to a server that is not there: the
+// machine runs on, and what cannot be delivered is counted.
+func ExampleNewTracer() {
+	tracer := dbg.NewTracer("127.0.0.1:1", &dbg.Opts{QueueSize: 2, MaxBackoff: time.Second})
+	mach, err := am.New(context.Background(), am.Schema{"Ready": {}}, &am.Opts{
+		Tracers: []am.Tracer{tracer},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer mach.Dispose()
+	for range 5 {
+		mach.Add1("Ready", nil)
+		mach.Remove1("Ready", nil)
+	}
+
+	// Close gives up on the queued transitions when its context ends
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = tracer.Close(ctx)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded), tracer.Dropped())
+	// Output: true 10
+}
+
+// The binary encoding, as batches and recordings frame messages.
+func ExampleDecodeMsg() {
+	data := dbg.AppendMsg(nil, &dbg.DbgMsgTx{MachineID: "m", ID: 7, Clocks: am.Time{0, 1}, Accepted: true})
+	msg, n, err := dbg.DecodeMsg(data)
+	if err != nil {
+		panic(err)
+	}
+	tx := msg.(*dbg.DbgMsgTx)
+	fmt.Println(n == len(data), tx.MachineID, tx.ID, tx.Clocks, tx.Accepted)
+	// Output: true m 7 [0 1] true
 }

@@ -61,3 +61,52 @@ func Example() {
 	fmt.Println(counter.canceled)
 	// Output: map[m1:2]
 }
+
+// Multi passes every batch to several handlers, as am-dbg does with its
+// printer and its recorder.
+func ExampleMulti() {
+	var structs, txs int
+	var mu sync.Mutex
+	count := func(_ server.Peer, b *dbg.Batch) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range b.Msgs {
+			if _, ok := m.(*dbg.DbgMsgStruct); ok {
+				structs++
+			}
+		}
+	}
+	countTx := func(_ server.Peer, b *dbg.Batch) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range b.Msgs {
+			if _, ok := m.(*dbg.DbgMsgTx); ok {
+				txs++
+			}
+		}
+	}
+	srv, err := server.Listen("127.0.0.1:0", server.Multi(server.HandlerFunc(count), server.HandlerFunc(countTx)), nil)
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	mach, err := am.New(context.Background(), am.Schema{"A": {}}, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer mach.Dispose()
+	tracer, err := dbg.TransitionsToDbg(mach, srv.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	mach.Add1("A", nil)
+	mach.Remove1("A", nil)
+	if err := tracer.Flush(context.Background()); err != nil {
+		panic(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	fmt.Println(structs, txs)
+	// Output: 1 2
+}
