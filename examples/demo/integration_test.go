@@ -92,12 +92,12 @@ func TestIntegrationDemo(t *testing.T) {
 
 	traceFile := filepath.Join(t.TempDir(), "trace.json")
 	for k, v := range map[string]string{
-		envLogLevel:  "ops",
-		envPromAddr:  demoAddr,
-		envPushURL:   gw.URL,
-		envLokiAddr:  loki.URL,
-		envTraceFile: traceFile,
-		dbg.EnvAddr:  srv.Addr().String(),
+		envLogLevel:                          "ops",
+		envPromAddr:                          demoAddr,
+		envPushURL:                           gw.URL,
+		envLokiAddr:                          loki.URL,
+		envTraceFile:                         traceFile,
+		dbg.EnvAddr:                          srv.Addr().String(),
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://" + jaeger.OTLPHTTPAddr + "/v1/traces",
 		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":   loki.OTLPLogsURL,
 	} {
