@@ -3,7 +3,7 @@
 GO      ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test unit vet fmt-check fuzz-smoke bench e2e-deps
+.PHONY: test unit vet fmt-check fuzz-smoke bench e2e-deps stack
 
 ## test: everything CI checks: backends, vet, gofmt, race tests, short fuzzing.
 test: e2e-deps vet fmt-check
@@ -34,3 +34,8 @@ bench:
 ## First run ~5 min (builds Jaeger); later runs take well under a second.
 e2e-deps:
 	@internal/e2e/deps.sh
+
+## stack: the demo against real Jaeger, Prometheus, Pushgateway and Loki on
+## loopback, with its Grafana dashboard; prints the URLs, Ctrl-C stops it all.
+stack: e2e-deps
+	$(GO) run ./examples/demo/stack

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/amkit-dev/amkit/internal/e2e"
+)
+
+// pollTimeout bounds each wait for the stack: the first run builds the demo
+// and am-gen, and Prometheus scrapes about 5s after it starts.
+const pollTimeout = 3 * time.Minute
+
+// syncBuffer is a bytes.Buffer that the stack and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestIntegrationStack runs the stack as `make stack` does, follows the
+// links it prints to see the demo's data in each backend, checks the
+// dashboard file, and checks that stopping it leaves no process behind.
+func TestIntegrationStack(t *testing.T) {
+	e2e.Require(t, e2e.Jaeger, e2e.Loki, e2e.Pushgateway, e2e.Prometheus)
+	dir := t.TempDir()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--dir", dir}, out, out) }()
+
+	e2e.Eventually(t, pollTimeout, "the stack's banner", func(context.Context) error {
+		select {
+		case err := <-done:
+			t.Fatalf("stack stopped: %v\n%s", err, out)
+		default:
+		}
+		if !strings.Contains(out.String(), "Press Ctrl-C to stop everything.") {
+			return fmt.Errorf("not up yet:\n%s", out)
+		}
+		return nil
+	})
+	banner := out.String()
+	link := func(re string) string {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(banner)
+		if m == nil {
+			t.Fatalf("no %s in the banner:\n%s", re, banner)
+		}
+		return m[1]
+	}
+
+	for _, u := range []string{
+		link(`traces\s+Jaeger\s+(\S+)`),
+		link(`metrics\s+Prometheus\s+(\S+)`),
+		link(`pushed metrics\s+Pushgateway\s+(\S+)`),
+	} {
+		if body, err := get(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		} else if len(body) == 0 {
+			t.Errorf("%s: empty page", u)
+		}
+	}
+	prom := link(`Prometheus (http://\S+) and Loki`)
+	for _, job := range []string{demoService, demoService + "-push"} {
+		e2e.Eventually(t, pollTimeout, "job "+job+" in Prometheus", func(ctx context.Context) error {
+			q := fmt.Sprintf(`count(am_transitions_total{job=%q} > 0)`, job)
+			body, err := get(prom + "/api/v1/query?" + url.Values{"query": {q}}.Encode())
+			if err != nil {
+				return err
+			}
+			if want := fmt.Sprintf(`"%d"]`, len(machineIDs())); !strings.Contains(string(body), want) {
+				return fmt.Errorf("%s: %s, want %d machines", q, body, len(machineIDs()))
+			}
+			return nil
+		})
+	}
+	lokiLink := link(`logs\s+Loki \(JSON\)\s+(\S+)`)
+	e2e.Eventually(t, pollTimeout, "the demo's logs behind the Loki link", func(ctx context.Context) error {
+		body, err := get(lokiLink)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(body), "[state] +Assigned") {
+			return fmt.Errorf("no +Assigned line in %.300s", body)
+		}
+		return nil
+	})
+	jaegerBase := strings.TrimSuffix(link(`traces\s+Jaeger\s+(http://[^/]+)`), "/")
+	e2e.Eventually(t, pollTimeout, "the demo's traces in Jaeger", func(ctx context.Context) error {
+		body, err := get(jaegerBase + "/api/traces?" + url.Values{"service": {demoService}, "limit": {"5"}}.Encode())
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(body), `"operationName":"mach:worker-1"`) {
+			return fmt.Errorf("no mach:worker-1 span in %.300s", body)
+		}
+		return nil
+	})
+	checkDashboard(t, link(`dashboard\s+Grafana\s+(\S+)`))
+	if _, err := os.Stat(link(`tail -f (\S+)`)); err != nil {
+		t.Errorf("demo log: %v", err)
+	}
+
+	// the detector of leftovers sees the running stack: four backends and
+	// the demo
+	if procs := processesUsing(t, dir); len(procs) < 5 {
+		t.Errorf("%d processes in %s while the stack runs, want 5 or more:\n%s", len(procs), dir, strings.Join(procs, "\n"))
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stack: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the stack did not stop")
+	}
+	if procs := processesUsing(t, dir); len(procs) > 0 {
+		t.Errorf("processes left behind:\n%s", strings.Join(procs, "\n"))
+	}
+}
+
+// get returns the body of a 200 response to GET u.
+func get(u string) ([]byte, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %.300s", u, resp.Status, body)
+	}
+	return body, nil
+}
+
+// checkDashboard checks that am-gen made the demo's dashboard: a row per
+// machine, with the demo's service as its source.
+func checkDashboard(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title  string `json:"title"`
+		Panels []struct {
+			Type  string `json:"type"`
+			Title string `json:"title"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	if dash.Title != "amkit demo" {
+		t.Errorf("dashboard title %q", dash.Title)
+	}
+	var rows []string
+	for _, p := range dash.Panels {
+		if p.Type == "row" {
+			rows = append(rows, p.Title)
+		}
+	}
+	for _, id := range machineIDs() {
+		if !strings.Contains(strings.Join(rows, "\n"), id) {
+			t.Errorf("dashboard rows %q: none for %s", rows, id)
+		}
+	}
+	if !bytes.Contains(b, []byte(`"`+demoService+`"`)) {
+		t.Errorf("dashboard does not name the source %s", demoService)
+	}
+}
+
+// processesUsing lists the processes that run in dir or name it on their
+// command line: the stack starts every backend and the demo in a directory
+// of its own inside its dir.
+func processesUsing(t *testing.T, dir string) []string {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*")
+	if err != nil || len(procs) == 0 {
+		t.Log("no /proc: cannot look for leftover processes")
+		return nil
+	}
+	var out []string
+	for _, p := range procs {
+		// errors mean the process exited meanwhile
+		cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
+		b, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+		cmd := string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+		if strings.HasPrefix(cwd, dir) || strings.Contains(cmd, dir) {
+			out = append(out, filepath.Base(p)+": "+cmd)
+		}
+	}
+	return out
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/amkit-dev/amkit/internal/e2e"
+)
+
+// What the stack runs the demo as. The demo is a main package, so these
+// repeat its names: its service name (the Prometheus job and Loki
+// service_name of the dashboard) and the IDs of its machines.
+const (
+	demoService = "amkit-demo"
+	demoWorkers = 3
+)
+
+// The packages the stack builds and runs.
+const (
+	demoPkg  = "github.com/amkit-dev/amkit/examples/demo"
+	amGenPkg = "github.com/amkit-dev/amkit/cmd/am-gen"
+)
+
+// stack is a running demo with its backends.
+type stack struct {
+	session *e2e.Session
+	dir     string
+
+	jaeger *e2e.JaegerBackend
+	loki   *e2e.LokiBackend
+	gw     *e2e.PushgatewayBackend
+	prom   *e2e.PrometheusBackend
+	demo   *e2e.Program
+	// demoEnv is the environment the demo runs with, on top of ours.
+	demoEnv []string
+	// dashboard is the Grafana dashboard file.
+	dashboard string
+}
+
+// checkBackends tells how to install the backends when one is missing.
+func checkBackends() error {
+	var errs []error
+	for _, name := range []string{e2e.Jaeger, e2e.Loki, e2e.Pushgateway, e2e.Prometheus} {
+		if _, _, err := e2e.BinaryPath(name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w\nrun \"make e2e-deps\" to install the backends", errors.Join(errs...))
+	}
+	return nil
+}
+
+// start builds the demo and am-gen while the backends start, then starts
+// Prometheus with the demo as a target, the demo, and generates the
+// dashboard. The stack it returns must be closed, even with an error.
+func start(ctx context.Context, dir string, logf func(format string, args ...any)) (*stack, error) {
+	s := &stack{session: e2e.NewSession(dir, logf), dir: dir}
+	bin := filepath.Join(dir, "bin")
+	err := parallel(ctx,
+		func(ctx context.Context) error { return goBuild(ctx, bin, demoPkg, amGenPkg) },
+		func(ctx context.Context) (err error) { s.jaeger, err = s.session.StartJaeger(ctx); return err },
+		func(ctx context.Context) (err error) { s.loki, err = s.session.StartLoki(ctx); return err },
+		func(ctx context.Context) (err error) { s.gw, err = s.session.StartPushgateway(ctx); return err },
+	)
+	if err != nil {
+		return s, err
+	}
+	// Prometheus needs the demo's address before the demo starts
+	demoAddr, err := e2e.FreeAddr()
+	if err != nil {
+		return s, err
+	}
+	s.demoEnv = []string{
+		"AM_LOG_LEVEL=ops",
+		"AM_PROM_ADDR=" + demoAddr,
+		"AM_PUSHGATEWAY_URL=" + s.gw.URL,
+		"AM_LOKI_ADDR=" + s.loki.URL,
+		// the debugger is optional: the demo connects once am-dbg runs
+		"AM_DBG_ADDR=1",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://" + s.jaeger.OTLPHTTPAddr + "/v1/traces",
+		// Loki gets the logs from the promtail client; Jaeger takes no logs
+		"OTEL_LOGS_EXPORTER=none",
+		// Jaeger has the traces
+		"AM_TRACE_FILE=off",
+	}
+	s.dashboard = filepath.Join(dir, demoService+"-dashboard.json")
+	err = parallel(ctx,
+		func(ctx context.Context) (err error) {
+			s.prom, err = s.session.StartPrometheus(ctx, e2e.PrometheusOptions{Targets: []e2e.ScrapeTarget{
+				{Job: demoService, Addr: demoAddr}, s.gw.ScrapeTarget(),
+			}})
+			return err
+		},
+		func(ctx context.Context) (err error) {
+			s.demo, err = s.session.Start(ctx, e2e.Command{
+				Name:  "demo",
+				Path:  filepath.Join(bin, "demo"),
+				Args:  []string{"--workers", strconv.Itoa(demoWorkers)},
+				Env:   s.demoEnv,
+				Ready: httpOK("http://" + demoAddr + "/metrics"),
+			})
+			return err
+		},
+		func(ctx context.Context) error { return s.generateDashboard(ctx, bin) },
+	)
+	return s, err
+}
+
+// close stops the demo and the backends.
+func (s *stack) close() error { return s.session.Close() }
+
+// machineIDs are the IDs of the demo's machines.
+func machineIDs() []string {
+	ids := []string{"supervisor"}
+	for i := range demoWorkers {
+		ids = append(ids, fmt.Sprintf("worker-%d", i+1))
+	}
+	return ids
+}
+
+// dashboardArgs are the am-gen arguments that generate the demo's
+// dashboard into file.
+func dashboardArgs(file string) []string {
+	return []string{"grafana", "--name", "amkit demo", "--ids", strings.Join(machineIDs(), ","),
+		"--source", demoService, "--output", file}
+}
+
+// generateDashboard runs am-gen grafana for the demo's machines.
+func (s *stack) generateDashboard(ctx context.Context, bin string) error {
+	out, err := exec.CommandContext(ctx, filepath.Join(bin, "am-gen"), dashboardArgs(s.dashboard)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("am-gen grafana: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// goBuild builds pkgs into dir with the go command.
+func goBuild(ctx context.Context, dir string, pkgs ...string) error {
+	args := append([]string{"build", "-o", dir + string(os.PathSeparator)}, pkgs...)
+	out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// httpOK returns a readiness probe that wants a 200 from url.
+func httpOK(url string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		return nil
+	}
+}
+
+// parallel runs fns at once and waits for all of them. The first failure
+// cancels the others, so it returns the failures that are not
+// cancellations, or only cancellations when ctx ended.
+func parallel(ctx context.Context, fns ...func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() {
+			if errs[i] = fn(ctx); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	var failed, canceled []error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			canceled = append(canceled, err)
+		default:
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		return errors.Join(failed...)
+	}
+	return errors.Join(canceled...)
+}
