@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
@@ -13,7 +14,7 @@ import (
 // consumer is one mode of the debugger: it receives every batch the server
 // accepts, from concurrent connections, and is closed once the server has
 // stopped. The printer and the recorder are consumers; an interactive view
-// is another.
+// plugs in the same way.
 type consumer interface {
 	server.Handler
 	Close() error
@@ -25,7 +26,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 	if cfg.importFile != "" {
 		return importRecording(cfg.importFile, cfg.print, stdout)
 	}
-	consumers := extra
+	consumers := slices.Clone(extra)
 	if cfg.print {
 		consumers = append(consumers, newPrinter(stdout))
 	}

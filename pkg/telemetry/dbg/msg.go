@@ -8,7 +8,8 @@ import (
 )
 
 // ProtocolVersion is the version of the wire protocol: [Batch], the message
-// types and their gob names. A server rejects batches of another version.
+// types and their binary encoding. A server rejects batches of another
+// version.
 const ProtocolVersion = 1
 
 // ServiceMethod is the net/rpc method a client calls with a [*Batch] and an

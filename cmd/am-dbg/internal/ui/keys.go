@@ -1,0 +1,69 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap holds every key the UI answers to. The help screen lists them
+// from here, so it cannot drift from what the keys do.
+type keyMap struct {
+	NextPane, PrevPane key.Binding
+	Up, Down           key.Binding
+	PageUp, PageDown   key.Binding
+
+	Back, Forward        key.Binding
+	First, Last          key.Binding
+	PrevTouch, NextTouch key.Binding
+	Follow               key.Binding
+
+	HideCanceled, HideAuto, OnlyTouching key.Binding
+
+	Search, NextMatch, PrevMatch key.Binding
+	Help, Quit                   key.Binding
+}
+
+// keyGroup is a titled group of keys on the help screen.
+type keyGroup struct {
+	title string
+	keys  []key.Binding
+}
+
+func defaultKeys() keyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return keyMap{
+		NextPane: b("tab", "next pane", "tab"),
+		PrevPane: b("shift+tab", "previous pane", "shift+tab"),
+		Up:       b("↑/k", "move up in the pane", "up", "k"),
+		Down:     b("↓/j", "move down in the pane", "down", "j"),
+		PageUp:   b("pgup", "page up", "pgup"),
+		PageDown: b("pgdn", "page down", "pgdown"),
+
+		Back:      b("←/h", "step back one transition", "left", "h"),
+		Forward:   b("→/l", "step forward one transition", "right", "l"),
+		First:     b("home/g", "first transition", "home", "g"),
+		Last:      b("end/G", "last transition", "end", "G"),
+		PrevTouch: b("[", "previous transition touching the selected state", "["),
+		NextTouch: b("]", "next transition touching the selected state", "]"),
+		Follow:    b("f", "follow live: stay on the newest transition", "f"),
+
+		HideCanceled: b("c", "hide canceled transitions", "c"),
+		HideAuto:     b("a", "hide auto transitions", "a"),
+		OnlyTouching: b("t", "only transitions touching the selected state", "t"),
+
+		Search:    b("/", "search machines and states", "/"),
+		NextMatch: b("n", "next match", "n"),
+		PrevMatch: b("N", "previous match", "N"),
+		Help:      b("?", "show or hide this help", "?"),
+		Quit:      b("q", "quit", "q", "ctrl+c"),
+	}
+}
+
+// groups returns the keys for the help screen.
+func (k keyMap) groups() []keyGroup {
+	return []keyGroup{
+		{"panes", []key.Binding{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown}},
+		{"time travel", []key.Binding{k.Back, k.Forward, k.First, k.Last, k.PrevTouch, k.NextTouch, k.Follow}},
+		{"filters", []key.Binding{k.HideCanceled, k.HideAuto, k.OnlyTouching}},
+		{"search and more", []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Help, k.Quit}},
+	}
+}

@@ -1,0 +1,140 @@
+package ui
+
+import "sort"
+
+// filter selects the transitions the timeline shows.
+type filter struct {
+	hideCanceled bool
+	hideAuto     bool
+	// touching, when set, shows only transitions touching that state.
+	touching string
+}
+
+func (f filter) on() bool { return f.hideCanceled || f.hideAuto || f.touching != "" }
+
+func (f filter) keep(t *tx) bool {
+	return !(f.hideCanceled && !t.msg.Accepted) && !(f.hideAuto && t.msg.Auto) &&
+		(f.touching == "" || t.touches(f.touching))
+}
+
+// timeline is one machine's history as the filters show it, with the
+// cursor. Positions count shown transitions from 0; seqs identify
+// transitions in the machine's history.
+type timeline struct {
+	m *machine
+	f filter
+	// seqs lists the shown transitions while a filter is on; with none,
+	// every kept transition shows and positions map to seqs directly.
+	seqs []uint64
+	// scanned is the seq the next filtering pass starts from.
+	scanned uint64
+	// cur is the seq under the cursor, meaningful when len() > 0.
+	cur uint64
+	// top is the position of the first row on screen.
+	top int
+}
+
+// reset shows machine m through filter f, from scratch.
+func (tl *timeline) reset(m *machine, f filter) {
+	*tl = timeline{m: m, f: f, cur: tl.cur}
+	if m != nil {
+		tl.scanned = m.hist.first
+	}
+	tl.sync()
+}
+
+// sync catches up with the machine's history: evicted transitions leave,
+// new ones are filtered in. Work is proportional to what changed.
+func (tl *timeline) sync() {
+	if tl.m == nil || !tl.f.on() {
+		return
+	}
+	h := &tl.m.hist
+	if n := sort.Search(len(tl.seqs), func(i int) bool { return tl.seqs[i] >= h.first }); n > 0 {
+		tl.seqs = append(tl.seqs[:0], tl.seqs[n:]...)
+	}
+	for seq := max(tl.scanned, h.first); seq < h.next; seq++ {
+		if tl.f.keep(h.at(seq)) {
+			tl.seqs = append(tl.seqs, seq)
+		}
+	}
+	tl.scanned = h.next
+}
+
+// len returns how many transitions are shown.
+func (tl *timeline) len() int {
+	switch {
+	case tl.m == nil:
+		return 0
+	case tl.f.on():
+		return len(tl.seqs)
+	default:
+		return tl.m.hist.len()
+	}
+}
+
+// at returns the transition shown at pos.
+func (tl *timeline) at(pos int) *tx {
+	if tl.f.on() {
+		return tl.m.hist.at(tl.seqs[pos])
+	}
+	return tl.m.hist.at(tl.m.hist.first + uint64(pos))
+}
+
+// pos returns the position of the shown transition with the largest seq
+// not after seq, or 0 when there is none.
+func (tl *timeline) pos(seq uint64) int {
+	if !tl.f.on() {
+		if seq < tl.m.hist.first {
+			return 0
+		}
+		return min(int(seq-tl.m.hist.first), tl.len()-1)
+	}
+	return max(sort.Search(len(tl.seqs), func(i int) bool { return tl.seqs[i] > seq })-1, 0)
+}
+
+// current returns the transition under the cursor, or nil when none is
+// shown.
+func (tl *timeline) current() *tx {
+	if tl.len() == 0 {
+		return nil
+	}
+	return tl.at(tl.pos(tl.cur))
+}
+
+// moveTo puts the cursor on position pos, clamped to what is shown.
+func (tl *timeline) moveTo(pos int) {
+	if n := tl.len(); n > 0 {
+		tl.cur = tl.at(min(max(pos, 0), n-1)).seq
+	}
+}
+
+// step moves the cursor by delta shown transitions.
+func (tl *timeline) step(delta int) {
+	if tl.len() > 0 {
+		tl.moveTo(tl.pos(tl.cur) + delta)
+	}
+}
+
+// seek moves the cursor to the nearest shown transition after (dir 1) or
+// before (dir -1) the cursor that touches state, and reports whether
+// there was one.
+func (tl *timeline) seek(state string, dir int) bool {
+	if tl.len() == 0 || state == "" {
+		return false
+	}
+	for p := tl.pos(tl.cur) + dir; p >= 0 && p < tl.len(); p += dir {
+		if t := tl.at(p); t.touches(state) {
+			tl.cur = t.seq
+			return true
+		}
+	}
+	return false
+}
+
+// scroll keeps the cursor within rows visible rows.
+func (tl *timeline) scroll(rows int) {
+	p := tl.pos(tl.cur)
+	tl.top = min(max(tl.top, p-rows+1), p)
+	tl.top = max(min(tl.top, tl.len()-rows), 0)
+}
