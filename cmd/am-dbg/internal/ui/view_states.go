@@ -75,7 +75,7 @@ func (m *Model) statesPane(sz size) []string {
 				called = "*"
 			}
 		}
-		nameW := max(w-5-clockW, 1)
+		nameW := max(w-7-clockW, 1)
 		text := fit(name, nameW) + " " + padLeft(strconv.FormatUint(tick, 10), clockW) + " " + chg + called
 		switch {
 		case i == sel:

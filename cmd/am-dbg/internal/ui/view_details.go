@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// detailTimeLayout shows microseconds, to tell apart transitions that ran
+// within the same millisecond.
+const detailTimeLayout = "15:04:05.000000"
+
+// detailsPane explains the transition under the cursor: what was asked,
+// the outcome and what changed, every step the machine decided, the args
+// and the log entries made while it ran.
+func (m *Model) detailsPane(sz size) []string {
+	rows := sz.h - 2
+	t := m.tl.current()
+	var lines []string
+	title := "details"
+	if t == nil {
+		lines = m.machineLines()
+	} else {
+		lines = m.txLines(t)
+		title = "transition #" + strconv.FormatUint(t.msg.ID, 10)
+	}
+	m.detailsTop = min(m.detailsTop, max(len(lines)-rows, 0))
+	return m.st.frame(title, lines[m.detailsTop:], sz.w, sz.h, m.focus == paneDetails)
+}
+
+// machineLines describe the selected machine, before it has transitions.
+func (m *Model) machineLines() []string {
+	if m.mach == nil {
+		return []string{m.st.dim.Render("no machine yet: bind pkg/telemetry/dbg, or run a program with AM_DBG_ADDR set")}
+	}
+	lines := []string{m.st.heading.Render("machine " + m.mach.id)}
+	if m.mach.parent != "" {
+		lines = append(lines, "parent "+m.mach.parent)
+	}
+	if len(m.mach.tags) > 0 {
+		lines = append(lines, "tags "+strings.Join(m.mach.tags, ", "))
+	}
+	return append(lines, strconv.Itoa(len(m.mach.sch.names()))+" states, no transition shown")
+}
+
+func (m *Model) txLines(t *tx) []string {
+	msg := t.msg
+	head := m.st.heading.Render("#"+strconv.FormatUint(msg.ID, 10)+" ["+msg.Type.String()+"]") +
+		" " + m.st.called.Render(strings.Join(t.calledNames(), " "))
+	if msg.Auto {
+		head += " " + m.st.auto.Render("auto")
+	}
+	lines := []string{head}
+	if msg.Accepted {
+		lines = append(lines, m.st.accepted.Render("✓ accepted")+" "+m.changeSummary(t))
+	} else {
+		lines = append(lines, m.st.canceled.Render("✗ canceled: "+msg.Err))
+	}
+	lines = append(lines, m.st.dim.Render(msg.Start.Format(detailTimeLayout)+" · took "+
+		msg.End.Sub(msg.Start).String()+" · queue "+strconv.Itoa(msg.QueueLen)+
+		" · queue tick "+strconv.FormatUint(msg.QueueTick, 10)))
+	if !msg.Source.IsZero() {
+		lines = append(lines, "from "+msg.Source.MachineID+" #"+strconv.FormatUint(msg.Source.TxID, 10))
+	}
+	if len(msg.Args) > 0 {
+		var args []string
+		for _, k := range slices.Sorted(maps.Keys(msg.Args)) {
+			args = append(args, k+"="+msg.Args[k])
+		}
+		lines = append(lines, "args "+strings.Join(args, " "))
+	}
+	lines = append(lines, m.st.heading.Render("steps"))
+	if len(msg.Steps) == 0 {
+		lines = append(lines, m.st.dim.Render("  none recorded"))
+	}
+	for i, s := range msg.Steps {
+		text := "  " + padLeft(strconv.Itoa(i+1), 2) + " " + s.Describe(t.sch.names())
+		if canceling(s.Type) {
+			text = m.st.canceled.Render(text)
+		}
+		lines = append(lines, text)
+	}
+	if len(msg.LogsBefore)+len(msg.Logs) > 0 {
+		lines = append(lines, m.st.heading.Render("log"))
+		for _, e := range msg.LogsBefore {
+			lines = append(lines, m.st.dim.Render("  "+e.Time.Format(timeLayout)+" "+e.Text))
+		}
+		for _, e := range msg.Logs {
+			lines = append(lines, "  "+m.st.dim.Render(e.Time.Format(timeLayout))+" "+e.Text)
+		}
+	}
+	return lines
+}
+
+// canceling reports whether a step of this type cancels its transition,
+// or (for a panic) may have.
+func canceling(t am.StepType) bool {
+	switch t {
+	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic:
+		return true
+	}
+	return false
+}
+
+// changeSummary lists what the transition changed: +activated,
+// -deactivated, ↻activated again.
+func (m *Model) changeSummary(t *tx) string {
+	var out []string
+	for _, name := range t.sch.names() {
+		switch t.change(name) {
+		case activated:
+			out = append(out, "+"+name)
+		case deactivated:
+			out = append(out, "-"+name)
+		case reactivated:
+			out = append(out, "↻"+name)
+		}
+	}
+	if len(out) == 0 {
+		return m.st.dim.Render("no state changed")
+	}
+	return m.st.changed.Render(strings.Join(out, " "))
+}

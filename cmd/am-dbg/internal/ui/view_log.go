@@ -1,0 +1,54 @@
+package ui
+
+import (
+	"slices"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// logPane shows the selected machine's log up to the transition under
+// the cursor, newest at the bottom; the cursor's own entries are bright,
+// older ones dim. Scrolling moves back from the bottom.
+func (m *Model) logPane(sz size) []string {
+	rows, w := sz.h-2, sz.w-2
+	t := m.tl.current()
+	var lines []string
+	if t != nil {
+		want := rows + m.logBack
+		// walk back from the cursor through the whole history, filters
+		// aside: the log is what happened, shown or not
+		h := &m.mach.hist
+		for seq := t.seq + 1; seq > h.first && len(lines) < want; seq-- {
+			past := h.at(seq - 1)
+			lines = m.appendLog(lines, past.msg.Logs, past == t, want)
+			lines = m.appendLog(lines, past.msg.LogsBefore, false, want)
+		}
+		slices.Reverse(lines)
+		m.logBack = min(m.logBack, max(len(lines)-rows, 0))
+		lines = lines[:len(lines)-m.logBack]
+		if len(lines) > rows {
+			lines = lines[len(lines)-rows:]
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, m.st.dim.Render(fit("no log entries up to here; the machine logs at its log level", w)))
+	}
+	title := "log"
+	if m.mach != nil {
+		title += " · " + m.mach.id
+	}
+	return m.st.frame(title, lines, sz.w, sz.h, m.focus == paneLog)
+}
+
+// appendLog appends entries newest first, up to want lines in all.
+func (m *Model) appendLog(lines []string, entries []am.LogEntry, bright bool, want int) []string {
+	for i := len(entries) - 1; i >= 0 && len(lines) < want; i-- {
+		e := entries[i]
+		line := m.st.dim.Render(e.Time.Format(timeLayout) + " " + e.Text)
+		if bright {
+			line = m.st.dim.Render(e.Time.Format(timeLayout)) + " " + e.Text
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}

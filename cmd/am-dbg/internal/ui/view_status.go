@@ -1,0 +1,62 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// statusBar is the last line: where the data comes from, the connected
+// clients, transitions lost on the way, and where the cursor is in the
+// selected machine's history. While searching, it is the search input.
+func (m *Model) statusBar() string {
+	if m.search.typing {
+		left := m.search.input.View()
+		right := strconv.Itoa(len(m.search.matches)) + " matches · enter keep · esc back "
+		return m.st.statusBar.Render(spread(left, right, m.width))
+	}
+	parts := []string{" am-dbg"}
+	if m.inbox != nil {
+		parts = append(parts, "listening "+m.source, plural(m.store.conns, "client"))
+	} else {
+		parts = append(parts, "recording "+m.source)
+	}
+	if d := m.store.droppedTotal(); d > 0 {
+		parts = append(parts, strconv.FormatUint(d, 10)+" dropped")
+	}
+	if m.mach != nil {
+		pos := "history 0/0"
+		if n := m.tl.len(); n > 0 {
+			pos = "history " + strconv.Itoa(m.tl.pos(m.tl.cur)+1) + "/" + strconv.Itoa(n)
+		}
+		parts = append(parts, m.mach.id+" "+pos)
+	}
+	if m.follow {
+		parts = append(parts, "following")
+	} else {
+		parts = append(parts, "paused")
+	}
+	if n := len(m.search.matches); n > 0 {
+		parts = append(parts, "match "+strconv.Itoa(m.search.at+1)+"/"+strconv.Itoa(n)+" (n/N)")
+	}
+	return m.st.statusBar.Render(spread(strings.Join(parts, " · "), "? keys  q quit ", m.width))
+}
+
+// spread puts left and right at the two ends of a line w cells wide,
+// cutting left when both do not fit.
+func spread(left, right string, w int) string {
+	room := w - ansi.StringWidth(right)
+	if room < 1 {
+		return fit(left, w)
+	}
+	return fit(left, room) + right
+}
+
+// plural formats a count of things: "1 client", "2 clients".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
+}
