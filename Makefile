@@ -37,5 +37,7 @@ e2e-deps:
 
 ## stack: the demo against real Jaeger, Prometheus, Pushgateway and Loki on
 ## loopback, with its Grafana dashboard; prints the URLs, Ctrl-C stops it all.
+## Built, then run: `go run` would exit with status 1 after Ctrl-C.
 stack: e2e-deps
-	$(GO) run ./examples/demo/stack
+	@$(GO) build -o bin/amkit-stack ./examples/demo/stack
+	@bin/amkit-stack

@@ -5,7 +5,7 @@
 // the Grafana dashboard of the demo with am-gen, prints where to look, and
 // stops everything on Ctrl-C.
 //
-//	make stack                  # or: go run ./examples/demo/stack
+//	make stack
 //
 // Run it from the repository: it builds the demo and am-gen with the go
 // command. Its files (data, logs, the dashboard) live in a temporary
