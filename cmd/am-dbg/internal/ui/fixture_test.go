@@ -83,14 +83,14 @@ func runOrders(t *testing.T, addr string, dispose bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders.Add1("Open", nil)                       // #1
-	orders.Add1("Shipped", nil)                    // #2 canceled: not paid
-	orders.Add1("Paid", am.A{"amount": 0})         // #3 canceled by PaidEnter
-	payment.Add1("Charging", nil)                  // payment #1
-	payment.Add1("Charged", nil)                   // payment #2, then #3 auto Receipt
-	orders.Log("payment %s", "charged")            // between transitions
-	orders.Add1("Paid", am.A{"amount": 30})        // #4
-	orders.Add1("Shipped", nil)                    // #5: -Open
+	orders.Add1("Open", nil)                // #1
+	orders.Add1("Shipped", nil)             // #2 canceled: not paid
+	orders.Add1("Paid", am.A{"amount": 0})  // #3 canceled by PaidEnter
+	payment.Add1("Charging", nil)           // payment #1
+	payment.Add1("Charged", nil)            // payment #2, then #3 auto Receipt
+	orders.Log("payment %s", "charged")     // between transitions
+	orders.Add1("Paid", am.A{"amount": 30}) // #4
+	orders.Add1("Shipped", nil)             // #5: -Open
 	flush, stop := context.WithTimeout(ctx, 10*time.Second)
 	defer stop()
 	if dispose {

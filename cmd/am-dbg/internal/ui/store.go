@@ -14,7 +14,7 @@ import (
 // machine unless told otherwise. Older ones are evicted, so memory stays
 // bounded by machines × limit × the size of a transition (about 1 KiB
 // with a few steps and log lines).
-const DefaultHistoryLimit = 10000
+const DefaultHistoryLimit = 5000
 
 // Store is what the debugger knows: every machine it heard of, its schema
 // and its recent transitions. It is not safe for concurrent use; the UI
