@@ -11,6 +11,7 @@ import (
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
 
 // synthetic builds machines and transitions shaped like real ones: 12
@@ -44,7 +45,10 @@ func (s *synthetic) machine(id, parent string) {
 	s.store.add(s.src, &dbg.DbgMsgStruct{MachineID: id, ParentID: parent, StateNames: s.names, Schema: sch, Clocks: s.clock[id]})
 }
 
-func (s *synthetic) tx(id string) {
+func (s *synthetic) tx(id string) { s.store.add(s.src, s.txMsg(id)) }
+
+// txMsg returns the machine's next transition.
+func (s *synthetic) txMsg(id string) *dbg.DbgMsgTx {
 	s.next[id]++
 	n := s.next[id]
 	clocks := append(am.Time(nil), s.clock[id]...)
@@ -55,7 +59,7 @@ func (s *synthetic) tx(id string) {
 	}
 	s.clock[id] = clocks
 	at := time.Unix(0, int64(n)*int64(time.Millisecond))
-	s.store.add(s.src, &dbg.DbgMsgTx{
+	return &dbg.DbgMsgTx{
 		MachineID: id, ID: n, Clocks: clocks, QueueLen: int(n % 3), Type: am.MutationAdd,
 		Called: []int{called}, Auto: n%5 == 0, Accepted: accepted,
 		Args: map[string]string{"job": "job-" + strconv.FormatUint(n, 10)},
@@ -71,7 +75,7 @@ func (s *synthetic) tx(id string) {
 			{Time: at, Level: am.LogLevelChanges, Text: "handled " + s.names[called], MachineID: id, TxID: n},
 		},
 		Start: at, End: at.Add(40 * time.Microsecond),
-	})
+	}
 }
 
 // benchModel returns a model over machines machines holding txs
@@ -87,7 +91,7 @@ func benchModel(b *testing.B, machines, txs int) (*Model, *synthetic) {
 	for i := range txs {
 		s.tx("mach-" + strconv.Itoa(i%machines))
 	}
-	m := New(s.store, nil)
+	m := New(s.store, &Options{Inbox: NewInbox(0), Source: "127.0.0.1:7464"})
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
 	press(m, "down")
 	return m, s
@@ -132,13 +136,19 @@ func BenchmarkFrame(b *testing.B) {
 		}
 		b.Run(name+"/live-100-new", func(b *testing.B) {
 			m, s := benchModel(b, size.machines, size.txs)
+			peer := server.Peer{ID: 1, Addr: "bench"}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				for i := range 100 {
-					s.tx("mach-" + strconv.Itoa(i%size.machines))
+				// building the messages is the server's work, not the frame's
+				b.StopTimer()
+				batch := &dbg.Batch{Msgs: make([]dbg.DbgMsg, 100)}
+				for i := range batch.Msgs {
+					batch.Msgs[i] = s.txMsg("mach-" + strconv.Itoa(i%size.machines))
 				}
-				m.refresh()
+				m.inbox.HandleBatch(peer, batch)
+				b.StartTimer()
+				m.Update(inboxMsg{})
 				_ = m.View()
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/frame")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -71,7 +72,7 @@ func runOrders(t *testing.T, addr string, dispose bool) {
 	t.Cleanup(cancel)
 	orders, err := am.New(ctx, ordersSchema, &am.Opts{
 		ID: "orders", Tracers: []am.Tracer{tracer}, LogLevel: am.LogLevelChanges,
-		LoggableArgs: []string{"amount"},
+		LoggableArgs: []string{"amount"}, Logger: am.NewTextSink(io.Discard),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +80,9 @@ func runOrders(t *testing.T, addr string, dispose bool) {
 	if err := orders.BindHandlers(&ordersHandlers{}); err != nil {
 		t.Fatal(err)
 	}
-	payment, err := am.New(ctx, paymentSchema, &am.Opts{ID: "payment", Parent: orders, LogLevel: am.LogLevelChanges})
+	payment, err := am.New(ctx, paymentSchema, &am.Opts{
+		ID: "payment", Parent: orders, LogLevel: am.LogLevelChanges, Logger: am.NewTextSink(io.Discard),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

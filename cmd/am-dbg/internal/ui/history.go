@@ -19,6 +19,12 @@ func (h *history) push(t *tx) {
 	t.seq = h.next
 	h.next++
 	if len(h.ring) < h.limit {
+		if len(h.ring) == cap(h.ring) {
+			// grow as append would, but never past the limit
+			grown := make([]*tx, len(h.ring), min(max(2*cap(h.ring), 8), h.limit))
+			copy(grown, h.ring)
+			h.ring = grown
+		}
 		h.ring = append(h.ring, t)
 		return
 	}

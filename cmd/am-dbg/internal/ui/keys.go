@@ -42,13 +42,13 @@ func defaultKeys() keyMap {
 		Forward:   b("→/l", "step forward one transition", "right", "l"),
 		First:     b("home/g", "first transition", "home", "g"),
 		Last:      b("end/G", "last transition", "end", "G"),
-		PrevTouch: b("[", "previous transition touching the selected state", "["),
-		NextTouch: b("]", "next transition touching the selected state", "]"),
+		PrevTouch: b("[", "previous transition touching selected state", "["),
+		NextTouch: b("]", "next transition touching selected state", "]"),
 		Follow:    b("f", "follow live: stay on the newest transition", "f"),
 
 		HideCanceled: b("c", "hide canceled transitions", "c"),
 		HideAuto:     b("a", "hide auto transitions", "a"),
-		OnlyTouching: b("t", "only transitions touching the selected state", "t"),
+		OnlyTouching: b("t", "only transitions touching selected state", "t"),
 
 		Search:    b("/", "search machines and states", "/"),
 		NextMatch: b("n", "next match", "n"),

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // orders is the model over the orders workflow, live and still connected,
@@ -167,18 +169,23 @@ func TestSearch(t *testing.T) {
 	wantLine(t, s, "match 2/2")
 }
 
-// ? lists every key the UI answers to.
+// ? lists every key the UI answers to, on a tall screen and on a small
+// one, where the help takes two columns.
 func TestHelp(t *testing.T) {
 	m := orders(t)
-	press(m, "?")
-	s := screen(m)
-	for _, g := range m.keys.groups() {
-		for _, k := range g.keys {
-			wantLine(t, s, k.Help().Key, k.Help().Desc)
+	for _, sz := range []tea.WindowSizeMsg{{Width: 160, Height: 48}, {Width: 120, Height: 30}} {
+		m.Update(sz)
+		press(m, "?")
+		s := screen(m)
+		for _, g := range m.keys.groups() {
+			for _, k := range g.keys {
+				wantLine(t, s, k.Help().Key, k.Help().Desc)
+			}
 		}
+		wantLine(t, s, "✗ canceled")
+		press(m, "x")
+		wantLine(t, screen(m), "states · orders")
 	}
-	press(m, "x")
-	wantLine(t, screen(m), "states · orders")
 }
 
 // A machine whose client went away is marked, and the client count drops.

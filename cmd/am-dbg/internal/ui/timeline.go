@@ -134,7 +134,7 @@ func (tl *timeline) seek(state string, dir int) bool {
 
 // scroll keeps the cursor within rows visible rows.
 func (tl *timeline) scroll(rows int) {
-	p := tl.pos(tl.cur)
-	tl.top = min(max(tl.top, p-rows+1), p)
-	tl.top = max(min(tl.top, tl.len()-rows), 0)
+	if tl.len() > 0 {
+		tl.top = scrollTo(tl.top, tl.pos(tl.cur), rows, tl.len())
+	}
 }

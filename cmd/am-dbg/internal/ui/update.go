@@ -8,17 +8,19 @@ import (
 // Update applies a message: a key, a new window size, or news from the
 // inbox.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 	case inboxMsg:
 		m.inbox.drain(m.store)
 		m.refresh()
-		return m, m.waitInbox()
+		cmd = m.waitInbox()
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		cmd = m.key(msg)
 	}
-	return m, nil
+	m.settle()
+	return m, cmd
 }
 
 // key handles a key press; the help screen and the search input take

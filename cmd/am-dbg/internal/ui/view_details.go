@@ -17,18 +17,20 @@ const detailTimeLayout = "15:04:05.000000"
 // the outcome and what changed, every step the machine decided, the args
 // and the log entries made while it ran.
 func (m *Model) detailsPane(sz size) []string {
-	rows := sz.h - 2
-	t := m.tl.current()
-	var lines []string
 	title := "details"
-	if t == nil {
-		lines = m.machineLines()
-	} else {
-		lines = m.txLines(t)
+	if t := m.tl.current(); t != nil {
 		title = "transition #" + strconv.FormatUint(t.msg.ID, 10)
 	}
-	m.detailsTop = min(m.detailsTop, max(len(lines)-rows, 0))
-	return m.st.frame(title, lines[m.detailsTop:], sz.w, sz.h, m.focus == paneDetails)
+	lines := m.detailLines()
+	return m.st.frame(title, lines[min(m.detailsTop, len(lines)):], sz.w, sz.h, m.focus == paneDetails)
+}
+
+// detailLines returns the details pane's content, unscrolled.
+func (m *Model) detailLines() []string {
+	if t := m.tl.current(); t != nil {
+		return m.txLines(t)
+	}
+	return m.machineLines()
 }
 
 // machineLines describe the selected machine, before it has transitions.

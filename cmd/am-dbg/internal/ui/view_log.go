@@ -11,24 +11,10 @@ import (
 // older ones dim. Scrolling moves back from the bottom.
 func (m *Model) logPane(sz size) []string {
 	rows, w := sz.h-2, sz.w-2
-	t := m.tl.current()
-	var lines []string
-	if t != nil {
-		want := rows + m.logBack
-		// walk back from the cursor through the whole history, filters
-		// aside: the log is what happened, shown or not
-		h := &m.mach.hist
-		for seq := t.seq + 1; seq > h.first && len(lines) < want; seq-- {
-			past := h.at(seq - 1)
-			lines = m.appendLog(lines, past.msg.Logs, past == t, want)
-			lines = m.appendLog(lines, past.msg.LogsBefore, false, want)
-		}
-		slices.Reverse(lines)
-		m.logBack = min(m.logBack, max(len(lines)-rows, 0))
-		lines = lines[:len(lines)-m.logBack]
-		if len(lines) > rows {
-			lines = lines[len(lines)-rows:]
-		}
+	lines := m.logLines(rows + m.logBack)
+	lines = lines[:max(len(lines)-m.logBack, 0)]
+	if len(lines) > rows {
+		lines = lines[len(lines)-rows:]
 	}
 	if len(lines) == 0 {
 		lines = append(lines, m.st.dim.Render(fit("no log entries up to here; the machine logs at its log level", w)))
@@ -38,6 +24,26 @@ func (m *Model) logPane(sz size) []string {
 		title += " · " + m.mach.id
 	}
 	return m.st.frame(title, lines, sz.w, sz.h, m.focus == paneLog)
+}
+
+// logLines returns up to want of the newest log lines up to the cursor,
+// oldest first.
+func (m *Model) logLines(want int) []string {
+	t := m.tl.current()
+	if t == nil {
+		return nil
+	}
+	var lines []string
+	// walk back from the cursor through the whole history, filters aside:
+	// the log is what happened, shown or not
+	h := &m.mach.hist
+	for seq := t.seq + 1; seq > h.first && len(lines) < want; seq-- {
+		past := h.at(seq - 1)
+		lines = m.appendLog(lines, past.msg.Logs, past == t, want)
+		lines = m.appendLog(lines, past.msg.LogsBefore, false, want)
+	}
+	slices.Reverse(lines)
+	return lines
 }
 
 // appendLog appends entries newest first, up to want lines in all.

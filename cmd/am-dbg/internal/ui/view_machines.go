@@ -9,8 +9,6 @@ import (
 func (m *Model) machinesPane(sz size) []string {
 	rows, w := sz.h-2, sz.w-2
 	sel := m.machineRow()
-	m.machTop = min(max(m.machTop, sel-rows+1), sel)
-	m.machTop = max(min(m.machTop, len(m.tree)-rows), 0)
 	lines := make([]string, 0, rows)
 	if len(m.tree) == 0 {
 		lines = append(lines, m.st.dim.Render("waiting for machines"))

@@ -48,7 +48,7 @@ func (m *Model) statesPane(sz size) []string {
 	rows, w := sz.h-2, sz.w-2
 	sch, clocks, t := m.statesAt()
 	rel := m.relationLines(sch, w)
-	listRows := max(rows-len(rel), rows/2)
+	listRows := stateListRows(rows, len(rel))
 	names := sch.names()
 
 	clockW := 1
@@ -56,8 +56,6 @@ func (m *Model) statesPane(sz size) []string {
 		clockW = max(clockW, len(strconv.FormatUint(c, 10)))
 	}
 	sel := m.stateRow()
-	m.stateTop = min(max(m.stateTop, sel-listRows+1), sel)
-	m.stateTop = max(min(m.stateTop, len(names)-listRows), 0)
 
 	lines := make([]string, 0, rows)
 	for i := m.stateTop; i < len(names) && len(lines) < listRows; i++ {
@@ -102,6 +100,10 @@ func (m *Model) statesPane(sz size) []string {
 	}
 	return m.st.frame(title, lines, sz.w, sz.h, m.focus == paneStates)
 }
+
+// stateListRows is how many of a states pane's rows list states, the
+// rest showing relations, which get at most half.
+func stateListRows(rows, relLines int) int { return max(rows-relLines, rows/2) }
 
 func (m *Model) calledStyle(called, text string) string {
 	if called == "*" {

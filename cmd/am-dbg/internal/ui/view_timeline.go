@@ -19,7 +19,6 @@ func (m *Model) timelinePane(sz size) []string {
 	header := " " + padLeft("id", idW) + " " + fit("time", len(timeLayout)) + " " + fit("type", 6) + " " +
 		fit("auto", 6) + padLeft("q", 3) + "   called"
 	lines = append(lines, m.st.dim.Render(fit(header, w)))
-	body := rows - 1
 	n := m.tl.len()
 	switch {
 	case m.mach == nil:
@@ -31,7 +30,6 @@ func (m *Model) timelinePane(sz size) []string {
 	cur := -1
 	if n > 0 {
 		cur = m.tl.pos(m.tl.cur)
-		m.tl.scroll(body)
 	}
 	for p := m.tl.top; p < n && len(lines) < rows; p++ {
 		t := m.tl.at(p)
