@@ -72,9 +72,9 @@
 // A [Tracer] sees machines, transitions, handlers and the queue; telemetry
 // exporters are tracers. Steps are always recorded, whatever the log level.
 // Logs are structured [LogEntry] values sent to any number of [LogSink]s
-// ([NewTextSink], [NewSlogSink], exporters); without a sink they go to
-// standard error. Args reach logs and telemetry only when named in
-// [Opts.LoggableArgs]. Mutations made with the Ev* methods (for example
+// ([NewTextSink], [NewSlogSink], exporters). A machine's own output is
+// [Opts.Logger], standard error by default; exporters add sinks next to it.
+// Args reach logs and telemetry only when named in [Opts.LoggableArgs]. Mutations made with the Ev* methods (for example
 // [Machine.EvAdd]) record their source transition, to link cause and effect
 // across machines.
 //

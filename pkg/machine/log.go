@@ -134,9 +134,13 @@ func SlogLevel(l LogLevel) slog.Level {
 	}
 }
 
-// stderrSink is used while a machine has no sink of its own, so that
+// stderrSink is the output of a machine without [Opts.Logger], so that
 // SetLogLevel alone is enough to see a machine's logs.
 var stderrSink LogSink = NewTextSink(stderrWriter{})
+
+// DiscardLogs is a sink that drops every entry. As [Opts.Logger], it keeps
+// a machine's logs off standard error while exporters still receive them.
+var DiscardLogs LogSink = LogSinkFunc(func(*LogEntry) {})
 
 // stderrWriter looks up os.Stderr at write time, so tests that swap it work.
 type stderrWriter struct{}
@@ -149,9 +153,9 @@ func (m *Machine) SetLogLevel(level LogLevel) { m.logLevel.Store(int32(level)) }
 // LogLevel returns the machine's log level.
 func (m *Machine) LogLevel() LogLevel { return LogLevel(m.logLevel.Load()) }
 
-// AddLogSink adds a sink next to the existing ones and returns a function
-// that removes it. Sinks only receive entries at or below the machine's log
-// level.
+// AddLogSink adds a sink next to [Opts.Logger] and the other sinks, and
+// returns a function that removes it. Sinks only receive entries at or below
+// the machine's log level.
 func (m *Machine) AddLogSink(sink LogSink) (remove func()) {
 	m.mu.Lock()
 	m.sinks = append(slices.Clip(m.sinks), sink)
@@ -159,8 +163,9 @@ func (m *Machine) AddLogSink(sink LogSink) (remove func()) {
 	return func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		for i, s := range m.sinks {
-			if sameSink(s, sink) {
+		// index 0 is the machine's own output, never removed from here
+		for i := len(m.sinks) - 1; i > 0; i-- {
+			if sameSink(m.sinks[i], sink) {
 				m.sinks = slices.Delete(slices.Clone(m.sinks), i, i+1)
 				return
 			}
@@ -205,10 +210,6 @@ func (m *Machine) deliver(level LogLevel, text string, states S) {
 		tx.Logs = append(tx.Logs, e)
 	}
 	m.mu.Unlock()
-	if len(sinks) == 0 {
-		stderrSink.LogEntry(&e)
-		return
-	}
 	for _, s := range sinks {
 		s.LogEntry(&e)
 	}

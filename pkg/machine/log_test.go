@@ -3,6 +3,7 @@ package machine_test
 import (
 	"bytes"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -159,3 +160,50 @@ func TestDisabledLogsCostNothing(t *testing.T) {
 type countingStringer struct{ calls int }
 
 func (c *countingStringer) String() string { c.calls++; return "" }
+
+// TestExportersDoNotSilenceStderr checks that a sink added by an exporter
+// goes next to the default standard error output, and that DiscardLogs
+// keeps entries off it.
+func TestExportersDoNotSilenceStderr(t *testing.T) {
+	stderr := captureStderr(t)
+	mach, _ := newMach(t, abcde(nil), &am.Opts{ID: "se", LogLevel: am.LogLevelChanges})
+	exporter := &entries{}
+	mach.AddLogSink(exporter)
+	mach.Add1("A", nil)
+	if got := stderr(); got != "[se] [state] +A\n" {
+		t.Errorf("stderr got %q", got)
+	}
+	if got := exporter.texts(); !slices.Equal(got, []string{"[state] +A"}) {
+		t.Errorf("exporter got %q", got)
+	}
+
+	quiet, _ := newMach(t, abcde(nil), &am.Opts{ID: "q", LogLevel: am.LogLevelChanges, Logger: am.DiscardLogs})
+	quiet.AddLogSink(exporter)
+	quiet.Add1("A", nil)
+	if got := stderr(); got != "[se] [state] +A\n" {
+		t.Errorf("DiscardLogs let %q through to stderr", got)
+	}
+	if n := len(exporter.texts()); n != 2 {
+		t.Errorf("exporter got %d entries, want 2", n)
+	}
+}
+
+// captureStderr redirects os.Stderr to a file until the test ends and
+// returns a function that reads what was written so far.
+func captureStderr(t *testing.T) func() string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := os.Stderr
+	os.Stderr = f
+	t.Cleanup(func() { os.Stderr = orig; f.Close() })
+	return func() string {
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+}

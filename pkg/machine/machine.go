@@ -24,8 +24,10 @@ type Opts struct {
 	Tracers []Tracer
 	// LogLevel is the initial log level; see [Machine.SetLogLevel].
 	LogLevel LogLevel
-	// Logger is the first log sink; more can be added with
-	// [Machine.AddLogSink]. Without any sink, entries go to standard error.
+	// Logger is the machine's own log output; nil means standard error.
+	// Sinks added with [Machine.AddLogSink] (exporters) receive entries
+	// too, without replacing it; use [DiscardLogs] to keep entries off
+	// standard error while exporters still get them.
 	Logger LogSink
 	// LoggableArgs names the mutation args that logs and telemetry may
 	// include. Other args are never exported. See [Machine.LoggableArgs].
@@ -119,8 +121,9 @@ func New(ctx context.Context, schema Schema, opts *Opts) (*Machine, error) {
 	if m.id == "" {
 		m.id = fmt.Sprintf("%08x", rand.Uint32())
 	}
+	m.sinks = []LogSink{stderrSink}
 	if opts.Logger != nil {
-		m.sinks = []LogSink{opts.Logger}
+		m.sinks[0] = opts.Logger
 	}
 	m.logLevel.Store(int32(opts.LogLevel))
 

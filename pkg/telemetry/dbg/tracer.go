@@ -17,9 +17,8 @@ import (
 // [BindEnv].
 //
 // Besides the tracer hooks, it adds a log sink to each machine, to catch the
-// entries made between transitions ([DbgMsgTx.LogsBefore]). A machine
-// without a sink of its own logs to standard error; once the tracer's sink
-// is added it no longer does, and its log goes to the debugger instead.
+// entries made between transitions ([DbgMsgTx.LogsBefore]), next to the
+// machine's own log output.
 //
 // The tracer's goroutine runs while it observes at least one machine, and
 // stops by itself after flushing once they are all disposed.
