@@ -48,7 +48,10 @@ func Eventually(t testing.TB, timeout time.Duration, what string, check func(ctx
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		callCtx, callCancel := context.WithTimeout(ctx, 5*time.Second)
+		// one check may run many queries: a call gets a share of the
+		// budget large enough for that on a loaded machine, but a hung
+		// backend still leaves time for further attempts
+		callCtx, callCancel := context.WithTimeout(ctx, 15*time.Second)
 		err := check(callCtx)
 		callCancel()
 		if err == nil {
