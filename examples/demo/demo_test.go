@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/amkit-dev/amkit/examples/demo/internal/readme"
 )
 
 // The tests in this file run the demo as a built program, the way a person
@@ -101,6 +103,16 @@ func TestDemoRunsWithoutEnvironment(t *testing.T) {
 		if !want.MatchString(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
+	}
+
+	// README.md shows this banner for `go run ./examples/demo`
+	sample, err := readme.Output("../../README.md", "go run ./examples/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	banner := strings.Replace(out[:strings.Index(out, "\n\n")+1], "for 1s", "until Ctrl-C", 1)
+	if readme.Normalize(banner) != readme.Normalize(sample) {
+		t.Errorf("banner:\n%s\nREADME.md shows:\n%s", banner, sample)
 	}
 
 	b, err = os.ReadFile(filepath.Join(dir, "amkit-demo-trace.json"))

@@ -92,14 +92,15 @@ func TestIntegrationDemo(t *testing.T) {
 
 	traceFile := filepath.Join(t.TempDir(), "trace.json")
 	for k, v := range map[string]string{
-		envLogLevel:                          "ops",
-		envPromAddr:                          demoAddr,
-		envPushURL:                           gw.URL,
-		envLokiAddr:                          loki.URL,
-		envTraceFile:                         traceFile,
-		dbg.EnvAddr:                          srv.Addr().String(),
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://" + jaeger.OTLPHTTPAddr + "/v1/traces",
-		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":   loki.OTLPLogsURL,
+		envLogLevel:  "ops",
+		envPromAddr:  demoAddr,
+		envPushURL:   gw.URL,
+		envLokiAddr:  loki.URL,
+		envTraceFile: traceFile,
+		dbg.EnvAddr:  srv.Addr().String(),
+		// as the README shows; logs go to Loki's OTLP endpoint instead
+		"OTEL_EXPORTER_OTLP_ENDPOINT":      "http://" + jaeger.OTLPHTTPAddr,
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": loki.OTLPLogsURL,
 	} {
 		t.Setenv(k, v)
 	}

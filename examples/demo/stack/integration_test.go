@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amkit-dev/amkit/examples/demo/internal/readme"
 	"github.com/amkit-dev/amkit/internal/e2e"
 )
 
@@ -72,6 +73,15 @@ func TestIntegrationStack(t *testing.T) {
 			t.Fatalf("no %s in the banner:\n%s", re, banner)
 		}
 		return m[1]
+	}
+
+	// README.md shows the start of this banner for `make stack`
+	sample, err := readme.Output("../../../README.md", "make stack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readme.Normalize(banner), readme.Normalize(sample); !strings.Contains(got, want) {
+		t.Errorf("banner:\n%s\nREADME.md shows:\n%s", banner, sample)
 	}
 
 	for _, u := range []string{
