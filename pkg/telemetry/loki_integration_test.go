@@ -3,13 +3,8 @@ package amtele_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"runtime"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -158,76 +153,13 @@ func TestIntegrationLokiLogger(t *testing.T) {
 	}
 }
 
-// lokiOutage sits in front of Loki. While down, it accepts pushes and
-// never answers them, like a Loki that hangs (the promtail client has no
-// timeout, so this is the worst case); when up again, it forwards them.
-type lokiOutage struct {
-	srv   *httptest.Server
-	proxy *httputil.ReverseProxy
-
-	mu   sync.Mutex
-	up   chan struct{} // closed while up
-	held int
-}
-
-func newLokiOutage(t *testing.T, backend string) *lokiOutage {
-	t.Helper()
-	u, err := url.Parse(backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &lokiOutage{proxy: httputil.NewSingleHostReverseProxy(u), up: make(chan struct{})}
-	close(o.up)
-	o.srv = httptest.NewServer(o)
-	// held requests must be let go before the server can close
-	t.Cleanup(func() { o.setDown(false); o.srv.Close() })
-	return o
-}
-
-func (o *lokiOutage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o.mu.Lock()
-	up := o.up
-	select {
-	case <-up:
-	default:
-		o.held++
-	}
-	o.mu.Unlock()
-	select {
-	case <-up:
-		o.proxy.ServeHTTP(w, r)
-	case <-r.Context().Done():
-	}
-}
-
-func (o *lokiOutage) setDown(down bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	select {
-	case <-o.up:
-		if down {
-			o.up = make(chan struct{})
-		}
-	default:
-		if !down {
-			close(o.up)
-		}
-	}
-}
-
-func (o *lokiOutage) heldRequests() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.held
-}
-
 // TestIntegrationLokiOutage logs through a Loki that hangs for a while:
 // the machine keeps its speed, memory stays flat, entries that do not fit
 // are counted as dropped, and once Loki is back, delivery resumes.
 func TestIntegrationLokiOutage(t *testing.T) {
 	loki := e2e.StartLoki(t)
-	gw := newLokiOutage(t, loki.URL)
-	client := newPromtail(t, gw.srv.URL)
+	gw := e2e.NewOutage(t, loki.URL)
+	client := newPromtail(t, gw.URL)
 	mach := newLokiMachine(t, "loki-outage", nil, am.LogLevelChanges)
 	logger, err := amtele.NewLokiLogger(mach, client, &amtele.LokiLoggerOpts{QueueSize: 256})
 	if err != nil {
@@ -251,7 +183,7 @@ func TestIntegrationLokiOutage(t *testing.T) {
 	upTimes := run(500 * time.Millisecond)
 	flush(t, logger)
 
-	gw.setDown(true)
+	gw.SetDown(true)
 	droppedBefore := logger.Dropped()
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -260,8 +192,8 @@ func TestIntegrationLokiOutage(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 
-	if gw.heldRequests() == 0 || logger.Dropped() == droppedBefore {
-		t.Errorf("the outage went unnoticed: %d pushes held, %d entries dropped", gw.heldRequests(), logger.Dropped()-droppedBefore)
+	if gw.Held() == 0 || logger.Dropped() == droppedBefore {
+		t.Errorf("the outage went unnoticed: %d pushes held, %d entries dropped", gw.Held(), logger.Dropped()-droppedBefore)
 	}
 	up, down := lokiMedian(upTimes), lokiMedian(downTimes)
 	t.Logf("median op: %v with Loki up, %v while it hangs; %d entries dropped", up, down, logger.Dropped())
@@ -272,7 +204,7 @@ func TestIntegrationLokiOutage(t *testing.T) {
 		t.Errorf("heap grew by %d bytes during the outage", grew)
 	}
 
-	gw.setDown(false)
+	gw.SetDown(false)
 	// the backlog drains into the client, then new entries flow again
 	flush(t, logger)
 	var want []string

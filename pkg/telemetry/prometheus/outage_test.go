@@ -4,12 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,68 +18,6 @@ import (
 	amprom "github.com/amkit-dev/amkit/pkg/telemetry/prometheus"
 )
 
-// outage sits in front of a real backend. While down, it accepts requests
-// and never answers them, like a backend that hangs, which is worse for a
-// client than a refused connection; when up again, it forwards them.
-type outage struct {
-	srv   *httptest.Server
-	proxy *httputil.ReverseProxy
-
-	mu  sync.Mutex
-	up  chan struct{} // closed while up
-	hit atomic.Int64  // requests that arrived while down
-}
-
-func newOutage(t *testing.T, backend string) *outage {
-	t.Helper()
-	u, err := url.Parse(backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &outage{proxy: httputil.NewSingleHostReverseProxy(u), up: make(chan struct{})}
-	// a client that gave up on a held request is expected, not news
-	o.proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
-		w.WriteHeader(http.StatusBadGateway)
-	}
-	close(o.up)
-	o.srv = httptest.NewServer(o)
-	// held requests must be let go before the server can close
-	t.Cleanup(func() { o.setDown(false); o.srv.Close() })
-	return o
-}
-
-func (o *outage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o.mu.Lock()
-	up := o.up
-	o.mu.Unlock()
-	select {
-	case <-up:
-	default:
-		o.hit.Add(1)
-		select {
-		case <-up:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	o.proxy.ServeHTTP(w, r)
-}
-
-func (o *outage) setDown(down bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	select {
-	case <-o.up:
-		if down {
-			o.up = make(chan struct{})
-		}
-	default:
-		if !down {
-			close(o.up)
-		}
-	}
-}
-
 // TestIntegrationPushgatewayOutage pushes through a Pushgateway that hangs
 // for a while: the machine keeps its speed, memory stays flat, failed
 // pushes are counted, and once the Pushgateway is back the next push
@@ -92,7 +25,7 @@ func (o *outage) setDown(down bool) {
 func TestIntegrationPushgatewayOutage(t *testing.T) {
 	e2e.Require(t, e2e.Pushgateway)
 	pg := e2e.StartPushgateway(t)
-	gw := newOutage(t, pg.URL)
+	gw := e2e.NewOutage(t, pg.URL)
 
 	const interval = 100 * time.Millisecond
 	mach, _ := machtest.NewMutationsMachine(t, &am.Opts{ID: "outage"})
@@ -101,7 +34,7 @@ func TestIntegrationPushgatewayOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := metrics.BindToPusher(push.New(gw.srv.URL, "amprom_outage")); err != nil {
+	if err := metrics.BindToPusher(push.New(gw.URL, "amprom_outage")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -139,17 +72,17 @@ func TestIntegrationPushgatewayOutage(t *testing.T) {
 		t.Fatalf("%d pushes failed before the outage: %v", n, errs.all())
 	}
 
-	gw.setDown(true)
+	gw.SetDown(true)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	downTimes := run(time.Second)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	gw.setDown(false)
+	gw.SetDown(false)
 
-	if gw.hit.Load() == 0 || metrics.PushFailures() == 0 {
-		t.Errorf("the outage went unnoticed: %d requests held, %d push failures", gw.hit.Load(), metrics.PushFailures())
+	if gw.Held() == 0 || metrics.PushFailures() == 0 {
+		t.Errorf("the outage went unnoticed: %d requests held, %d push failures", gw.Held(), metrics.PushFailures())
 	}
 	if errs.all() == nil {
 		t.Error("no push failure was reported")
