@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
@@ -17,9 +18,14 @@ type config struct {
 	record string
 	// importFile is the recording to read, or "".
 	importFile string
-	// print streams a line per transition; on by default when nothing
-	// else consumes the messages.
+	// headless runs without the terminal UI: printing, recording, or
+	// summarizing a recording.
+	headless bool
+	// print streams a line per transition; it implies headless, and is on
+	// by default in headless mode when nothing else consumes the messages.
 	print bool
+	// history is how many transitions the UI keeps per machine.
+	history int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -28,10 +34,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", dbg.DefaultAddr, "`address` to listen on; a missing host means 127.0.0.1")
 	fs.StringVar(&cfg.record, "record", "", "write every message to a recording `file`")
-	fs.StringVar(&cfg.importFile, "import", "", "read a recording `file` and print a summary")
-	fs.BoolVar(&cfg.print, "print", false, "print a line per transition (default without --record)")
+	fs.StringVar(&cfg.importFile, "import", "", "open a recording `file` (headless: print a summary)")
+	fs.BoolVar(&cfg.headless, "headless", false, "run without the terminal UI")
+	fs.BoolVar(&cfg.print, "print", false, "print a line per transition; implies --headless (its default without --record)")
+	fs.IntVar(&cfg.history, "history", ui.DefaultHistoryLimit, "transitions the UI keeps per `machine`; older ones are evicted")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--print] [--record FILE]\n  am-dbg --import FILE [--print]\n\n")
+		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N]\n"+
+			"  am-dbg --import FILE [--history N]\n"+
+			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE]\n"+
+			"  am-dbg --headless --import FILE [--print]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,7 +56,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if cfg.importFile != "" && (cfg.record != "" || listenSet) {
 		return config{}, errors.New("--import reads a recording; it cannot be combined with --listen or --record")
 	}
-	if cfg.importFile == "" && cfg.record == "" {
+	if cfg.history < 1 {
+		return config{}, fmt.Errorf("--history must be at least 1, got %d", cfg.history)
+	}
+	cfg.headless = cfg.headless || cfg.print
+	if cfg.headless && cfg.importFile == "" && cfg.record == "" {
 		cfg.print = true
 	}
 	return cfg, nil

@@ -1,21 +1,31 @@
-// Command am-dbg is the debugger server for amkit machines: it receives
-// what pkg/telemetry/dbg sends, prints it, records it to a file and reads
-// recordings back.
+// Command am-dbg is the debugger for amkit machines: it receives what
+// pkg/telemetry/dbg sends and shows it in a terminal UI, records it to a
+// file, and reads recordings back.
 //
 // Usage:
 //
-//	am-dbg [--listen ADDR] [--print] [--record FILE]
-//	am-dbg --import FILE [--print]
+//	am-dbg [--listen ADDR] [--record FILE] [--history N]
+//	am-dbg --import FILE [--history N]
+//	am-dbg --headless [--listen ADDR] [--print] [--record FILE]
+//	am-dbg --headless --import FILE [--print]
 //
 // Machines report to it once bound with dbg.TransitionsToDbg, or with
-// dbg.BindEnv and AM_DBG_ADDR=1. Without --record, it prints a line per
-// transition; with --record it writes every message to FILE (format:
-// pkg/telemetry/dbg/recording), and prints only with --print as well.
-// --import prints a summary of a recording, and its transitions with
-// --print. Ctrl-C stops the server, then flushes and closes the recording.
+// dbg.BindEnv and AM_DBG_ADDR=1. With no flags it listens on
+// dbg.DefaultAddr and opens the UI: the machine tree, the selected
+// machine's states at any point of its history, the transitions with the
+// steps that explain them, and the log. --record also writes every message
+// to FILE (format: pkg/telemetry/dbg/recording); --import opens the UI
+// over a recording. --history bounds the transitions the UI keeps per
+// machine. Press ? in the UI for its keys, q to quit.
 //
-// The modes are consumers of the server's messages (see run.go); an
-// interactive view plugs in as another consumer.
+// --headless runs without the UI: it prints a line per transition, or with
+// --record only records, and prints as well with --print, which implies
+// --headless. With --import it prints a summary of a recording, and its
+// transitions with --print. Ctrl-C stops the server, then flushes and
+// closes the recording.
+//
+// The modes are consumers of the server's messages (see run.go): the
+// printer, the recorder and the UI's inbox.
 package main
 
 import (
@@ -26,6 +36,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/charmbracelet/x/term"
 )
 
 func main() {
@@ -35,6 +47,10 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "am-dbg:", err)
+		os.Exit(2)
+	}
+	if !cfg.headless && !term.IsTerminal(os.Stdout.Fd()) {
+		fmt.Fprintln(os.Stderr, "am-dbg: the UI needs a terminal; use --headless to print or record without one")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

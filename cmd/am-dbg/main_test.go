@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
@@ -119,7 +120,9 @@ func TestRecordAndImport(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- run(ctx, config{listen: addr, record: path, print: true}, &stdout, &stderr, got) }()
+	go func() {
+		done <- run(ctx, config{listen: addr, record: path, headless: true, print: true}, &stdout, &stderr, got)
+	}()
 
 	truth := &clocks{after: map[string][]am.Time{}}
 	session(t, addr, truth)
@@ -174,7 +177,7 @@ func TestRecordAndImport(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	if err := run(context.Background(), config{importFile: path}, &out, io.Discard); err != nil {
+	if err := run(context.Background(), config{importFile: path, headless: true}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	summary := oneSpace(out.String())
@@ -208,7 +211,7 @@ func TestPrint(t *testing.T) {
 	var stdout bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- run(ctx, config{listen: addr, print: true}, &stdout, io.Discard) }()
+	go func() { done <- run(ctx, config{listen: addr, headless: true, print: true}, &stdout, io.Discard) }()
 	session(t, addr)
 	cancel()
 	if err := <-done; err != nil {
@@ -238,7 +241,7 @@ func TestImportTruncated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "session.amdbg")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- run(ctx, config{listen: addr, record: path}, io.Discard, io.Discard) }()
+	go func() { done <- run(ctx, config{listen: addr, record: path, headless: true}, io.Discard, io.Discard) }()
 	session(t, addr)
 	cancel()
 	if err := <-done; err != nil {
@@ -252,7 +255,7 @@ func TestImportTruncated(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), config{importFile: path, print: true}, &out, io.Discard); err != nil {
+	if err := run(context.Background(), config{importFile: path, headless: true, print: true}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "truncated, read up to the last complete record") ||
@@ -267,10 +270,14 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr bool
 	}{
-		{nil, config{listen: dbg.DefaultAddr, print: true}, false},
-		{[]string{"--record", "f"}, config{listen: dbg.DefaultAddr, record: "f"}, false},
-		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", record: "f", print: true}, false},
-		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f"}, false},
+		{nil, config{listen: dbg.DefaultAddr, history: ui.DefaultHistoryLimit}, false},
+		{[]string{"--record", "f", "--history", "10"}, config{listen: dbg.DefaultAddr, record: "f", history: 10}, false},
+		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f", history: ui.DefaultHistoryLimit}, false},
+		{[]string{"--headless"}, config{listen: dbg.DefaultAddr, headless: true, print: true, history: ui.DefaultHistoryLimit}, false},
+		{[]string{"--headless", "--record", "f"}, config{listen: dbg.DefaultAddr, record: "f", headless: true, history: ui.DefaultHistoryLimit}, false},
+		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", record: "f", headless: true, print: true, history: ui.DefaultHistoryLimit}, false},
+		{[]string{"--headless", "--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f", headless: true, history: ui.DefaultHistoryLimit}, false},
+		{[]string{"--history", "0"}, config{}, true},
 		{[]string{"--import", "f", "--record", "g"}, config{}, true},
 		{[]string{"--import", "f", "--listen", ":1"}, config{}, true},
 		{[]string{"extra"}, config{}, true},
@@ -295,7 +302,7 @@ func TestInterruptClosesRecording(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	path := filepath.Join(dir, "session.amdbg")
-	cmd := exec.Command(bin, "--listen", addr, "--record", path)
+	cmd := exec.Command(bin, "--headless", "--listen", addr, "--record", path)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -309,7 +316,7 @@ func TestInterruptClosesRecording(t *testing.T) {
 		t.Fatalf("am-dbg: %v\n%s", err, stderr.String())
 	}
 	var summary bytes.Buffer
-	if err := run(context.Background(), config{importFile: path}, &summary, io.Discard); err != nil {
+	if err := run(context.Background(), config{importFile: path, headless: true}, &summary, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if s := oneSpace(summary.String()); !strings.Contains(s, "complete)") || !strings.Contains(s, "machines: 2") {

@@ -6,25 +6,39 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"slices"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
 
 // consumer is one mode of the debugger: it receives every batch the server
 // accepts, from concurrent connections, and is closed once the server has
-// stopped. The printer and the recorder are consumers; an interactive view
-// plugs in the same way.
+// stopped. The printer, the recorder and the UI's inbox are consumers.
 type consumer interface {
 	server.Handler
 	Close() error
 }
 
-// run runs what cfg asks for until ctx ends (a recording import ends by
-// itself). extra consumers receive the messages too.
+// run runs what cfg asks for until ctx ends, or the user quits the UI (a
+// headless recording import ends by itself). extra consumers receive the
+// messages too.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...consumer) error {
-	if cfg.importFile != "" {
+	switch {
+	case cfg.importFile != "" && cfg.headless:
 		return importRecording(cfg.importFile, cfg.print, stdout)
+	case cfg.importFile != "":
+		return viewRecording(ctx, cfg)
+	}
+	var held *heldWriter
+	if !cfg.headless {
+		// anything written to the terminal would scribble over the UI:
+		// hold it until the UI is gone
+		held = &heldWriter{}
+		defer held.release(stderr)
+		stderr = held
 	}
 	consumers := slices.Clone(extra)
 	if cfg.print {
@@ -38,7 +52,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 		}
 		consumers = append(consumers, rec)
 	}
-	err := serve(ctx, cfg.listen, consumers, stderr)
+	err := serve(ctx, cfg, consumers, stderr)
 	for _, c := range consumers {
 		err = errors.Join(err, c.Close())
 	}
@@ -48,18 +62,56 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 	return err
 }
 
-// serve passes every batch to the consumers until ctx ends.
-func serve(ctx context.Context, addr string, consumers []consumer, stderr io.Writer) error {
+// serve passes every batch to the consumers until ctx ends or, with the
+// UI, until the user quits it.
+func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writer) error {
+	level := slog.LevelDebug
+	var inbox *ui.Inbox
+	if !cfg.headless {
+		// the UI shows clients coming and going; keep only the warnings
+		level = slog.LevelWarn
+		inbox = ui.NewInbox(0)
+		consumers = append(consumers, inbox)
+	}
 	handlers := make([]server.Handler, len(consumers))
 	for i, c := range consumers {
 		handlers[i] = c
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.Listen(addr, server.Multi(handlers...), &server.Opts{Logger: log})
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ln, err := listen(cfg.listen)
 	if err != nil {
 		return err
 	}
+	if inbox != nil {
+		ln = inbox.Listener(ln)
+	}
+	srv := server.Serve(ln, server.Multi(handlers...), &server.Opts{Logger: log})
 	log.Info("am-dbg: listening", "addr", srv.Addr().String())
-	<-ctx.Done()
-	return srv.Close()
+	if inbox == nil {
+		<-ctx.Done()
+		return srv.Close()
+	}
+	view := ui.New(ui.NewStore(cfg.history), &ui.Options{Source: srv.Addr().String(), Inbox: inbox})
+	err = ui.Run(ctx, view)
+	return errors.Join(err, srv.Close(), inbox.Close())
+}
+
+// listen listens on addr, on 127.0.0.1 when addr names no host, like
+// server.Listen: a debugger expects clients on the same machine.
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = dbg.DefaultAddr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("am-dbg: %w", err)
+	}
+	return ln, nil
 }

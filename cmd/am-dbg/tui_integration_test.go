@@ -1,0 +1,214 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tmux runs a program in a detached tmux session on its own server, and
+// reads its screen as a user sees it.
+type tmux struct {
+	bin, sock, session string
+}
+
+func (tm *tmux) run(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(tm.bin, append([]string{"-S", tm.sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// start runs command in a new 160x48 session.
+func (tm *tmux) start(t *testing.T, command string) {
+	t.Helper()
+	tm.run(t, "new-session", "-d", "-s", tm.session, "-x", "160", "-y", "48", command)
+	t.Cleanup(func() {
+		// the server may be gone with its last session
+		_ = exec.Command(tm.bin, "-S", tm.sock, "kill-server").Run()
+	})
+}
+
+// keys sends tmux key names, like "Enter" or "Right".
+func (tm *tmux) keys(t *testing.T, keys ...string) {
+	t.Helper()
+	tm.run(t, append([]string{"send-keys", "-t", tm.session}, keys...)...)
+}
+
+// text types s literally.
+func (tm *tmux) text(t *testing.T, s string) {
+	t.Helper()
+	tm.run(t, "send-keys", "-t", tm.session, "-l", s)
+}
+
+func (tm *tmux) capture(t *testing.T) string {
+	t.Helper()
+	return tm.run(t, "capture-pane", "-p", "-t", tm.session)
+}
+
+// waitFor polls the screen until it shows every one of wants, and returns
+// it.
+func (tm *tmux) waitFor(t *testing.T, wants ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		screen := tm.capture(t)
+		missing := ""
+		for _, w := range wants {
+			if !strings.Contains(screen, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return screen
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the screen never showed %q:\n%s", missing, screen)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// screenLine returns the first line of screen containing every part, or
+// "".
+func screenLine(screen string, parts ...string) string {
+	for _, line := range strings.Split(screen, "\n") {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(line, p)
+		}
+		if ok {
+			return line
+		}
+	}
+	return ""
+}
+
+func wantScreenLine(t *testing.T, screen string, parts ...string) {
+	t.Helper()
+	if screenLine(screen, parts...) == "" {
+		t.Errorf("no line with %q on the screen:\n%s", parts, screen)
+	}
+}
+
+func goBuild(t *testing.T, pkg, out string) string {
+	t.Helper()
+	if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// TestIntegrationTUI is the end-to-end check of what a user sees: am-dbg
+// runs in tmux and records, the dbg-orders example reports to it, keys
+// are typed, and the screen must show the machine tree, the active
+// states, and a step explaining a canceled transition. Then the recording
+// opens in the same UI. It needs tmux; without it the test skips, except
+// with CI=true.
+func TestIntegrationTUI(t *testing.T) {
+	tmuxBin, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux not found; CI needs it for the TUI test")
+		}
+		t.Skip("tmux not found: skipping the TUI end-to-end test")
+	}
+	dir := t.TempDir()
+	amDbg := goBuild(t, ".", filepath.Join(dir, "am-dbg"))
+	orders := goBuild(t, "github.com/amkit-dev/amkit/examples/dbg-orders", filepath.Join(dir, "dbg-orders"))
+	addr := freeAddr(t)
+	rec := filepath.Join(dir, "session.amdbg")
+	exitFile := filepath.Join(dir, "exit")
+
+	tm := &tmux{bin: tmuxBin, sock: filepath.Join(dir, "tmux.sock"), session: "amdbg"}
+	tm.start(t, amDbg+" --listen "+addr+" --record "+rec+"; echo $? > "+exitFile+"; sleep 60")
+	tm.waitFor(t, "listening "+addr, "0 clients", "waiting for machines")
+
+	example := exec.Command(orders, "--orders", "2", "--pace", "0", "--hold")
+	example.Env = append(os.Environ(), "AM_DBG_ADDR="+addr)
+	if err := example.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = example.Process.Kill()
+		_ = example.Wait()
+	})
+	screen := tm.waitFor(t, "payment-2", "1 client", "shop history 5/5")
+	wantScreenLine(t, screen, "▸● shop", "5")
+	wantScreenLine(t, screen, "● ├ order-1")
+	wantScreenLine(t, screen, "● │ └ payment-1")
+	wantScreenLine(t, screen, "● └ order-2")
+	wantScreenLine(t, screen, "●   └ payment-2")
+	wantScreenLine(t, screen, "● Open")
+
+	// find order-1's Shipped state; the cursor follows its newest
+	// transition, the auto Delivered
+	tm.text(t, "/Shipped")
+	tm.keys(t, "Enter")
+	screen = tm.waitFor(t, "states · order-1 after #5", "match 1/2")
+	wantScreenLine(t, screen, "▸● Shipped")
+	wantScreenLine(t, screen, "● Created")
+	wantScreenLine(t, screen, "● Paid")
+	wantScreenLine(t, screen, "● Delivered", "+")
+	wantScreenLine(t, screen, "▶", "auto", "✓ Delivered")
+
+	// the first transition, then the next one touching Shipped: the
+	// courier came before the payment
+	tm.keys(t, "g", "]")
+	screen = tm.waitFor(t, "transition #2")
+	wantScreenLine(t, screen, "✗ canceled: requirement not met: Shipped requires Paid")
+	wantScreenLine(t, screen, "canceled: Shipped requires Paid, which cannot be active")
+	wantScreenLine(t, screen, "○ Shipped", "*")
+	wantScreenLine(t, screen, "order-1 history 2/5", "paused")
+
+	// the example ends: its machines are marked gone
+	if err := example.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := example.Wait(); err != nil {
+		t.Fatalf("dbg-orders: %v", err)
+	}
+	screen = tm.waitFor(t, "0 clients", "○ ├ order-1")
+	wantScreenLine(t, screen, "○ shop")
+
+	tm.keys(t, "q")
+	waitExit(t, exitFile)
+
+	// the recording opens in the same UI
+	tm.run(t, "kill-session", "-t", tm.session)
+	tm.start(t, amDbg+" --import "+rec)
+	tm.waitFor(t, "recording "+rec, "payment-2")
+	tm.text(t, "/Shipped")
+	tm.keys(t, "Enter", "g", "]")
+	screen = tm.waitFor(t, "transition #2")
+	wantScreenLine(t, screen, "canceled: Shipped requires Paid, which cannot be active")
+	tm.keys(t, "?")
+	tm.waitFor(t, "am-dbg keys", "step back one transition", "hide canceled transitions")
+}
+
+// waitExit waits for the exit status the session's shell writes, and
+// fails unless it is 0.
+func waitExit(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil && len(b) > 0 {
+			if code := strings.TrimSpace(string(b)); code != "0" {
+				t.Fatalf("am-dbg exited with status %s", code)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("am-dbg did not exit after q")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
