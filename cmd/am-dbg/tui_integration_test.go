@@ -113,6 +113,9 @@ func goBuild(t *testing.T, pkg, out string) string {
 // opens in the same UI. It needs tmux; without it the test skips, except
 // with CI=true.
 func TestIntegrationTUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries and runs them in tmux")
+	}
 	tmuxBin, err := exec.LookPath("tmux")
 	if err != nil {
 		if os.Getenv("CI") == "true" {

@@ -14,7 +14,7 @@ func (m *Model) settle() {
 	m.stateTop = scrollTo(m.stateTop, m.stateRow(), listRows, len(sch.names()))
 	// the timeline's first row is its header
 	m.tl.scroll(l.timeline.h - 3)
-	m.detailsTop = min(m.detailsTop, max(len(m.detailLines())-(l.details.h-2), 0))
+	m.detailsTop = min(m.detailsTop, max(len(m.detailLines(l.details.w-2))-(l.details.h-2), 0))
 	logRows := l.log.h - 2
 	m.logBack = min(m.logBack, max(len(m.logLines(logRows+m.logBack))-logRows, 0))
 }

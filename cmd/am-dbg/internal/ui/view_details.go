@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
@@ -21,16 +23,27 @@ func (m *Model) detailsPane(sz size) []string {
 	if t := m.tl.current(); t != nil {
 		title = "transition #" + strconv.FormatUint(t.msg.ID, 10)
 	}
-	lines := m.detailLines()
+	lines := m.detailLines(sz.w - 2)
 	return m.st.frame(title, lines[min(m.detailsTop, len(lines)):], sz.w, sz.h, m.focus == paneDetails)
 }
 
-// detailLines returns the details pane's content, unscrolled.
-func (m *Model) detailLines() []string {
+// detailLines returns the details pane's content, unscrolled, wrapped
+// to w cells: explanations are what this pane is for, so they are never
+// cut.
+func (m *Model) detailLines(w int) []string {
+	lines := m.machineLines()
 	if t := m.tl.current(); t != nil {
-		return m.txLines(t)
+		lines = m.txLines(t)
 	}
-	return m.machineLines()
+	wrapped := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if ansi.StringWidth(l) <= w {
+			wrapped = append(wrapped, l)
+			continue
+		}
+		wrapped = append(wrapped, strings.Split(ansi.Wrap(l, w, " "), "\n")...)
+	}
+	return wrapped
 }
 
 // machineLines describe the selected machine, before it has transitions.

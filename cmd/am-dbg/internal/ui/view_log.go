@@ -17,7 +17,7 @@ func (m *Model) logPane(sz size) []string {
 		lines = lines[len(lines)-rows:]
 	}
 	if len(lines) == 0 {
-		lines = append(lines, m.st.dim.Render(fit("no log entries up to here; the machine logs at its log level", w)))
+		lines = append(lines, m.st.dim.Render(fit("no log entries up to here", w)))
 	}
 	title := "log"
 	if m.mach != nil {
