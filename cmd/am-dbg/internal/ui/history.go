@@ -44,11 +44,3 @@ func (h *history) at(seq uint64) *tx {
 	}
 	return h.ring[(h.head+int(seq-h.first))%len(h.ring)]
 }
-
-// last returns the newest transition, or nil.
-func (h *history) last() *tx {
-	if h.next == h.first {
-		return nil
-	}
-	return h.at(h.next - 1)
-}

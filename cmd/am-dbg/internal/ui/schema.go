@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"slices"
 	"strconv"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
@@ -78,10 +77,4 @@ func (s *schema) outbound(name string) relations {
 func (s *schema) has(name string) bool {
 	_, ok := s.index[name]
 	return ok
-}
-
-// sameNames reports whether two schemas index the same states in the same
-// order, so their clocks compare position by position.
-func (s *schema) sameNames(o *schema) bool {
-	return s == o || (o != nil && slices.Equal(s.msg.StateNames, o.msg.StateNames))
 }

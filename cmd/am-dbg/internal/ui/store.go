@@ -150,19 +150,6 @@ func (s *Store) connClosed(addr string) {
 	}
 }
 
-// Machines returns how many machines the store knows.
-func (s *Store) Machines() int { return len(s.order) }
-
-// Transitions returns how many transitions the store holds, after
-// evictions.
-func (s *Store) Transitions() int {
-	n := 0
-	for _, m := range s.order {
-		n += m.hist.len()
-	}
-	return n
-}
-
 // droppedTotal sums what the clients dropped and what the inbox lost.
 func (s *Store) droppedTotal() uint64 {
 	n := s.lost

@@ -24,8 +24,9 @@ func TestHistoryLimit(t *testing.T) {
 		t.Fatalf("history: %d kept, ring cap %d, seqs %d-%d; want 100, 100, 150-250",
 			h.len(), cap(h.ring), h.first, h.next)
 	}
-	if h.at(149) != nil || h.at(150).msg.ID != 151 || h.last().msg.ID != 250 {
-		t.Errorf("history bounds: at(149) %v, at(150) #%d, last #%d", h.at(149), h.at(150).msg.ID, h.last().msg.ID)
+	if h.at(149) != nil || h.at(150).msg.ID != 151 || h.at(249).msg.ID != 250 || h.at(250) != nil {
+		t.Errorf("history bounds: at(149) %v, at(150) #%d, at(249) #%d, at(250) %v",
+			h.at(149), h.at(150).msg.ID, h.at(249).msg.ID, h.at(250))
 	}
 	m := New(s.store, nil)
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
@@ -121,9 +122,9 @@ func TestInboxLimit(t *testing.T) {
 	in.HandleBatch(server.Peer{ID: 1, Addr: "a"}, batch)
 	store := NewStore(0)
 	in.drain(store)
-	if store.Machines() != 1 || store.Transitions() != 0 || store.lost != 20 || store.droppedTotal() != 23 {
-		t.Fatalf("machines %d, transitions %d, lost %d, dropped %d; want 1, 0, 20, 23",
-			store.Machines(), store.Transitions(), store.lost, store.droppedTotal())
+	if len(store.order) != 1 || store.order[0].hist.len() != 0 || store.lost != 20 || store.droppedTotal() != 23 {
+		t.Fatalf("machines %d, lost %d, dropped %d; want 1 without transitions, 20, 23",
+			len(store.order), store.lost, store.droppedTotal())
 	}
 	m := New(store, &Options{Inbox: in, Source: "here"})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})

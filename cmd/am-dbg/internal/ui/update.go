@@ -31,7 +31,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case m.search.typing:
 		return m.searchKey(msg)
 	case m.help:
-		if key.Matches(msg, k.Quit) && msg.String() == "ctrl+c" {
+		if msg.String() == "ctrl+c" {
 			return tea.Quit
 		}
 		// any other key closes the help

@@ -9,13 +9,15 @@ import (
 // pace of a timeline; the details show microseconds.
 const timeLayout = "15:04:05.000"
 
+// idW is the width of the timeline's ID column.
+const idW = 6
+
 // timelinePane lists the selected machine's transitions as the filters
 // show them, the cursor's marked ▶. A row reads: ID, end time, mutation
 // type, auto, queue length, accepted (✓) or canceled (✗), called states.
 func (m *Model) timelinePane(sz size) []string {
 	rows, w := sz.h-2, sz.w-2
 	lines := make([]string, 0, rows)
-	const idW = 6
 	header := " " + padLeft("id", idW) + " " + fit("time", len(timeLayout)) + " " + fit("type", 6) + " " +
 		fit("auto", 6) + padLeft("q", 3) + "   called"
 	lines = append(lines, m.st.dim.Render(fit(header, w)))
@@ -32,35 +34,35 @@ func (m *Model) timelinePane(sz size) []string {
 		cur = m.tl.pos(m.tl.cur)
 	}
 	for p := m.tl.top; p < n && len(lines) < rows; p++ {
-		t := m.tl.at(p)
-		id := padLeft(strconv.FormatUint(t.msg.ID, 10), idW)
-		typ := fit(t.msg.Type.String(), 6)
-		auto := "      "
-		if t.msg.Auto {
-			auto = m.st.auto.Render("auto") + "  "
-		}
-		q := padLeft(strconv.Itoa(t.msg.QueueLen), 3)
-		result := m.st.accepted.Render("✓")
-		if !t.msg.Accepted {
-			result = m.st.canceled.Render("✗")
-		}
-		called := strings.Join(t.calledNames(), " ")
-		if p == cur {
-			mark := "✓"
-			if !t.msg.Accepted {
-				mark = "✗"
-			}
-			autoText := "    "
-			if t.msg.Auto {
-				autoText = "auto"
-			}
-			line := "▶" + id + " " + t.msg.End.Format(timeLayout) + " " + typ + " " + autoText + "  " + q + " " + mark + " " + called
-			lines = append(lines, m.st.selected.Render(fit(line, w)))
-			continue
-		}
-		lines = append(lines, " "+id+" "+m.st.dim.Render(t.msg.End.Format(timeLayout))+" "+typ+" "+auto+q+" "+result+" "+called)
+		lines = append(lines, m.timelineRow(m.tl.at(p), p == cur, w))
 	}
 	return m.st.frame(m.timelineTitle(), lines, sz.w, sz.h, m.focus == paneTimeline)
+}
+
+// timelineRow formats one transition; the cursor's row is plain text in
+// reverse video, the others have colored columns.
+func (m *Model) timelineRow(t *tx, cursor bool, w int) string {
+	mark, result, resultStyle := " ", "✓", m.st.accepted
+	if cursor {
+		mark = "▶"
+	}
+	if !t.msg.Accepted {
+		result, resultStyle = "✗", m.st.canceled
+	}
+	auto := ""
+	if t.msg.Auto {
+		auto = "auto"
+	}
+	id := padLeft(strconv.FormatUint(t.msg.ID, 10), idW)
+	end := t.msg.End.Format(timeLayout)
+	typ := fit(t.msg.Type.String(), 6)
+	q := padLeft(strconv.Itoa(t.msg.QueueLen), 3)
+	called := strings.Join(t.calledNames(), " ")
+	if cursor {
+		return m.st.selected.Render(fit(mark+id+" "+end+" "+typ+" "+fit(auto, 6)+q+" "+result+" "+called, w))
+	}
+	return mark + id + " " + m.st.dim.Render(end) + " " + typ + " " + m.st.auto.Render(auto) + strings.Repeat(" ", 6-len(auto)) +
+		q + " " + resultStyle.Render(result) + " " + called
 }
 
 // timelineTitle says where the cursor is, which filters are on, and how
