@@ -91,7 +91,9 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 		<-ctx.Done()
 		return srv.Close()
 	}
-	view := ui.New(ui.NewStore(cfg.history), &ui.Options{Source: srv.Addr().String(), Inbox: inbox})
+	view := ui.New(ui.NewStore(cfg.history), &ui.Options{
+		Source: srv.Addr().String(), Inbox: inbox, RecordTo: cfg.record,
+	})
 	err = ui.Run(ctx, view)
 	return errors.Join(err, srv.Close(), inbox.Close())
 }

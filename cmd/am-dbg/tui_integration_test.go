@@ -132,7 +132,7 @@ func TestIntegrationTUI(t *testing.T) {
 
 	tm := &tmux{bin: tmuxBin, sock: filepath.Join(dir, "tmux.sock"), session: "amdbg"}
 	tm.start(t, amDbg+" --listen "+addr+" --record "+rec+"; echo $? > "+exitFile+"; sleep 60")
-	tm.waitFor(t, "listening "+addr, "0 clients", "waiting for machines")
+	tm.waitFor(t, "listening "+addr, "recording to session.amdbg", "0 clients", "waiting for machines")
 
 	example := exec.Command(orders, "--orders", "2", "--pace", "0", "--hold")
 	example.Env = append(os.Environ(), "AM_DBG_ADDR="+addr)

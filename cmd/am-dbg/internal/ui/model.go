@@ -30,17 +30,21 @@ type Options struct {
 	// Inbox delivers what a live server receives. Nil for a recording,
 	// which the store holds entirely before the UI starts.
 	Inbox *Inbox
+	// RecordTo is the recording a live session is written to, if any, for
+	// the status bar.
+	RecordTo string
 }
 
 // Model is the debugger's UI, a Bubble Tea model: [Model.Update] takes
 // keys, window sizes and incoming data, [Model.View] draws the screen
 // from the state Update left.
 type Model struct {
-	store  *Store
-	inbox  *Inbox
-	source string
-	keys   keyMap
-	st     styles
+	store    *Store
+	inbox    *Inbox
+	source   string
+	recordTo string
+	keys     keyMap
+	st       styles
 
 	width, height int
 	focus         pane
@@ -75,13 +79,14 @@ func New(store *Store, opts *Options) *Model {
 		o = *opts
 	}
 	m := &Model{
-		store:  store,
-		inbox:  o.Inbox,
-		source: o.Source,
-		keys:   defaultKeys(),
-		st:     defaultStyles(),
-		follow: true,
-		search: newSearch(),
+		store:    store,
+		inbox:    o.Inbox,
+		source:   o.Source,
+		recordTo: o.RecordTo,
+		keys:     defaultKeys(),
+		st:       defaultStyles(),
+		follow:   true,
+		search:   newSearch(),
 	}
 	m.refresh()
 	return m

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -39,6 +40,10 @@ func (m *Model) statusBar() string {
 	}
 	if n := len(m.search.matches); n > 0 {
 		parts = append(parts, "match "+strconv.Itoa(m.search.at+1)+"/"+strconv.Itoa(n)+" (n/N)")
+	}
+	if m.recordTo != "" {
+		// the full path is printed on exit; the name is enough to know
+		parts = append(parts, "recording to "+filepath.Base(m.recordTo))
 	}
 	return m.st.statusBar.Render(spread(strings.Join(parts, " · "), "? keys  q quit ", m.width))
 }
