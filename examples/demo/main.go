@@ -54,26 +54,46 @@ func main() {
 	}
 }
 
-// run runs the demo until ctx ends or the --duration passes, then drains the
-// workers, disposes the machines and flushes the exporters.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// flags are the demo's command line.
+type flags struct {
+	duration time.Duration
+	workers  int
+}
+
+// parseFlags parses args; -help prints the usage and the settings, and
+// returns flag.ErrHelp.
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	duration := fs.Duration("duration", 0, "stop after this long (default: run until Ctrl-C)")
-	workers := fs.Int("workers", defaultWorkflow().Workers, "number of worker machines")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	fs.IntVar(&f.workers, "workers", defaultWorkflow().Workers, "number of worker machines")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: demo [--duration d] [--workers n]")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\n%s", defaultsEnv)
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+		return f, err
 	}
-	if *workers < 1 {
-		return fmt.Errorf("--workers %d: want at least 1", *workers)
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.workers < 1 {
+		return f, fmt.Errorf("--workers %d: want at least 1", f.workers)
+	}
+	return f, nil
+}
+
+// run runs the demo until ctx ends or the --duration passes, then drains the
+// workers, disposes the machines and flushes the exporters.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -81,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	opts := defaultWorkflow()
-	opts.Workers, opts.LogLevel = *workers, cfg.LogLevel
+	opts.Workers, opts.LogLevel = f.workers, cfg.LogLevel
 	if cfg.LogLevel != am.LogLevelNothing {
 		opts.LogSink = am.NewTextSink(stdout)
 	}
@@ -97,43 +117,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	until := "until Ctrl-C"
-	if *duration > 0 {
-		until = "for " + duration.String()
+	if f.duration > 0 {
+		until = "for " + f.duration.String()
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
 	}
-	fmt.Fprintf(stdout, "amkit demo: a supervisor and %d workers download and process files, %s\n", *workers, until)
+	fmt.Fprintf(stdout, "amkit demo: a supervisor and %d workers download and process files, %s\n", f.workers, until)
 	tel.print(stdout)
 	fmt.Fprintln(stdout)
 
 	started := time.Now()
 	sup.mach.Add1("Start", nil)
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
-	progress := time.NewTicker(progressEvery)
-	defer progress.Stop()
-	for ctx.Err() == nil && !sup.mach.Is1(am.Exception) {
-		select {
-		case <-progress.C:
-			sup.mach.Log("progress: %s", st)
-		case <-sup.mach.WhenErr(ctx):
-		case <-ctx.Done():
-		}
-	}
-	runErr := sup.mach.Err()
-
-	sup.mach.Add1("Draining", nil)
-	select {
-	case <-sup.mach.When1("Drained", nil):
-	case <-time.After(drainTimeout):
-		fmt.Fprintf(stdout, "workers still busy after %v; stopping them\n", drainTimeout)
-	}
-	sup.dispose()
-	closeCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	closeErr := tel.close(closeCtx)
-
+	runErr := waitForEnd(ctx, sup, st)
+	closeErr := stop(sup, tel, stdout)
 	fmt.Fprintf(stdout, "\namkit demo: stopped after %v: %s\n", time.Since(started).Round(time.Millisecond), st)
 	if closeErr == nil {
 		tel.summary(stdout)
@@ -142,4 +139,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.Join(fmt.Errorf("supervisor: %w", runErr), closeErr)
 	}
 	return closeErr
+}
+
+// waitForEnd logs progress until ctx ends, or the supervisor fails: the workers
+// handle their own errors. It returns the supervisor's error.
+func waitForEnd(ctx context.Context, sup *supervisor, st *stats) error {
+	progress := time.NewTicker(progressEvery)
+	defer progress.Stop()
+	failed := sup.mach.WhenErr(ctx)
+	for {
+		select {
+		case <-progress.C:
+			sup.mach.Log("progress: %s", st)
+		case <-failed:
+			return sup.mach.Err()
+		case <-ctx.Done():
+			return sup.mach.Err()
+		}
+	}
+}
+
+// stop lets the workers finish their jobs, for a while, disposes the
+// machines and flushes the exporters.
+func stop(sup *supervisor, tel *telemetry, stdout io.Writer) error {
+	sup.mach.Add1("Draining", nil)
+	select {
+	case <-sup.mach.When1("Drained", nil):
+	case <-time.After(drainTimeout):
+		fmt.Fprintf(stdout, "workers still busy after %v; stopping them\n", drainTimeout)
+	}
+	sup.dispose()
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	return tel.close(ctx)
 }
