@@ -170,7 +170,8 @@ var readmeCommands = []readmeCommand{{
 	why: "the CI run itself (.ci/run)",
 }, {
 	cmd: "go run ./cmd/am-dbg",
-	dir: "cmd/am-dbg", tests: []string{"TestPrint"},
+	// the terminal UI in tmux, fed by an example program
+	dir: "cmd/am-dbg", tests: []string{"TestIntegrationTUI", "TestParseFlags"},
 }, {
 	cmd: "AM_DBG_ADDR=1 go run ./examples/demo",
 	// AM_DBG_ADDR set to a dbg server's address
@@ -197,10 +198,10 @@ var readmeCommands = []readmeCommand{{
 	cmd: "go run ./cmd/am-dbg --listen 127.0.0.1:7464 --print",
 	dir: "cmd/am-dbg", tests: []string{"TestPrint", "TestParseFlags"},
 }, {
-	cmd: "go run ./cmd/am-dbg --record demo.amdbg",
-	dir: "cmd/am-dbg", tests: []string{"TestRecordAndImport", "TestInterruptClosesRecording"},
+	cmd: "go run ./cmd/am-dbg --headless --record demo.amdbg",
+	dir: "cmd/am-dbg", tests: []string{"TestRecordAndImport", "TestParseFlags"},
 }, {
-	cmd: "go run ./cmd/am-dbg --import demo.amdbg --print",
+	cmd: "go run ./cmd/am-dbg --headless --import demo.amdbg --print",
 	dir: "cmd/am-dbg", tests: []string{"TestRecordAndImport", "TestParseFlags"},
 }}
 
