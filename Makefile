@@ -25,13 +25,19 @@ fmt-check:
 fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./pkg/machine/
 	$(GO) test -run '^$$' -fuzz '^FuzzMutations$$' -fuzztime $(FUZZTIME) ./pkg/machine/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/telemetry/dbg/
+	$(GO) test -run '^$$' -fuzz '^FuzzServeConn$$' -fuzztime $(FUZZTIME) ./pkg/telemetry/dbg/server/
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./pkg/telemetry/dbg/recording/
 
-## bench: machine benchmarks; compare runs with benchstat.
+## bench: the machine's benchmarks and every exporter's, each next to the same
+## BenchmarkMutations op; compare runs with benchstat.
+BENCH_PKGS = ./pkg/machine/ ./pkg/telemetry/ ./pkg/telemetry/prometheus/ \
+	./pkg/telemetry/dbg/ ./cmd/am-dbg/internal/ui/
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/machine/
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(BENCH_PKGS)
 
 ## e2e-deps: installs the real backends used by integration tests (see internal/e2e).
-## First run ~5 min (builds Jaeger); later runs take well under a second.
+## First run ~15 min (builds Jaeger and Loki); later runs take about a second.
 e2e-deps:
 	@internal/e2e/deps.sh
 
