@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,11 +11,12 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/amkit-dev/amkit/internal/otlpjson"
+
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -152,7 +150,7 @@ func (f *traceFile) write() error {
 		rs.ScopeSpans[0].Spans = f.spans
 		req.ResourceSpans = []*tracepb.ResourceSpans{rs}
 	}
-	b, err := encodeOTLPJSON(req)
+	b, err := otlpjson.Encode(req)
 	f.mu.Unlock()
 	if err != nil {
 		return err
@@ -176,60 +174,6 @@ func (f *traceFile) write() error {
 	}
 	if err := os.Rename(tmp.Name(), f.path); err != nil {
 		return fmt.Errorf("writing trace file: %w", err)
-	}
-	return nil
-}
-
-// idKeys are the OTLP JSON fields that hold trace and span IDs.
-var idKeys = map[string]bool{"traceId": true, "spanId": true, "parentSpanId": true}
-
-// encodeOTLPJSON encodes req as OTLP JSON, indented. protojson gives the
-// protobuf JSON mapping, which OTLP JSON follows except for two rules: IDs
-// are hex, not base64, and enums are numbers.
-func encodeOTLPJSON(req *coltracepb.ExportTraceServiceRequest) ([]byte, error) {
-	b, err := protojson.MarshalOptions{UseEnumNumbers: true}.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("encoding OTLP JSON: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber() // keeps 64-bit integers exact
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("encoding OTLP JSON: %w", err)
-	}
-	if err := hexIDs(doc); err != nil {
-		return nil, err
-	}
-	out, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding OTLP JSON: %w", err)
-	}
-	return append(out, '\n'), nil
-}
-
-// hexIDs rewrites the base64 IDs of a decoded protojson document as hex.
-func hexIDs(v any) error {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, field := range v {
-			if s, ok := field.(string); ok && idKeys[k] {
-				id, err := base64.StdEncoding.DecodeString(s)
-				if err != nil {
-					return fmt.Errorf("encoding OTLP JSON: %s %q: %w", k, s, err)
-				}
-				v[k] = hex.EncodeToString(id)
-				continue
-			}
-			if err := hexIDs(field); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for _, item := range v {
-			if err := hexIDs(item); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

@@ -2,60 +2,25 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"testing"
 
+	"github.com/amkit-dev/amkit/internal/otlpjson"
+
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
-// decodeOTLPJSON reads an OTLP JSON document with the OTLP protobuf types,
-// after turning its hex IDs back into the base64 of the protobuf JSON
-// mapping. It fails the test unless IDs are hex of the right length.
+// decodeOTLPJSON decodes an OTLP JSON document with the OTLP protobuf
+// types, failing the test on anything they reject.
 func decodeOTLPJSON(t *testing.T, b []byte) *coltracepb.ExportTraceServiceRequest {
 	t.Helper()
-	var doc any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("not JSON: %v", err)
-	}
-	idLen := map[string]int{"traceId": 32, "spanId": 16, "parentSpanId": 16}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, field := range v {
-				if n, ok := idLen[k]; ok {
-					s, _ := field.(string)
-					id, err := hex.DecodeString(s)
-					if err != nil || (len(s) != n && s != "") {
-						t.Fatalf("%s %q: want %d hex digits", k, s, n)
-					}
-					v[k] = base64.StdEncoding.EncodeToString(id)
-					continue
-				}
-				walk(field)
-			}
-		case []any:
-			for _, item := range v {
-				walk(item)
-			}
-		}
-	}
-	walk(doc)
-	b, err := json.Marshal(doc)
+	req, err := otlpjson.Decode(b)
 	if err != nil {
 		t.Fatal(err)
-	}
-	req := &coltracepb.ExportTraceServiceRequest{}
-	if err := protojson.Unmarshal(b, req); err != nil {
-		t.Fatalf("not OTLP JSON: %v", err)
 	}
 	return req
 }

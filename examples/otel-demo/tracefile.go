@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,13 +9,14 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/amkit-dev/amkit/internal/otlpjson"
+
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
@@ -52,7 +49,7 @@ func traceFile(ctx context.Context) ([]byte, error) {
 	if err := errors.Join(runErr, tp.Shutdown(ctx)); err != nil {
 		return nil, err
 	}
-	return encodeOTLPJSON(rcv.merged())
+	return otlpjson.Encode(rcv.merged())
 }
 
 // receiver is a minimal OTLP/HTTP trace receiver (protobuf encoding).
@@ -120,67 +117,4 @@ func (r *receiver) merged() *coltracepb.ExportTraceServiceRequest {
 		out.ResourceSpans = []*tracepb.ResourceSpans{rs}
 	}
 	return out
-}
-
-// idKeys are the OTLP JSON fields that hold trace and span IDs.
-var idKeys = map[string]bool{"traceId": true, "spanId": true, "parentSpanId": true}
-
-// encodeOTLPJSON encodes req as OTLP JSON. protojson gives the protobuf
-// JSON mapping, which OTLP JSON follows except for two rules: IDs are hex,
-// not base64, and enums are numbers.
-func encodeOTLPJSON(req *coltracepb.ExportTraceServiceRequest) ([]byte, error) {
-	b, err := protojson.MarshalOptions{UseEnumNumbers: true}.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("otlp json: %w", err)
-	}
-	return recodeIDs(b, func(s string) (string, error) {
-		id, err := base64.StdEncoding.DecodeString(s)
-		return hex.EncodeToString(id), err
-	})
-}
-
-// recodeIDs rewrites every ID field of a JSON document with recode, and
-// returns the document indented.
-func recodeIDs(b []byte, recode func(string) (string, error)) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	// keep numbers as they are written
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("otlp json: %w", err)
-	}
-	var walk func(v any) error
-	walk = func(v any) error {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, field := range v {
-				if s, ok := field.(string); ok && idKeys[k] {
-					id, err := recode(s)
-					if err != nil {
-						return fmt.Errorf("otlp json: %s %q: %w", k, s, err)
-					}
-					v[k] = id
-					continue
-				}
-				if err := walk(field); err != nil {
-					return err
-				}
-			}
-		case []any:
-			for _, item := range v {
-				if err := walk(item); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	if err := walk(doc); err != nil {
-		return nil, err
-	}
-	out, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("otlp json: %w", err)
-	}
-	return append(out, '\n'), nil
 }

@@ -3,17 +3,16 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/amkit-dev/amkit/internal/otlpjson"
+
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // assetPath is the checked-in demo trace.
@@ -85,22 +84,13 @@ mach:order-1
     [add] Delivered
 `
 
-// decodeOTLPJSON decodes an OTLP JSON object with the OTLP protobuf types,
-// which reject unknown fields and malformed values. OTLP JSON writes IDs in
-// hex where the protobuf JSON mapping expects base64, so they are recoded
-// first.
+// decodeOTLPJSON decodes an OTLP JSON document with the OTLP protobuf
+// types, failing the test on anything they reject.
 func decodeOTLPJSON(t *testing.T, b []byte) *coltracepb.ExportTraceServiceRequest {
 	t.Helper()
-	b, err := recodeIDs(b, func(s string) (string, error) {
-		id, err := hex.DecodeString(s)
-		return base64.StdEncoding.EncodeToString(id), err
-	})
+	req, err := otlpjson.Decode(b)
 	if err != nil {
 		t.Fatal(err)
-	}
-	req := &coltracepb.ExportTraceServiceRequest{}
-	if err := protojson.Unmarshal(b, req); err != nil {
-		t.Fatalf("decoding OTLP JSON: %v", err)
 	}
 	return req
 }
