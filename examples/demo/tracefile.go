@@ -11,13 +11,13 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/amkit-dev/amkit/internal/otlpjson"
-
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/amkit-dev/amkit/internal/otlpjson"
 )
 
 // defaultTraceFileSpans keeps a trace file to about 20 MB, which Jaeger's UI

@@ -8,10 +8,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/amkit-dev/amkit/internal/otlpjson"
-
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+
+	"github.com/amkit-dev/amkit/internal/otlpjson"
 )
 
 // decodeOTLPJSON decodes an OTLP JSON document with the OTLP protobuf

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/amkit-dev/amkit/internal/otlpjson"
-
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -19,6 +17,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/amkit-dev/amkit/internal/otlpjson"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
 )
 

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amkit-dev/amkit/internal/otlpjson"
-
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/amkit-dev/amkit/internal/otlpjson"
 )
 
 // assetPath is the checked-in demo trace.
