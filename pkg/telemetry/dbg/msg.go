@@ -7,18 +7,24 @@ import (
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
-// ProtocolVersion is the version of the wire protocol: [Batch], the message
-// types and their binary encoding. A server rejects batches of another
-// version.
-const ProtocolVersion = 1
+// ProtocolVersion is the version of the wire protocol that this package
+// sends: [Batch], the message types and their binary encoding. Version 2
+// added [DbgMsgDispose]; a version 1 batch is the same without it.
+const ProtocolVersion = 2
+
+// MinProtocolVersion is the oldest version a decoder accepts. Batches of
+// versions from MinProtocolVersion to [ProtocolVersion] decode; others fail
+// with [ErrVersion], so an older server refuses a newer client outright
+// instead of failing on a message kind it does not know.
+const MinProtocolVersion = 1
 
 // ServiceMethod is the net/rpc method a client calls with a [*Batch] and an
 // [*Ack].
 const ServiceMethod = "Dbg.Send"
 
-// DbgMsg is a message about one machine: a [*DbgMsgStruct] or a
-// [*DbgMsgTx]. The set is closed; consumers switch on the type. Both
-// encode to the binary form described in the package documentation, with
+// DbgMsg is a message about one machine: a [*DbgMsgStruct], a [*DbgMsgTx]
+// or a [*DbgMsgDispose]. The set is closed; consumers switch on the type.
+// Each encodes to the binary form described in the package documentation, with
 // AppendBinary, MarshalBinary and UnmarshalBinary.
 type DbgMsg interface {
 	// MachID returns the ID of the machine the message is about.
@@ -133,16 +139,37 @@ func (m *DbgMsgTx) MachID() string { return m.MachineID }
 
 func (*DbgMsgTx) kind() byte { return kindTx }
 
+// DbgMsgDispose says that a machine was disposed ([am.Machine.Dispose]).
+// It follows the machine's last transition, and nothing of the machine
+// follows it; a later message with the same MachineID is about a new
+// machine reusing the ID, and starts with its struct message. A machine
+// whose client went away without this message was not disposed as far as
+// a debugger can tell: the process may have crashed. Protocol version 2
+// and later.
+type DbgMsgDispose struct {
+	// MachineID is the ID of the disposed machine.
+	MachineID string
+	// Time is when the client saw the disposal, to the nanosecond, in
+	// local time.
+	Time time.Time
+}
+
+// MachID returns MachineID.
+func (m *DbgMsgDispose) MachID() string { return m.MachineID }
+
+func (*DbgMsgDispose) kind() byte { return kindDispose }
+
 // Batch is the argument of [ServiceMethod]: messages from one client, in
 // the order it sends them. It travels as a gob value in the compact binary
 // encoding of [Batch.GobEncode].
 type Batch struct {
-	// Version is the client's [ProtocolVersion].
+	// Version is the client's [ProtocolVersion]. A decoded batch holds
+	// the version it was sent with.
 	Version int
 	// ClientID identifies the sending [Tracer] across its reconnections.
 	ClientID string
-	// Dropped is how many transition messages the client has dropped so
-	// far ([Tracer.Dropped]).
+	// Dropped is how many transition and dispose messages the client has
+	// dropped so far ([Tracer.Dropped]).
 	Dropped uint64
 	// Msgs are the messages; empty for a heartbeat.
 	Msgs []DbgMsg

@@ -136,7 +136,8 @@ func totalTxs(tru *truth, tr *tree) int {
 }
 
 // With no server and every machine disposed, the tracer gives up: what it
-// held is counted as dropped and its goroutine ends.
+// held, dispose messages included, is counted as dropped and its
+// goroutine ends.
 func TestDisposedWithoutServer(t *testing.T) {
 	tracer := dbg.NewTracer(freeAddr(t), fastRetry(64))
 	tru := newTruth()
@@ -146,8 +147,9 @@ func TestDisposedWithoutServer(t *testing.T) {
 	<-tr.parent.WhenDisposed()
 
 	waitNoSender(t)
-	if got, want := tracer.Dropped(), uint64(totalTxs(tru, tr)); got != want {
-		t.Errorf("Dropped() = %d, want all %d transitions", got, want)
+	// every transition, and the three disposals
+	if got, want := tracer.Dropped(), uint64(totalTxs(tru, tr)+3); got != want {
+		t.Errorf("Dropped() = %d, want all %d messages", got, want)
 	}
 	if err := tracer.Flush(context.Background()); err != nil {
 		t.Errorf("Flush of a stopped tracer: %v", err)

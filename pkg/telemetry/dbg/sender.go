@@ -18,8 +18,9 @@ type sender struct {
 	// sent holds the struct message last sent per machine on this
 	// connection, so each transition is preceded by its schema exactly once.
 	sent map[string]*DbgMsgStruct
-	// pending are transitions taken from the queue and not yet resolved
-	// (sent or dropped); resolved counts the resolved ones, for Flush.
+	// pending are transitions and disposals taken from the queue and not
+	// yet resolved (sent or dropped); resolved counts the resolved ones,
+	// for Flush.
 	pending  []pending
 	resolved uint64
 	backoff  time.Duration
@@ -30,11 +31,21 @@ type sender struct {
 	buf []byte
 }
 
-// pending is a transition message built from an item, with its machine's
-// struct message.
+// pending is a transition or dispose message built from an item, with
+// its machine's struct message. The transition is held by value, so that
+// the buffer of pending messages is their only allocation.
 type pending struct {
-	msg DbgMsgTx
-	st  *DbgMsgStruct
+	tx      DbgMsgTx
+	dispose *DbgMsgDispose
+	st      *DbgMsgStruct
+}
+
+// msg returns the message p holds.
+func (p *pending) msg() DbgMsg {
+	if p.dispose != nil {
+		return p.dispose
+	}
+	return &p.tx
 }
 
 // run is the sender's loop. It returns when the tracer is closed, or when
@@ -72,8 +83,12 @@ func (t *Tracer) run() {
 
 // add turns a queued item into a pending message.
 func (s *sender) add(it item) {
+	if it.dispose != nil {
+		s.pending = append(s.pending, pending{st: it.st, dispose: it.dispose})
+		return
+	}
 	tx := it.tx
-	s.pending = append(s.pending, pending{st: it.st, msg: DbgMsgTx{
+	s.pending = append(s.pending, pending{st: it.st, tx: DbgMsgTx{
 		MachineID:  tx.MachineID,
 		ID:         tx.ID,
 		Clocks:     tx.TimeAfter,
@@ -149,8 +164,9 @@ func (s *sender) deliver() bool {
 	return true
 }
 
-// build encodes the next batch into buf: pending transitions, each
-// preceded by its struct message when this connection has not seen it,
+// build encodes the next batch into buf: pending transitions and
+// disposals, each preceded by its struct message when this connection has
+// not seen it,
 // then the struct messages of machines that changed. It returns how many
 // pending transitions the batch holds. A transition too large for any
 // batch is dropped here, so it cannot get the client disconnected.
@@ -160,12 +176,13 @@ func (s *sender) build(dirty []*machState) int {
 	n, msgs := 0, 0
 	for n < len(s.pending) && msgs+2 <= maxMsgs {
 		p := &s.pending[n]
+		id := p.st.MachineID
 		mark := len(buf)
-		needSt := s.sent[p.msg.MachineID] != p.st
+		needSt := s.sent[id] != p.st
 		if needSt {
 			buf = AppendMsg(buf, p.st)
 		}
-		buf = AppendMsg(buf, &p.msg)
+		buf = AppendMsg(buf, p.msg())
 		if len(buf) > limit {
 			buf = buf[:mark]
 			if msgs > 0 {
@@ -176,8 +193,15 @@ func (s *sender) build(dirty []*machState) int {
 			s.t.dropped.Add(1)
 			continue
 		}
+		switch {
+		case p.dispose != nil:
+			// nothing more of the machine follows; a new machine reusing
+			// the ID comes with a struct message of its own
+			delete(s.sent, id)
+		case needSt:
+			s.sent[id] = p.st
+		}
 		if needSt {
-			s.sent[p.msg.MachineID] = p.st
 			msgs++
 		}
 		msgs++

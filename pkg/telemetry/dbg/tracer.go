@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
@@ -56,11 +57,14 @@ type machState struct {
 	removeSink func()
 }
 
-// item is one transition on its way to the sender. It holds the
-// transition itself, which never changes after TransitionEnd, so the hot
-// path copies nothing that the sender can read later.
+// item is one transition, or one disposal, on its way to the sender. It
+// holds the transition itself, which never changes after TransitionEnd,
+// so the hot path copies nothing that the sender can read later.
 type item struct {
-	tx        *am.Transition
+	// tx is nil for a disposal.
+	tx *am.Transition
+	// dispose is set for a disposal.
+	dispose   *DbgMsgDispose
 	st        *DbgMsgStruct
 	queueTick uint64
 	err       string
@@ -112,9 +116,9 @@ func (t *Tracer) Addr() string { return t.addr }
 // ClientID returns the ID the tracer sends as [Batch.ClientID].
 func (t *Tracer) ClientID() string { return t.clientID }
 
-// Dropped returns how many transition messages never reached a server: the
-// queue was full, a call failed after the batch was sent, or the tracer
-// stopped with messages left.
+// Dropped returns how many transition and dispose messages never reached
+// a server: the queue was full, a call failed after the batch was sent,
+// or the tracer stopped with messages left.
 func (t *Tracer) Dropped() uint64 { return t.dropped.Load() }
 
 // TracerID returns "dbg".
@@ -166,14 +170,25 @@ func (t *Tracer) SchemaChange(m *am.Machine, _ am.Schema) {
 	t.notify()
 }
 
-// MachineDispose stops observing the machine. Its transitions already
-// queued are still sent.
+// MachineDispose queues the machine's [DbgMsgDispose], or counts it as
+// dropped when the queue is full, and stops observing the machine. Its
+// transitions already queued are still sent, before the disposal: the
+// machine calls this hook after its last TransitionEnd, and both use the
+// same queue.
 func (t *Tracer) MachineDispose(machineID string) {
 	v, ok := t.machs.LoadAndDelete(machineID)
 	if !ok {
 		return
 	}
 	ms := v.(*machState)
+	if !t.closed.Load() {
+		// queued before the machine stops counting as live, so the sender
+		// cannot go idle in between and leave the message behind
+		t.enqueue(item{
+			dispose: &DbgMsgDispose{MachineID: machineID, Time: time.Now()},
+			st:      ms.st.Load(),
+		})
+	}
 	t.mu.Lock()
 	t.live--
 	delete(t.dirty, ms)
@@ -206,6 +221,12 @@ func (t *Tracer) TransitionEnd(tx *am.Transition) {
 	if tx.Err != nil {
 		it.err = tx.Err.Error()
 	}
+	t.enqueue(it)
+}
+
+// enqueue hands it to the sender, or counts it as dropped when the queue
+// is full. It never blocks.
+func (t *Tracer) enqueue(it item) {
 	select {
 	case t.queue <- it:
 		t.enqueued.Add(1)
@@ -214,8 +235,8 @@ func (t *Tracer) TransitionEnd(tx *am.Transition) {
 	}
 }
 
-// Flush waits until every transition queued before the call has reached
-// the server or was dropped, and every machine's latest struct message has
+// Flush waits until every transition and dispose message queued before
+// the call has reached the server or was dropped, and every machine's latest struct message has
 // reached the server. With no server reachable it waits until ctx ends and
 // returns ctx's error.
 func (t *Tracer) Flush(ctx context.Context) error {

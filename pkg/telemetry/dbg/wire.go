@@ -11,8 +11,9 @@ import (
 
 // Message kinds, the first byte of an encoded message.
 const (
-	kindStruct byte = 1
-	kindTx     byte = 2
+	kindStruct  byte = 1
+	kindTx      byte = 2
+	kindDispose byte = 3
 )
 
 // Flag bits of an encoded schema state and of an encoded transition.
@@ -107,6 +108,16 @@ func (m *DbgMsgTx) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary returns the binary form of m.
 func (m *DbgMsgTx) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
+
+// AppendBinary appends the binary form of m (see the package
+// documentation). It never fails.
+func (m *DbgMsgDispose) AppendBinary(b []byte) ([]byte, error) {
+	b = appendString(b, m.MachineID)
+	return appendTime(b, m.Time), nil
+}
+
+// MarshalBinary returns the binary form of m.
+func (m *DbgMsgDispose) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
 
 // GobEncode encodes the batch for net/rpc: its version, client ID and drop
 // count, then its messages as [AppendMsg] frames them.

@@ -77,7 +77,7 @@ func randomMsgs(seed uint64, n int) []dbg.DbgMsg {
 				Require: strs(), Add: strs(), Remove: strs(), After: strs(), Tags: strs()}
 			st.Groups[str()] = strs()
 		}
-		out = append(out, tx, st)
+		out = append(out, tx, st, &dbg.DbgMsgDispose{MachineID: str(), Time: tm()})
 	}
 	return out
 }
@@ -132,12 +132,31 @@ func TestDecodeDamaged(t *testing.T) {
 		}
 	}
 	var b dbg.Batch
-	if err := b.GobDecode(binary.AppendUvarint(nil, dbg.ProtocolVersion+1)); !errors.Is(err, dbg.ErrVersion) {
-		t.Errorf("another version: %v, want ErrVersion", err)
+	for _, v := range []uint64{dbg.MinProtocolVersion - 1, dbg.ProtocolVersion + 1} {
+		if err := b.GobDecode(binary.AppendUvarint(nil, v)); !errors.Is(err, dbg.ErrVersion) {
+			t.Errorf("version %d: %v, want ErrVersion", v, err)
+		}
 	}
 	tx, _ := (&dbg.DbgMsgTx{MachineID: "m"}).MarshalBinary()
 	if err := new(dbg.DbgMsgTx).UnmarshalBinary(append(tx, 0)); !errors.Is(err, dbg.ErrMalformed) {
 		t.Errorf("a trailing byte: %v, want ErrMalformed", err)
+	}
+}
+
+// A client of the oldest accepted version, which has no dispose message,
+// is read as it sent: a current server keeps older clients.
+func TestDecodeOldVersion(t *testing.T) {
+	in := &dbg.Batch{Version: dbg.MinProtocolVersion, ClientID: "old", Msgs: []dbg.DbgMsg{
+		&dbg.DbgMsgStruct{MachineID: "m", StateNames: am.S{am.Exception}},
+		&dbg.DbgMsgTx{MachineID: "m", ID: 1, Clocks: am.Time{0}},
+	}}
+	data, _ := in.GobEncode()
+	var out dbg.Batch
+	if err := out.GobDecode(data); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&out, in) {
+		t.Errorf("got %+v, want %+v", &out, in)
 	}
 }
 
@@ -156,19 +175,31 @@ func TestDecodeMemoryBound(t *testing.T) {
 	// fields
 	logs := make([]byte, 12)
 	logs = append(empties(logs, []byte{0, 0, 0, 0, 0, 0}), 0, 0, 0, 0)
+	msg := func(kind byte, body []byte) []byte {
+		return append(binary.AppendUvarint([]byte{kind}, uint64(len(body))), body...)
+	}
+	// a batch of n nameless dispose messages at the zero time: the
+	// smallest messages, 4 bytes each
+	disposals := binary.AppendUvarint(nil, dbg.ProtocolVersion)
+	disposals = append(disposals, 0, 0)
+	for range n {
+		disposals = append(disposals, msg(3, []byte{0, 0})...)
+	}
+	decodeMsg := func(data []byte) error { _, _, err := dbg.DecodeMsg(data); return err }
 	for name, tc := range map[string]struct {
-		kind byte
-		body []byte
+		data   []byte
+		decode func([]byte) error
 	}{
-		"schema of empty states": {1, schema},
-		"empty log entries":      {2, logs},
+		"schema of empty states":    {msg(1, schema), decodeMsg},
+		"empty log entries":         {msg(2, logs), decodeMsg},
+		"batch of dispose messages": {disposals, new(dbg.Batch).GobDecode},
 	} {
 		t.Run(name, func(t *testing.T) {
-			data := append(binary.AppendUvarint([]byte{tc.kind}, uint64(len(tc.body))), tc.body...)
+			data := tc.data
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, _, err := dbg.DecodeMsg(data)
+			err := tc.decode(data)
 			runtime.ReadMemStats(&after)
 			allocated := after.TotalAlloc - before.TotalAlloc
 			if err != nil {

@@ -14,7 +14,8 @@ var (
 	// ErrMalformed reports bytes that do not decode as dbg messages, or
 	// that would decode to more memory than [MaxDecodeFactor] allows.
 	ErrMalformed = errors.New("malformed dbg encoding")
-	// ErrVersion reports a batch of another [ProtocolVersion].
+	// ErrVersion reports a batch of a version outside
+	// [MinProtocolVersion] to [ProtocolVersion].
 	ErrVersion = errors.New("unsupported dbg protocol version")
 )
 
@@ -72,27 +73,52 @@ func (m *DbgMsgTx) UnmarshalBinary(data []byte) error {
 	return d.end()
 }
 
-// GobDecode decodes a batch encoded by [Batch.GobEncode]. A batch of
-// another protocol version fails with [ErrVersion].
+// UnmarshalBinary decodes the binary form made by
+// [DbgMsgDispose.AppendBinary] into m.
+func (m *DbgMsgDispose) UnmarshalBinary(data []byte) error {
+	d := newDecoder(data)
+	d.disposeBody(m)
+	return d.end()
+}
+
+// GobDecode decodes a batch encoded by [Batch.GobEncode]. A batch of a
+// version this package does not know fails with [ErrVersion].
 func (b *Batch) GobDecode(data []byte) error {
 	d := newDecoder(data)
 	*b = Batch{}
-	if v := d.uvarint(); d.err == nil && v != ProtocolVersion {
-		return fmt.Errorf("%w: %d, want %d", ErrVersion, v, ProtocolVersion)
+	v := d.uvarint()
+	if d.err == nil && (v < MinProtocolVersion || v > ProtocolVersion) {
+		return fmt.Errorf("%w: %d, want %d to %d", ErrVersion, v, MinProtocolVersion, ProtocolVersion)
 	}
-	b.Version = ProtocolVersion
+	b.Version = int(v)
 	b.ClientID = d.name()
 	b.Dropped = d.uvarint()
+	// Msgs is allocated once, at its final size: growing it by appending
+	// would cost several times its size, more than the smallest messages
+	// are charged for
+	if n := frames(d.data); n > 0 && d.spend(uintptr(n)*unsafe.Sizeof(DbgMsg(nil))) {
+		b.Msgs = make([]DbgMsg, 0, n)
+	}
 	for len(d.data) > 0 && d.err == nil {
-		// the slot in Msgs, with the slack of append's growth
-		if !d.spend(2 * unsafe.Sizeof(b.Msgs)) {
-			break
-		}
 		if m := d.msg(); m != nil {
 			b.Msgs = append(b.Msgs, m)
 		}
 	}
 	return d.err
+}
+
+// frames counts the messages framed in data, up to the first bad frame.
+func frames(data []byte) int {
+	n := 0
+	for len(data) > 1 {
+		size, k := binary.Uvarint(data[1:])
+		if k <= 0 || size > uint64(len(data)-1-k) {
+			break
+		}
+		data = data[1+k+int(size):]
+		n++
+	}
+	return n
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -252,6 +278,12 @@ func (d *decoder) msg() DbgMsg {
 			d.txBody(tx)
 			m = tx
 		}
+	case kindDispose:
+		if d.spend(unsafe.Sizeof(DbgMsgDispose{})) {
+			dm := &DbgMsgDispose{}
+			d.disposeBody(dm)
+			m = dm
+		}
 	default:
 		d.fail("unknown message kind %d", kind)
 	}
@@ -342,6 +374,10 @@ func (d *decoder) txBody(m *DbgMsgTx) {
 	m.Err = d.string()
 	m.Start = d.time()
 	m.End = d.time()
+}
+
+func (d *decoder) disposeBody(m *DbgMsgDispose) {
+	*m = DbgMsgDispose{MachineID: d.name(), Time: d.time()}
 }
 
 func (d *decoder) logs() []am.LogEntry {

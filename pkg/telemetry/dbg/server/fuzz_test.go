@@ -22,7 +22,7 @@ type pipe struct {
 func (pipe) Close() error { return nil }
 
 // validStream is what a client sends: a request header and a batch with
-// both message types, as many times as given.
+// every message type, as many times as given.
 func validStream(t testing.TB, calls int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -42,6 +42,7 @@ func validStream(t testing.TB, calls int) []byte {
 				Logs:  []am.LogEntry{{Time: time.Unix(1, 0), Level: am.LogLevelOps, Text: "[add] A", MachineID: "m", TxID: 1}},
 				Args:  map[string]string{"n": "1"}, Accepted: true, Start: time.Unix(1, 0), End: time.Unix(2, 0),
 			},
+			&dbg.DbgMsgDispose{MachineID: "m", Time: time.Unix(3, 0)},
 		},
 	}
 	for i := range calls {
@@ -83,8 +84,8 @@ func TestServeValidStream(t *testing.T) {
 	var out bytes.Buffer
 	c := newCodec(pipe{bytes.NewReader(validStream(t, 3)), &out}, 64<<10, time.Second)
 	serveCodec(c, Peer{ID: 1}, h, discardLogger)
-	if got != 6 {
-		t.Errorf("handler got %d messages, want 6", got)
+	if got != 9 {
+		t.Errorf("handler got %d messages, want 9", got)
 	}
 	if err := c.failure(); err != nil {
 		t.Errorf("connection failed: %v", err)
@@ -99,7 +100,7 @@ func TestServeValidStream(t *testing.T) {
 		if err := dec.Decode(&ack); err != nil {
 			t.Fatal(err)
 		}
-		if resp.Seq != uint64(i) || resp.Error != "" || ack.Msgs != 2 {
+		if resp.Seq != uint64(i) || resp.Error != "" || ack.Msgs != 3 {
 			t.Errorf("response %d: %+v %+v", i, resp, ack)
 		}
 	}

@@ -18,8 +18,9 @@ type Peer struct {
 // a handler must not block for long; one that is slow to consume should
 // queue and return.
 //
-// The batch has passed the server's checks: its protocol version matches
-// and every message names a machine. Its contents are otherwise
+// The batch has passed the server's checks: its protocol version is one
+// dbg decodes ([dbg.MinProtocolVersion] to [dbg.ProtocolVersion]) and
+// every message names a machine. Its contents are otherwise
 // the peer's word: check state indexes against [dbg.DbgMsgStruct.StateNames]
 // before using them. The handler may keep the batch and its messages. A
 // handler that panics disconnects the peer whose batch caused it; the

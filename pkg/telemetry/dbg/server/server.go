@@ -26,8 +26,9 @@
 //     response, and a response must be taken within it too (clients send a
 //     heartbeat when idle);
 //   - bad framing, a body that does not decode (see dbg's binary
-//     encoding), an unknown method, a protocol version mismatch or a
-//     message naming no machine ends the connection;
+//     encoding), an unknown method, a protocol version outside
+//     [dbg.MinProtocolVersion] to [dbg.ProtocolVersion] or a message naming
+//     no machine ends the connection;
 //   - at most [Opts.MaxClients] connections are served at once; more are
 //     closed on accept.
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/rpc"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,6 +132,10 @@ func TestBadPeersAreDisconnected(t *testing.T) {
 		},
 		"message naming no machine": func(c *rpc.Client) error {
 			b := &dbg.Batch{Version: dbg.ProtocolVersion, Msgs: []dbg.DbgMsg{&dbg.DbgMsgTx{ID: 1}}}
+			return c.Call(dbg.ServiceMethod, b, &dbg.Ack{})
+		},
+		"dispose naming no machine": func(c *rpc.Client) error {
+			b := &dbg.Batch{Version: dbg.ProtocolVersion, Msgs: []dbg.DbgMsg{&dbg.DbgMsgDispose{Time: time.Now()}}}
 			return c.Call(dbg.ServiceMethod, b, &dbg.Ack{})
 		},
 		"batch over the limit": func(c *rpc.Client) error {
@@ -311,5 +316,39 @@ func TestHandlerPanicDisconnectsPeer(t *testing.T) {
 	good.roundTrip(t)
 	if got := col.count(); got != 4 {
 		t.Errorf("good client delivered %d transitions, want 4", got)
+	}
+}
+
+// Every message type reaches the handler as the client sent it, over
+// net/rpc on TCP, from a current client and from one of the oldest
+// version the server accepts.
+func TestBatchRoundTrip(t *testing.T) {
+	got := make(chan *dbg.Batch, 1)
+	srv, err := server.Listen("127.0.0.1:0", server.HandlerFunc(func(_ server.Peer, b *dbg.Batch) { got <- b }), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := rpc.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st := &dbg.DbgMsgStruct{MachineID: "m", StateNames: am.S{am.Exception, "A"}, Clocks: am.Time{0, 1}}
+	tx := &dbg.DbgMsgTx{MachineID: "m", ID: 1, Clocks: am.Time{0, 1}, Called: []int{1}, Accepted: true,
+		Start: time.Unix(1, 0), End: time.Unix(2, 0)}
+	for _, sent := range []*dbg.Batch{
+		{Version: dbg.ProtocolVersion, ClientID: "new", Dropped: 2, Msgs: []dbg.DbgMsg{
+			st, tx, &dbg.DbgMsgDispose{MachineID: "m", Time: time.Unix(3, 0)},
+		}},
+		{Version: dbg.MinProtocolVersion, ClientID: "old", Msgs: []dbg.DbgMsg{st, tx}},
+	} {
+		var ack dbg.Ack
+		if err := c.Call(dbg.ServiceMethod, sent, &ack); err != nil {
+			t.Fatalf("version %d: %v", sent.Version, err)
+		}
+		if b := <-got; !reflect.DeepEqual(b, sent) || ack.Msgs != len(sent.Msgs) {
+			t.Errorf("version %d: handler got %+v, ack %d; sent %+v", sent.Version, b, ack.Msgs, sent)
+		}
 	}
 }

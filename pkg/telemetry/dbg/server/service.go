@@ -33,7 +33,8 @@ func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) (err error) {
 }
 
 // check validates what the handler is promised about a batch, beyond what
-// decoding it ensured (the protocol version).
+// decoding it ensured (a known protocol version): every message names its
+// machine.
 func check(b *dbg.Batch) error {
 	for i, m := range b.Msgs {
 		var id string
@@ -43,6 +44,10 @@ func check(b *dbg.Batch) error {
 				id = m.MachineID
 			}
 		case *dbg.DbgMsgTx:
+			if m != nil {
+				id = m.MachineID
+			}
+		case *dbg.DbgMsgDispose:
 			if m != nil {
 				id = m.MachineID
 			}
