@@ -12,10 +12,11 @@ import (
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
 
-// A machine's structure and transitions sent to a debugger. Here the
-// debugger is a server in the same process that prints what arrives; in
-// practice it is am-dbg, listening on dbg.DefaultAddr.
+// A machine's structure, transitions and disposal sent to a debugger.
+// Here the debugger is a server in the same process that prints what
+// arrives; in practice it is am-dbg, listening on dbg.DefaultAddr.
 func Example() {
+	disposed := make(chan struct{})
 	srv, err := server.Listen("127.0.0.1:0", server.HandlerFunc(func(_ server.Peer, b *dbg.Batch) {
 		for _, m := range b.Msgs {
 			switch m := m.(type) {
@@ -23,6 +24,9 @@ func Example() {
 				fmt.Println("machine", m.MachineID, m.StateNames)
 			case *dbg.DbgMsgTx:
 				fmt.Println("tx", m.ID, m.Accepted, m.Clocks)
+			case *dbg.DbgMsgDispose:
+				fmt.Println("disposed", m.MachineID)
+				close(disposed)
 			}
 		}
 	}), nil)
@@ -51,11 +55,17 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println("dropped:", tracer.Dropped())
+
+	// the disposal comes after the machine's last transition; a debugger
+	// tells it from a client that went away
+	mach.Dispose()
+	<-disposed
 	// Output:
 	// machine client [Exception Connected Ready]
 	// tx 1 false [0 0 0]
 	// tx 2 true [0 1 1]
 	// dropped: 0
+	// disposed client
 }
 
 // BindEnv binds the debugger only when AM_DBG_ADDR is set, so the same

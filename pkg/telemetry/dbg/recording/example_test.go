@@ -26,6 +26,9 @@ func Example() {
 	_ = w.Write(&recording.Record{Received: received, ClientID: "c1", Conn: 1, Msg: &dbg.DbgMsgTx{
 		MachineID: "worker", ID: 1, Clocks: am.Time{0, 1}, Type: am.MutationAdd, Called: []int{1}, Accepted: true,
 	}})
+	_ = w.Write(&recording.Record{Received: received, ClientID: "c1", Conn: 1, Msg: &dbg.DbgMsgDispose{
+		MachineID: "worker", Time: received,
+	}})
 	if err := w.Close(); err != nil {
 		panic(err)
 	}
@@ -46,9 +49,12 @@ func Example() {
 			fmt.Println("machine", m.MachineID, m.StateNames)
 		case *dbg.DbgMsgTx:
 			fmt.Println("transition", m.MachineID, m.ID, m.Clocks)
+		case *dbg.DbgMsgDispose:
+			fmt.Println("disposed", m.MachineID)
 		}
 	}
 	// Output:
 	// machine worker [Exception Ready]
 	// transition worker 1 [0 1]
+	// disposed worker
 }

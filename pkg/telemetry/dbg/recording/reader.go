@@ -36,8 +36,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, fmt.Errorf("%w: no %q header", ErrFormat, Magic)
 	}
 	version := int(binary.BigEndian.Uint16(header[len(Magic):]))
-	if version != Version {
-		return nil, fmt.Errorf("%w: version %d, this reader knows %d", ErrFormat, version, Version)
+	if version < oldestVersion || version > Version {
+		return nil, fmt.Errorf("%w: version %d, this reader knows %d to %d", ErrFormat, version, oldestVersion, Version)
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {

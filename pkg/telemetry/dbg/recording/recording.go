@@ -1,10 +1,10 @@
 // Package recording reads and writes am-dbg recordings: the messages a
 // debugger server received from [dbg.Tracer] clients, in arrival order.
 //
-// # Format, version 1
+// # Format, version 2
 //
 //	bytes 0-7   magic "AMDBGREC"
-//	bytes 8-9   format version, big-endian uint16: 1
+//	bytes 8-9   format version, big-endian uint16: 2
 //	bytes 10-   a gzip stream (RFC 1952) of records
 //
 // Each record is a uvarint (encoding/binary) giving its length, then:
@@ -18,6 +18,10 @@
 // A string is a uvarint length and that many bytes of UTF-8. The message
 // uses dbg's binary encoding, described in package dbg. A new version
 // changes the number; readers refuse versions they do not know.
+//
+// Version 2 added machine disposals ([dbg.DbgMsgDispose]) to the messages
+// a record may hold; version 1 is otherwise the same, and this package
+// reads both.
 //
 // The writer flushes the gzip stream on [Writer.Flush] (am-dbg does so
 // every second) and on [Writer.Close], which also writes gzip's checksum
@@ -38,7 +42,10 @@ import (
 const Magic = "AMDBGREC"
 
 // Version is the format version this package writes.
-const Version = 1
+const Version = 2
+
+// oldestVersion is the oldest format version this package reads.
+const oldestVersion = 1
 
 var (
 	// ErrFormat reports a file that is not a recording, or one of a

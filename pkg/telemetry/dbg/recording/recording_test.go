@@ -2,6 +2,7 @@ package recording_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,14 +16,17 @@ import (
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
 )
 
-// records makes n records alternating both message types, with every
-// field of a transition set.
+// records makes n records of every message type, with every field of a
+// transition set.
 func records(n int) []*recording.Record {
 	base := time.Date(2026, 1, 2, 3, 4, 5, 6, time.Local)
 	out := make([]*recording.Record, n)
 	for i := range out {
 		var msg dbg.DbgMsg
-		if i%5 == 0 {
+		switch {
+		case i%5 == 4:
+			msg = &dbg.DbgMsgDispose{MachineID: fmt.Sprintf("m%d", i-4), Time: base.Add(time.Duration(i) * time.Second)}
+		case i%5 == 0:
 			msg = &dbg.DbgMsgStruct{
 				MachineID: fmt.Sprintf("m%d", i), ParentID: "root", Tags: []string{"t"},
 				StateNames: am.S{am.Exception, "A", "B"},
@@ -34,7 +38,7 @@ func records(n int) []*recording.Record {
 				Groups: map[string]am.S{"g": {"A"}},
 				Clocks: am.Time{0, 1, uint64(i)},
 			}
-		} else {
+		default:
 			msg = &dbg.DbgMsgTx{
 				MachineID: "m0", ID: uint64(i), Clocks: am.Time{0, 1, uint64(i)}, QueueTick: 3, QueueLen: 2,
 				Type: am.MutationSet, Called: []int{1, 2}, Args: map[string]string{"n": "1"},
@@ -147,7 +151,7 @@ func TestTruncatedFile(t *testing.T) {
 }
 
 func TestNotARecording(t *testing.T) {
-	future := []byte(recording.Magic + "\x00\x02")
+	future := []byte(recording.Magic + "\x00\x03")
 	for name, data := range map[string][]byte{
 		"empty":          nil,
 		"other file":     []byte("PK\x03\x04 some zip file"),
@@ -159,5 +163,41 @@ func TestNotARecording(t *testing.T) {
 				t.Errorf("got %v, want ErrFormat", err)
 			}
 		})
+	}
+}
+
+// A version 1 recording, which has no dispose messages but is otherwise
+// the same, reads as written.
+func TestVersion1(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := recording.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []*recording.Record
+	for _, rec := range records(20) {
+		if _, ok := rec.Msg.(*dbg.DbgMsgDispose); !ok {
+			want = append(want, rec)
+			if err := w.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	binary.BigEndian.PutUint16(data[len(recording.Magic):], 1)
+
+	r, err := recording.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Version() != 1 {
+		t.Errorf("Version() = %d, want 1", r.Version())
+	}
+	got, err := readAll(t, data)
+	if err != io.EOF || !reflect.DeepEqual(got, want) {
+		t.Errorf("read %d of %d records, then %v", len(got), len(want), err)
 	}
 }
