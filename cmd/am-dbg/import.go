@@ -63,9 +63,10 @@ type summary struct {
 }
 
 type machSummary struct {
-	parent string
-	states int
-	txs    int
+	parent   string
+	states   int
+	txs      int
+	disposed bool
 }
 
 func newSummary(path string, version int) *summary {
@@ -88,7 +89,9 @@ func (s *summary) add(rec *recording.Record) {
 	}
 	switch msg := rec.Msg.(type) {
 	case *dbg.DbgMsgStruct:
-		m.parent, m.states = msg.ParentID, len(msg.StateNames)
+		m.parent, m.states, m.disposed = msg.ParentID, len(msg.StateNames), false
+	case *dbg.DbgMsgDispose:
+		m.disposed = true
 	case *dbg.DbgMsgTx:
 		m.txs++
 		s.txs++
@@ -116,7 +119,7 @@ func (s *summary) write(out io.Writer) error {
 	}
 	fmt.Fprintf(tw, "recording:\t%s (format %d, %s)\n", s.path, s.version, state)
 	fmt.Fprintf(tw, "records:\t%d\n", s.records)
-	fmt.Fprintf(tw, "clients:\t%d (%s), %d transitions dropped\n",
+	fmt.Fprintf(tw, "clients:\t%d (%s), %d messages dropped\n",
 		len(s.dropped), plural(len(s.conns), "connection"), dropped)
 	fmt.Fprintf(tw, "machines:\t%d\n", len(s.order))
 	for _, id := range s.order {
@@ -124,6 +127,9 @@ func (s *summary) write(out io.Writer) error {
 		about := fmt.Sprintf("%d states", m.states)
 		if m.parent != "" {
 			about += ", parent " + m.parent
+		}
+		if m.disposed {
+			about += ", disposed"
 		}
 		fmt.Fprintf(tw, "  %s\t%d transitions\t%s\n", id, m.txs, about)
 	}

@@ -103,6 +103,9 @@ func session(t *testing.T, addr string, tracers ...am.Tracer) {
 		child.Add1("Work", nil)
 		child.Remove1("Work", nil) // then Idle, auto
 	}
+	// the child ends before its parent, as a finished submachine does
+	child.Dispose()
+	<-child.WhenDisposed()
 	flushCtx, stop := context.WithTimeout(ctx, 10*time.Second)
 	defer stop()
 	if err := tracer.Flush(flushCtx); err != nil {
@@ -172,6 +175,16 @@ func TestRecordAndImport(t *testing.T) {
 			t.Errorf("%s: recorded %d transitions, want %d in order", id, len(ids), len(want))
 		}
 	}
+	// the parent may be disposed before the server stops, or not
+	var childMsgs []dbg.DbgMsg
+	for _, rec := range read {
+		if rec.Msg.MachID() == "child" {
+			childMsgs = append(childMsgs, rec.Msg)
+		}
+	}
+	if _, ok := childMsgs[len(childMsgs)-1].(*dbg.DbgMsgDispose); !ok {
+		t.Errorf("the child's last record holds %T, want its disposal", childMsgs[len(childMsgs)-1])
+	}
 	if !strings.Contains(stderr.String(), "recorded "+strconv.Itoa(len(read))+" messages to "+path) {
 		t.Errorf("stderr lacks the recording line:\n%s", stderr.String())
 	}
@@ -183,12 +196,12 @@ func TestRecordAndImport(t *testing.T) {
 	summary := oneSpace(out.String())
 	total := len(truth.after["parent"]) + len(truth.after["child"])
 	for _, want := range []string{
-		"(format 1, complete)",
+		"(format " + strconv.Itoa(recording.Version) + ", complete)",
 		"records: " + strconv.Itoa(len(read)),
-		"clients: 1 (1 connection), 0 transitions dropped",
+		"clients: 1 (1 connection), 0 messages dropped",
 		"machines: 2",
 		"parent " + strconv.Itoa(len(truth.after["parent"])) + " transitions 3 states",
-		"child " + strconv.Itoa(len(truth.after["child"])) + " transitions 3 states, parent parent",
+		"child " + strconv.Itoa(len(truth.after["child"])) + " transitions 3 states, parent parent, disposed\n",
 		"transitions: " + strconv.Itoa(total) + " (" + strconv.Itoa(total-20) + " accepted, 20 canceled)",
 		"time span: ",
 	} {
@@ -205,7 +218,7 @@ func oneSpace(s string) string {
 
 var timePrefix = regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d\.\d{6} `)
 
-// --print writes a line per machine and per transition.
+// --print writes a line per machine, per transition and per disposal.
 func TestPrint(t *testing.T) {
 	addr := freeAddr(t)
 	var stdout bytes.Buffer
@@ -228,6 +241,7 @@ func TestPrint(t *testing.T) {
 		"child #1 [add] Work -> +Work\n",
 		"child #3 [auto][add] Idle -> +Idle\n",
 		"child #4 [add] Work -> -Idle +Work\n",
+		"child disposed\n",
 	} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("output lacks %q:\n%s", want, lines[:min(len(lines), 800)])

@@ -17,11 +17,13 @@ import (
 // of one session by eye.
 const timeLayout = "15:04:05.000000"
 
-// printer writes a line per machine description and per transition, like:
+// printer writes a line per machine description, per transition and per
+// disposal, like:
 //
 //	machine worker (parent root): 4 states, active: Ready
 //	15:04:05.000123 worker #12 [add] Work -> +Work -Idle
 //	15:04:05.000180 worker #13 [add] Done canceled: requirement not met
+//	15:04:05.000250 worker disposed
 type printer struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -57,7 +59,7 @@ func (p *printer) Close() error { return nil }
 func (p *printer) noteDropped(client string, dropped uint64) {
 	if dropped > p.drops[client] {
 		p.drops[client] = dropped
-		fmt.Fprintf(p.w, "client %s: %d transitions dropped so far\n", client, dropped)
+		fmt.Fprintf(p.w, "client %s: %d messages dropped so far\n", client, dropped)
 	}
 }
 
@@ -67,6 +69,11 @@ func (p *printer) message(m dbg.DbgMsg) {
 		p.machine(m)
 	case *dbg.DbgMsgTx:
 		p.transition(m)
+	case *dbg.DbgMsgDispose:
+		// the machine's ID may come back with a new machine, which sends
+		// its own struct message first
+		delete(p.machs, m.MachineID)
+		fmt.Fprintf(p.w, "%s %s disposed\n", m.Time.Format(timeLayout), m.MachineID)
 	}
 }
 

@@ -171,15 +171,17 @@ func TestIntegrationTUI(t *testing.T) {
 	wantScreenLine(t, screen, "○ Shipped", "*")
 	wantScreenLine(t, screen, "order-1 history 2/5", "paused")
 
-	// the example ends: its machines are marked gone
+	// the example ends, disposing its machines: they are marked disposed,
+	// not merely gone with their client
 	if err := example.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	if err := example.Wait(); err != nil {
 		t.Fatalf("dbg-orders: %v", err)
 	}
-	screen = tm.waitFor(t, "0 clients", "○ ├ order-1")
-	wantScreenLine(t, screen, "○ shop")
+	screen = tm.waitFor(t, "0 clients", "✕ ├ order-1")
+	wantScreenLine(t, screen, "✕ shop")
+	wantScreenLine(t, screen, "✕   └ payment-2")
 
 	tm.keys(t, "q")
 	waitExit(t, exitFile)
@@ -187,7 +189,8 @@ func TestIntegrationTUI(t *testing.T) {
 	// the recording opens in the same UI
 	tm.run(t, "kill-session", "-t", tm.session)
 	tm.start(t, amDbg+" --import "+rec)
-	tm.waitFor(t, "recording "+rec, "payment-2")
+	// the disposals were recorded too
+	tm.waitFor(t, "recording "+rec, "✕   └ payment-2")
 	tm.text(t, "/Shipped")
 	tm.keys(t, "Enter", "g", "]")
 	screen = tm.waitFor(t, "transition #2")

@@ -22,9 +22,11 @@
 //	details           | log
 //	status bar
 //
-// The machines pane is a tree by parent, each machine marked ● while its
-// client is connected and ○ after it went away, with its transition
-// count. The states pane shows the selected machine's states as they
+// The machines pane is a tree by parent, each machine marked ● while it
+// runs and its client is connected, ✕ once its client reported it
+// disposed, and ○ when its client went away without that report (a
+// crash, or the end of a recording made by an older client), with its
+// transition count. The states pane shows the selected machine's states as they
 // were right after the transition under the cursor, and what that
 // transition changed, then the selected state's relations in both
 // directions. The transitions pane is the timeline; the details pane

@@ -62,10 +62,24 @@ func startLive(t *testing.T) *live {
 	return &live{inbox: in, addr: ln.Addr().String()}
 }
 
+// ending is how runOrders leaves its machines.
+type ending int
+
+const (
+	// stayLive keeps both machines running until the test ends.
+	stayLive ending = iota
+	// disposePayment disposes the payment submachine; orders runs on.
+	disposePayment
+	// disposeAll disposes both machines, then closes the tracer.
+	disposeAll
+	// vanish closes the tracer with both machines running: the client
+	// goes away without disposing them, as a crash looks to the debugger.
+	vanish
+)
+
 // runOrders runs the orders workflow on real machines reporting to addr,
-// and returns once the server has everything. The machines stay alive
-// until the test ends, unless dispose is set.
-func runOrders(t *testing.T, addr string, dispose bool) {
+// ends it as told, and returns once the server has everything.
+func runOrders(t *testing.T, addr string, end ending) {
 	t.Helper()
 	tracer := dbg.NewTracer(addr, &dbg.Opts{MinBackoff: 5 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -96,9 +110,15 @@ func runOrders(t *testing.T, addr string, dispose bool) {
 	orders.Add1("Shipped", nil)             // #5: -Open
 	flush, stop := context.WithTimeout(ctx, 10*time.Second)
 	defer stop()
-	if dispose {
+	switch end {
+	case disposePayment:
+		payment.Dispose()
+		<-payment.WhenDisposed()
+	case disposeAll:
 		orders.Dispose()
 		<-orders.WhenDisposed()
+	}
+	if end == disposeAll || end == vanish {
 		if err := tracer.Close(flush); err != nil {
 			t.Fatal(err)
 		}

@@ -21,8 +21,9 @@ const DefaultInboxLimit = 200_000
 //
 // A UI that stops taking (it is stuck, or the terminal is) would let the
 // inbox grow without end; past its limit, it drops new transitions and
-// counts them. Struct messages are always kept: without them, the
-// transitions that follow could not be read.
+// counts them. Struct and dispose messages are always kept: without them,
+// the transitions that follow could not be read, and a disposed machine
+// would look alive, or crashed.
 type Inbox struct {
 	limit int
 	// ready has a value when there is something to take.
@@ -60,7 +61,7 @@ func (in *Inbox) HandleBatch(p server.Peer, b *dbg.Batch) {
 	msgs := b.Msgs
 	in.mu.Lock()
 	if in.msgs+len(msgs) > in.limit {
-		msgs = in.keepStructs(msgs)
+		msgs = in.keepLifecycle(msgs)
 	}
 	in.msgs += len(msgs)
 	in.events = append(in.events, event{
@@ -71,15 +72,15 @@ func (in *Inbox) HandleBatch(p server.Peer, b *dbg.Batch) {
 	in.signal()
 }
 
-// keepStructs returns the struct messages of msgs, counting the
-// transitions left out as lost. The caller holds mu.
-func (in *Inbox) keepStructs(msgs []dbg.DbgMsg) []dbg.DbgMsg {
+// keepLifecycle returns the struct and dispose messages of msgs, counting
+// the transitions left out as lost. The caller holds mu.
+func (in *Inbox) keepLifecycle(msgs []dbg.DbgMsg) []dbg.DbgMsg {
 	var kept []dbg.DbgMsg
 	for _, m := range msgs {
-		if _, ok := m.(*dbg.DbgMsgStruct); ok {
-			kept = append(kept, m)
-		} else {
+		if _, ok := m.(*dbg.DbgMsgTx); ok {
 			in.lost++
+		} else {
+			kept = append(kept, m)
 		}
 	}
 	return kept

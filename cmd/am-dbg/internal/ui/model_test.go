@@ -13,7 +13,7 @@ import (
 func orders(t *testing.T) *Model {
 	t.Helper()
 	l := startLive(t)
-	runOrders(t, l.addr, false)
+	runOrders(t, l.addr, stayLive)
 	return newTestModel(t, l)
 }
 
@@ -188,11 +188,10 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// A machine whose client went away is marked, and the client count drops.
-func TestDisconnected(t *testing.T) {
-	l := startLive(t)
-	runOrders(t, l.addr, true)
-	m := newTestModel(t, l)
+// waitDisconnected takes what the inbox receives until no client is
+// connected and the selected machine is no longer live.
+func waitDisconnected(t *testing.T, l *live, m *Model) {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for m.store.conns > 0 || m.mach.live {
 		select {
@@ -203,10 +202,50 @@ func TestDisconnected(t *testing.T) {
 			t.Fatalf("the connection never ended:\n%s", screen(m))
 		}
 	}
+}
+
+// Machines whose client went away without disposing them, as after a
+// crash, are marked gone, and the client count drops.
+func TestDisconnected(t *testing.T) {
+	l := startLive(t)
+	runOrders(t, l.addr, vanish)
+	m := newTestModel(t, l)
+	waitDisconnected(t, l, m)
 	s := screen(m)
 	wantLine(t, s, "▸○ orders")
 	wantLine(t, s, "○ └ payment")
 	wantLine(t, s, "0 clients")
+}
+
+// A submachine disposed while its parent runs is marked disposed at once,
+// its parent still running; after the parent's disposal both stay marked
+// disposed once the client is gone.
+func TestDisposed(t *testing.T) {
+	l := startLive(t)
+	runOrders(t, l.addr, disposePayment)
+	m := newTestModel(t, l)
+	s := screen(m)
+	wantLine(t, s, "▸● orders", "5")
+	wantLine(t, s, "✕ └ payment", "3")
+	wantLine(t, s, "1 client")
+
+	l = startLive(t)
+	runOrders(t, l.addr, disposeAll)
+	m = newTestModel(t, l)
+	waitDisconnected(t, l, m)
+	s = screen(m)
+	wantLine(t, s, "▸✕ orders")
+	wantLine(t, s, "✕ └ payment")
+	wantLine(t, s, "0 clients")
+}
+
+// The legend explains every machine marker.
+func TestHelpLegend(t *testing.T) {
+	m := orders(t)
+	press(m, "?")
+	s := screen(m)
+	wantLine(t, s, "● running", "✕ disposed")
+	wantLine(t, s, "○ its client went away without disposing it")
 }
 
 func TestSmallTerminal(t *testing.T) {

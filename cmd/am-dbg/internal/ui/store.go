@@ -58,6 +58,9 @@ type machine struct {
 	// is open.
 	live bool
 	conn string
+	// disposed is true once the client said the machine was disposed,
+	// whatever became of the connection.
+	disposed bool
 }
 
 // source says where a message came from.
@@ -86,6 +89,10 @@ func (s *Store) add(src source, m dbg.DbgMsg) {
 		s.addStruct(src, m)
 	case *dbg.DbgMsgTx:
 		s.addTx(src, m)
+	case *dbg.DbgMsgDispose:
+		mach := s.lookup(m.MachineID)
+		mach.disposed = true
+		mach.live, mach.conn = src.live, src.conn
 	}
 }
 
@@ -116,6 +123,8 @@ func (s *Store) addStruct(src source, msg *dbg.DbgMsgStruct) {
 	}
 	m.clocks = msg.Clocks
 	m.live, m.conn = src.live, src.conn
+	// a struct after a disposal is a new machine reusing the ID
+	m.disposed = false
 }
 
 func (s *Store) addTx(src source, msg *dbg.DbgMsgTx) {

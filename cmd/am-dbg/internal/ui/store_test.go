@@ -70,6 +70,32 @@ func TestSchemaVersions(t *testing.T) {
 	}
 }
 
+// A disposal marks the machine whatever its connection does; a struct
+// message for the same ID afterwards is a new machine, running.
+func TestDisposeAndReuse(t *testing.T) {
+	s := NewStore(0)
+	src := source{conn: "c", live: true}
+	st := &dbg.DbgMsgStruct{MachineID: "m", StateNames: am.S{"Exception"}}
+	s.add(src, st)
+	s.add(src, &dbg.DbgMsgDispose{MachineID: "m"})
+	m := s.machs["m"]
+	if lifeMarker(m) != "✕" {
+		t.Errorf("disposed, connected: %s, want ✕", lifeMarker(m))
+	}
+	s.connClosed("c")
+	if lifeMarker(m) != "✕" {
+		t.Errorf("disposed, disconnected: %s, want ✕", lifeMarker(m))
+	}
+	s.add(source{conn: "d", live: true}, st)
+	if lifeMarker(m) != "●" {
+		t.Errorf("the ID reused: %s, want ●", lifeMarker(m))
+	}
+	s.connClosed("d")
+	if lifeMarker(m) != "○" {
+		t.Errorf("its client gone: %s, want ○", lifeMarker(m))
+	}
+}
+
 // Transitions of a machine no struct message described get states named
 // by index, and never index out of range.
 func TestTransitionWithoutStruct(t *testing.T) {
@@ -109,7 +135,8 @@ func join(lines []string) string {
 }
 
 // An inbox the UI stops taking from drops transitions past its limit, and
-// keeps struct messages, which later transitions need.
+// keeps struct messages, which later transitions need, and dispose
+// messages, which say how a machine ended.
 func TestInboxLimit(t *testing.T) {
 	in := NewInbox(10)
 	s := newSynthetic(0)
@@ -119,12 +146,16 @@ func TestInboxLimit(t *testing.T) {
 	for range 20 {
 		batch.Msgs = append(batch.Msgs, s.txMsg("m"))
 	}
+	batch.Msgs = append(batch.Msgs, &dbg.DbgMsgDispose{MachineID: "m"})
 	in.HandleBatch(server.Peer{ID: 1, Addr: "a"}, batch)
 	store := NewStore(0)
 	in.drain(store)
 	if len(store.order) != 1 || store.order[0].hist.len() != 0 || store.lost != 20 || store.droppedTotal() != 23 {
 		t.Fatalf("machines %d, lost %d, dropped %d; want 1 without transitions, 20, 23",
 			len(store.order), store.lost, store.droppedTotal())
+	}
+	if !store.order[0].disposed {
+		t.Error("the dispose message was dropped")
 	}
 	m := New(store, &Options{Inbox: in, Source: "here"})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})

@@ -4,7 +4,8 @@ import "strings"
 
 // legend explains the markers the panes use.
 var legend = []string{
-	"machines  ● connected  ○ its client went away",
+	"machines  ● running  ✕ disposed",
+	"          ○ its client went away without disposing it",
 	"          the number: transitions it ran",
 	"states    ● active  ○ inactive, then the clock",
 	"          + activated  - deactivated",
