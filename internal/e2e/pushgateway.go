@@ -39,6 +39,9 @@ func startPushgateway(ctx context.Context, h host) (*PushgatewayBackend, error) 
 			args: []string{
 				"--web.listen-address=" + addr,
 				"--log.level=warn",
+				// Debian's build persists to a file shared by every
+				// run; metrics must live and die with this process
+				"--persistence.file=",
 			},
 			ready: httpOK(g.URL + "/-/ready"),
 		}, nil
