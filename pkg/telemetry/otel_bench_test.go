@@ -3,6 +3,7 @@ package amtele_test
 import (
 	"context"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,6 +28,10 @@ import (
 //     a tracer and with NewOtelMachTracer on the same kind of provider, and
 //     reports the spans each op emits, so that the tracer's added cost per
 //     op can be set against spans/op times the floor.
+//   - BenchmarkOtelSDKSpansOfOp replays, straight through the SDK, the spans
+//     one op emits (names, parents, attributes, links, timestamps), to give
+//     what the SDK alone spends on them; the tracer's own overhead is
+//     BenchmarkOtelMutations/tracer minus /none minus this.
 //   - BenchmarkOtelEndpoint runs the op with a real OTLP exporter, against
 //     Jaeger and against a closed port.
 
@@ -80,6 +85,53 @@ func BenchmarkOtelMutations(b *testing.B) {
 			b.ReportMetric(spans, "spans/op")
 		})
 	}
+}
+
+func BenchmarkOtelSDKSpansOfOp(b *testing.B) {
+	spans := spansOfOp(b)
+	tracer := batchedTracer(b, discardExporter{})
+	bg := context.Background()
+	ctxs := make(map[trace.SpanID]context.Context, len(spans))
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(ctxs)
+		for _, s := range spans {
+			parent, ok := ctxs[s.Parent().SpanID()]
+			if !ok {
+				parent = trace.ContextWithSpanContext(bg, s.Parent())
+			}
+			links := make([]trace.Link, len(s.Links()))
+			for i, l := range s.Links() {
+				links[i] = trace.Link{SpanContext: l.SpanContext, Attributes: l.Attributes}
+			}
+			ctx, span := tracer.Start(parent, s.Name(), trace.WithTimestamp(s.StartTime()),
+				trace.WithAttributes(s.Attributes()...), trace.WithLinks(links...))
+			ctxs[s.SpanContext().SpanID()] = ctx
+			span.End(trace.WithTimestamp(s.EndTime()))
+		}
+	}
+	b.ReportMetric(float64(len(spans)), "spans/op")
+}
+
+// spansOfOp returns the spans one op emits in a steady state, in start
+// order, so that parents come before their children.
+func spansOfOp(b *testing.B) []sdktrace.ReadOnlySpan {
+	b.Helper()
+	tracer, rec := recorded(b, nil)
+	mach, _ := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{tracer}})
+	op := func() {
+		mach.Add(am.S{"A", "B"}, nil)
+		mach.Add1("D", nil)
+		mach.Remove(am.S{"A", "C", "D"}, nil)
+	}
+	for range 10 {
+		op()
+	}
+	before := len(rec.Ended())
+	op()
+	spans := slices.Clone(rec.Ended()[before:])
+	slices.SortStableFunc(spans, func(x, y sdktrace.ReadOnlySpan) int { return x.StartTime().Compare(y.StartTime()) })
+	return spans
 }
 
 // spansPerOp counts the spans that one op emits in a steady state (the
