@@ -195,6 +195,13 @@ var readmeCommands = []readmeCommand{{
 	cmd: "go get github.com/amkit-dev/amkit@latest",
 	why: "it fetches the published module, which a checkout cannot test",
 }, {
+	cmd: "go run ./cmd/am-dbg --record session.amdbg",
+	// the UI in tmux records, then the recording is opened in the UI
+	dir: "cmd/am-dbg", tests: []string{"TestIntegrationTUI", "TestParseFlags"},
+}, {
+	cmd: "go run ./cmd/am-dbg --import session.amdbg",
+	dir: "cmd/am-dbg", tests: []string{"TestIntegrationTUI", "TestParseFlags"},
+}, {
 	cmd: "go run ./cmd/am-dbg --listen 127.0.0.1:7464 --print",
 	dir: "cmd/am-dbg", tests: []string{"TestPrint", "TestParseFlags"},
 }, {
