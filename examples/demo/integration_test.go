@@ -28,24 +28,6 @@ const pollTimeout = 60 * time.Second
 // machineIDs are the machines of the demo with its default worker count.
 var machineIDs = []string{"supervisor", "worker-1", "worker-2", "worker-3"}
 
-// syncBuffer is a bytes.Buffer that the demo and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // dbgCounts counts the debugger messages per machine.
 type dbgCounts struct {
 	mu            sync.Mutex
@@ -107,7 +89,7 @@ func TestIntegrationDemo(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	out := &syncBuffer{}
+	out := &e2e.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, os.Getenv, out, out) }()
 

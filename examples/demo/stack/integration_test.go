@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,24 +23,6 @@ import (
 // and am-gen, and Prometheus scrapes about 5s after it starts.
 const pollTimeout = 3 * time.Minute
 
-// syncBuffer is a bytes.Buffer that the stack and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestIntegrationStack runs the stack as `make stack` does, follows the
 // links it prints to see the demo's data in each backend, checks the
 // dashboard file, and checks that stopping it leaves no process behind.
@@ -50,7 +31,7 @@ func TestIntegrationStack(t *testing.T) {
 	dir := t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	out := &syncBuffer{}
+	out := &e2e.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--dir", dir}, out, out) }()
 
