@@ -113,8 +113,8 @@ func TestIntegrationLokiOTLP(t *testing.T) {
 	r.SetTimestamp(ts)
 	r.SetSeverity(log.SeverityWarn)
 	r.SetSeverityText("WARN")
-	r.SetBody(log.StringValue("machine m1 canceled Ready"))
-	r.AddAttributes(log.String("amkit.machine", "m1"))
+	r.SetBody(attribute.StringValue("machine m1 canceled Ready"))
+	r.AddAttributes(attribute.String("amkit.machine", "m1"))
 	provider.Logger("amkit/e2e/smoke").Emit(ctx, r)
 	if rec.err != nil {
 		t.Fatalf("exporting to %s: %v", loki.OTLPLogsURL, rec.err)

@@ -3,12 +3,12 @@ package amtele_test
 import (
 	"context"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
 	"log"
 	"slices"
 	"strings"
 	"time"
 
-	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -101,8 +101,8 @@ type printingExporter struct{}
 func (printingExporter) Export(_ context.Context, records []sdklog.Record) error {
 	for _, r := range records {
 		var machine string
-		r.WalkAttributes(func(kv otellog.KeyValue) bool {
-			if kv.Key == amtele.LogAttrMachineID {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if string(kv.Key) == amtele.LogAttrMachineID {
 				machine = kv.Value.AsString()
 			}
 			return true

@@ -3,6 +3,7 @@ package amtele
 import (
 	"context"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
 	"strings"
 
 	"go.opentelemetry.io/otel/log"
@@ -60,7 +61,7 @@ func NewOtelLoggerProvider(exporter sdklog.Exporter, opts ...sdklog.LoggerProvid
 func BindOtelLogger(mach *am.Machine, provider log.LoggerProvider, serviceID string) error {
 	b := &otelLogBinder{
 		logger:  provider.Logger(loggerScope),
-		service: log.String(string(semconv.ServiceNameKey), serviceID),
+		service: attribute.String(string(semconv.ServiceNameKey), serviceID),
 	}
 	if err := mach.BindTracer(b); err != nil {
 		return fmt.Errorf("bind otel logger to %s: %w", mach.ID(), err)
@@ -73,7 +74,7 @@ func BindOtelLogger(mach *am.Machine, provider log.LoggerProvider, serviceID str
 type otelLogBinder struct {
 	am.NoOpTracer
 	logger  log.Logger
-	service log.KeyValue
+	service attribute.KeyValue
 }
 
 // TracerID returns "otel-logger".
@@ -89,14 +90,14 @@ func (b *otelLogBinder) MachineInit(m *am.Machine) {
 	m.AddLogSink(&otelLogSink{
 		logger:  b.logger,
 		service: b.service,
-		machine: log.String(LogAttrMachineID, m.ID()),
+		machine: attribute.String(LogAttrMachineID, m.ID()),
 	})
 }
 
 // otelLogSink turns a machine's log entries into log records.
 type otelLogSink struct {
 	logger           log.Logger
-	service, machine log.KeyValue
+	service, machine attribute.KeyValue
 }
 
 // LogEntry emits e. The batch processor only queues it, so this never
@@ -105,36 +106,36 @@ func (s *otelLogSink) LogEntry(e *am.LogEntry) {
 	var r log.Record
 	r.SetTimestamp(e.Time)
 	r.SetSeverity(OtelSeverity(e))
-	r.SetBody(log.StringValue(e.Text))
+	r.SetBody(attribute.StringValue(e.Text))
 	r.AddAttributes(s.service, s.machine, levelAttr(e.Level))
 	if e.TxID != 0 {
-		r.AddAttributes(log.Int64(LogAttrTxID, int64(e.TxID)))
+		r.AddAttributes(attribute.Int64(LogAttrTxID, int64(e.TxID)))
 	}
 	if len(e.States) > 0 {
-		states := make([]log.Value, len(e.States))
+		states := make([]attribute.Value, len(e.States))
 		for i, name := range e.States {
-			states[i] = log.StringValue(name)
+			states[i] = attribute.StringValue(name)
 		}
-		r.AddAttributes(log.Slice(LogAttrStates, states...))
+		r.AddAttributes(attribute.Slice(LogAttrStates, states...))
 	}
 	s.logger.Emit(context.Background(), r)
 }
 
 // levelAttrs are the LogAttrLevel attributes of the machine's levels, made
 // once rather than per entry.
-var levelAttrs = func() []log.KeyValue {
-	out := make([]log.KeyValue, am.LogLevelEverything+1)
+var levelAttrs = func() []attribute.KeyValue {
+	out := make([]attribute.KeyValue, am.LogLevelEverything+1)
 	for l := range out {
-		out[l] = log.String(LogAttrLevel, am.LogLevel(l).String())
+		out[l] = attribute.String(LogAttrLevel, am.LogLevel(l).String())
 	}
 	return out
 }()
 
-func levelAttr(l am.LogLevel) log.KeyValue {
+func levelAttr(l am.LogLevel) attribute.KeyValue {
 	if l >= 0 && int(l) < len(levelAttrs) {
 		return levelAttrs[l]
 	}
-	return log.String(LogAttrLevel, l.String())
+	return attribute.String(LogAttrLevel, l.String())
 }
 
 // OtelSeverity maps a machine log entry to an OpenTelemetry severity the

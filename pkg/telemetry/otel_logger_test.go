@@ -3,6 +3,7 @@ package amtele_test
 import (
 	"context"
 	"errors"
+	"go.opentelemetry.io/otel/attribute"
 	"slices"
 	"strings"
 	"sync"
@@ -54,8 +55,8 @@ func (e *memLogExporter) flushed(t *testing.T, provider *sdklog.LoggerProvider) 
 			t.Errorf("record %q has severity text %q, want none", r.Body().AsString(), r.SeverityText())
 		}
 		l := logLine{Body: r.Body().AsString(), Severity: r.Severity()}
-		r.WalkAttributes(func(kv log.KeyValue) bool {
-			switch kv.Key {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			switch string(kv.Key) {
 			case "service.name":
 				l.Service = kv.Value.AsString()
 			case amtele.LogAttrLevel:
