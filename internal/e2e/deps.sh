@@ -83,6 +83,8 @@ upstream_version() {
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
+# Graphviz's dot renders am-dbg's diagrams in cmd/am-dbg/internal/diagram's test.
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 if [ "${#missing[@]}" -gt 0 ]; then
 	log "installing ${missing[*]} from Debian (first run, ~1 min)..."
 	apt_install "${missing[@]}"
