@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
@@ -26,6 +27,8 @@ type config struct {
 	print bool
 	// history is how many transitions the UI keeps per machine.
 	history int
+	// version prints the build's version instead of running.
+	version bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -37,16 +40,21 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.importFile, "import", "", "open a recording `file` (headless: print a summary)")
 	fs.BoolVar(&cfg.headless, "headless", false, "run without the terminal UI")
 	fs.BoolVar(&cfg.print, "print", false, "print a line per transition; implies --headless (its default without --record)")
-	fs.IntVar(&cfg.history, "history", ui.DefaultHistoryLimit, "transitions the UI keeps per `machine`; older ones are evicted")
+	fs.IntVar(&cfg.history, "history", ui.DefaultHistoryLimit, "keep the last `N` transitions of each machine in the UI; older ones are evicted")
+	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N]\n"+
 			"  am-dbg --import FILE [--history N]\n"+
 			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE]\n"+
-			"  am-dbg --headless --import FILE [--print]\n\n")
+			"  am-dbg --headless --import FILE [--print]\n"+
+			"  am-dbg --version\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if *version {
+		return config{listen: cfg.listen, history: cfg.history, version: true}, nil
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())

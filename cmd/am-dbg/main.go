@@ -8,6 +8,7 @@
 //	am-dbg --import FILE [--history N]
 //	am-dbg --headless [--listen ADDR] [--print] [--record FILE]
 //	am-dbg --headless --import FILE [--print]
+//	am-dbg --version
 //
 // Machines report to it once bound with dbg.TransitionsToDbg, or with
 // dbg.BindEnv and AM_DBG_ADDR=1. With no flags it listens on
@@ -38,6 +39,8 @@ import (
 	"syscall"
 
 	"github.com/charmbracelet/x/term"
+
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 )
 
 func main() {
@@ -48,6 +51,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "am-dbg:", err)
 		os.Exit(2)
+	}
+	if cfg.version {
+		fmt.Println(buildinfo.Version("am-dbg"))
+		return
 	}
 	if !cfg.headless && !term.IsTerminal(os.Stdout.Fd()) {
 		fmt.Fprintln(os.Stderr, "am-dbg: the UI needs a terminal; use --headless to print or record without one")

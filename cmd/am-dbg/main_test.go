@@ -291,6 +291,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--headless", "--record", "f"}, config{listen: dbg.DefaultAddr, record: "f", headless: true, history: ui.DefaultHistoryLimit}, false},
 		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", record: "f", headless: true, print: true, history: ui.DefaultHistoryLimit}, false},
 		{[]string{"--headless", "--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f", headless: true, history: ui.DefaultHistoryLimit}, false},
+		{[]string{"--version"}, config{listen: dbg.DefaultAddr, history: ui.DefaultHistoryLimit, version: true}, false},
+		{[]string{"--version", "--import", "f", "--record", "g"}, config{listen: dbg.DefaultAddr, history: ui.DefaultHistoryLimit, version: true}, false},
 		{[]string{"--history", "0"}, config{}, true},
 		{[]string{"--import", "f", "--record", "g"}, config{}, true},
 		{[]string{"--import", "f", "--listen", ":1"}, config{}, true},

@@ -8,7 +8,8 @@
 //
 //	grafana     build a Grafana dashboard for machines, or save it to Grafana
 //
-// Run "am-gen help <command>" for the flags of a command.
+// Run "am-gen help <command>" for the flags of a command, and
+// "am-gen --version" for the build.
 package main
 
 import (
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 )
 
 // Exit codes, as Go's flag package and go tool use them.
@@ -56,6 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		return exitUsage
 	}
 	switch args[0] {
+	case "-version", "--version":
+		fmt.Fprintln(stdout, buildinfo.Version("am-gen"))
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		if len(args) == 1 {
 			usage(stdout)
@@ -95,6 +101,7 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(&b, "\t%-*s    %s\n", width, c.name, c.summary)
 	}
-	b.WriteString("\nUse \"am-gen help <command>\" for more information about a command.\n")
+	b.WriteString("\nUse \"am-gen help <command>\" for more information about a command,\n" +
+		"and \"am-gen --version\" for the version of this build.\n")
 	io.WriteString(w, b.String())
 }

@@ -41,6 +41,16 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "-version"} {
+		r := amGen(t, nil, arg)
+		if r.code != exitOK || !strings.HasPrefix(r.stdout, "am-gen github.com/amkit-dev/amkit ") ||
+			strings.Count(r.stdout, "\n") != 1 || r.stderr != "" {
+			t.Errorf("am-gen %s: %+v, want one version line on stdout and exit 0", arg, r)
+		}
+	}
+}
+
 func TestGrafanaHelp(t *testing.T) {
 	want := []string{
 		"usage: am-gen grafana --name title --ids id,... --source name [flags]",

@@ -12,7 +12,8 @@
 // with an amount of zero (refused by a handler).
 //
 // Flags: --orders N (default 3), --pace D between steps (default 300ms,
-// so a person can watch), --hold to keep the machines alive until Ctrl-C.
+// so a person can watch), --hold to keep the machines alive until Ctrl-C,
+// --version to print the build's version.
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
@@ -36,7 +38,7 @@ const closeTimeout = 5 * time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "dbg-orders:", err)
 		os.Exit(1)
 	}
@@ -44,9 +46,10 @@ func main() {
 
 // options are the command line's settings.
 type options struct {
-	orders int
-	pace   time.Duration
-	hold   bool
+	orders  int
+	pace    time.Duration
+	hold    bool
+	version bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -56,8 +59,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.orders, "orders", 3, "how many orders to handle")
 	fs.DurationVar(&o.pace, "pace", 300*time.Millisecond, "pause between steps")
 	fs.BoolVar(&o.hold, "hold", false, "keep the machines alive after the orders, until Ctrl-C")
+	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
+	}
+	if o.version = *version; o.version {
+		return o, nil
 	}
 	if o.orders < 1 {
 		return options{}, fmt.Errorf("--orders must be at least 1, got %d", o.orders)
@@ -66,13 +73,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 // run handles the orders, then disposes the machines and flushes what
-// the debugger has not received yet.
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+// the debugger has not received yet. Only --version writes to stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if o.version {
+		_, err := fmt.Fprintln(stdout, buildinfo.Version("dbg-orders"))
 		return err
 	}
 	s, err := newShop(ctx)

@@ -46,7 +46,7 @@ func TestReportsToDebugger(t *testing.T) {
 	t.Setenv(dbg.EnvAddr, ln.Addr().String())
 
 	// run returns after the tracer flushed everything
-	if err := run(context.Background(), []string{"--orders", "2", "--pace", "0"}, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"--orders", "2", "--pace", "0"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	c.mu.Lock()

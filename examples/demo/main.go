@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
@@ -58,6 +59,8 @@ func main() {
 type flags struct {
 	duration time.Duration
 	workers  int
+	// version prints the build's version instead of running.
+	version bool
 }
 
 // parseFlags parses args; -help prints the usage and the settings, and
@@ -68,13 +71,17 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.SetOutput(stderr)
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
 	fs.IntVar(&f.workers, "workers", defaultWorkflow().Workers, "number of worker machines")
+	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: demo [--duration d] [--workers n]")
+		fmt.Fprintln(stderr, "usage: demo [--duration d] [--workers n] [--version]")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\n%s", defaultsEnv)
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
+	}
+	if f.version = *version; f.version {
+		return f, nil
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -93,6 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if f.version {
+		_, err := fmt.Fprintln(stdout, buildinfo.Version("demo"))
 		return err
 	}
 	cfg, err := loadConfig(getenv)

@@ -23,13 +23,19 @@ import (
 	"os"
 	"time"
 
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
 )
 
 func main() {
-	out := flag.String("o", "", "write the trace to this file as OTLP JSON, instead of exporting it")
+	out := flag.String("o", "", "write the trace to this `file` as OTLP JSON, instead of exporting it")
+	version := buildinfo.Flag(flag.CommandLine)
 	flag.Parse()
+	if *version {
+		fmt.Println(buildinfo.Version("otel-demo"))
+		return
+	}
 	log.SetFlags(0)
 	ctx := context.Background()
 	if *out != "" {

@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 )
 
 func main() {
@@ -42,10 +44,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "keep the stack's files in this `directory` (default: a temporary one, removed at exit)")
 	duration := fs.Duration("duration", 0, "stop after this long (default: run until Ctrl-C)")
+	version := buildinfo.Flag(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if *version {
+		_, err := fmt.Fprintln(stdout, buildinfo.Version("stack"))
 		return err
 	}
 	if fs.NArg() > 0 {
