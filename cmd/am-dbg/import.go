@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/termsafe"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
 )
@@ -126,12 +127,12 @@ func (s *summary) write(out io.Writer) error {
 		m := s.machs[id]
 		about := fmt.Sprintf("%d states", m.states)
 		if m.parent != "" {
-			about += ", parent " + m.parent
+			about += ", parent " + termsafe.String(m.parent)
 		}
 		if m.disposed {
 			about += ", disposed"
 		}
-		fmt.Fprintf(tw, "  %s\t%d transitions\t%s\n", id, m.txs, about)
+		fmt.Fprintf(tw, "  %s\t%d transitions\t%s\n", termsafe.String(id), m.txs, about)
 	}
 	fmt.Fprintf(tw, "transitions:\t%d (%d accepted, %d canceled)\n", s.txs, s.accepted, s.txs-s.accepted)
 	if s.txs > 0 {

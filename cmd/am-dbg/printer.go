@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/termsafe"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
@@ -24,6 +25,9 @@ const timeLayout = "15:04:05.000000"
 //	15:04:05.000123 worker #12 [add] Work -> +Work -Idle
 //	15:04:05.000180 worker #13 [add] Done canceled: requirement not met
 //	15:04:05.000250 worker disposed
+//
+// Every text a peer supplied is escaped with termsafe, so a line cannot
+// carry terminal control sequences.
 type printer struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -31,8 +35,8 @@ type printer struct {
 	drops map[string]uint64
 }
 
-// machView is what the printer remembers of a machine: the names to show
-// and the clocks to diff the next transition against.
+// machView is what the printer remembers of a machine: the names to show,
+// already escaped, and the clocks to diff the next transition against.
 type machView struct {
 	names  am.S
 	clocks am.Time
@@ -59,7 +63,7 @@ func (p *printer) Close() error { return nil }
 func (p *printer) noteDropped(client string, dropped uint64) {
 	if dropped > p.drops[client] {
 		p.drops[client] = dropped
-		fmt.Fprintf(p.w, "client %s: %d messages dropped so far\n", client, dropped)
+		fmt.Fprintf(p.w, "client %s: %d messages dropped so far\n", termsafe.String(client), dropped)
 	}
 }
 
@@ -73,22 +77,22 @@ func (p *printer) message(m dbg.DbgMsg) {
 		// the machine's ID may come back with a new machine, which sends
 		// its own struct message first
 		delete(p.machs, m.MachineID)
-		fmt.Fprintf(p.w, "%s %s disposed\n", m.Time.Format(timeLayout), m.MachineID)
+		fmt.Fprintf(p.w, "%s %s disposed\n", m.Time.Format(timeLayout), termsafe.String(m.MachineID))
 	}
 }
 
 func (p *printer) machine(m *dbg.DbgMsgStruct) {
-	v := &machView{names: m.StateNames, clocks: m.Clocks}
+	v := &machView{names: escapeAll(m.StateNames), clocks: m.Clocks}
 	p.machs[m.MachineID] = v
 	var b strings.Builder
-	fmt.Fprintf(&b, "machine %s", m.MachineID)
+	fmt.Fprintf(&b, "machine %s", termsafe.String(m.MachineID))
 	if m.ParentID != "" || len(m.Tags) > 0 {
 		var about []string
 		if m.ParentID != "" {
-			about = append(about, "parent "+m.ParentID)
+			about = append(about, "parent "+termsafe.String(m.ParentID))
 		}
 		if len(m.Tags) > 0 {
-			about = append(about, "tags "+strings.Join(m.Tags, ","))
+			about = append(about, "tags "+strings.Join(escapeAll(m.Tags), ","))
 		}
 		fmt.Fprintf(&b, " (%s)", strings.Join(about, ", "))
 	}
@@ -114,7 +118,7 @@ func (p *printer) transition(m *dbg.DbgMsgTx) {
 		p.machs[m.MachineID] = v
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s #%d ", m.End.Format(timeLayout), m.MachineID, m.ID)
+	fmt.Fprintf(&b, "%s %s #%d ", m.End.Format(timeLayout), termsafe.String(m.MachineID), m.ID)
 	if m.Auto {
 		b.WriteString("[auto]")
 	}
@@ -123,15 +127,34 @@ func (p *printer) transition(m *dbg.DbgMsgTx) {
 		b.WriteString(" " + v.name(i))
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.Args)) {
-		fmt.Fprintf(&b, " %s=%s", k, m.Args[k])
+		fmt.Fprintf(&b, " %s=%s", termsafe.String(k), termsafe.String(m.Args[k]))
 	}
 	if !m.Accepted {
-		fmt.Fprintf(&b, " canceled: %s", m.Err)
+		fmt.Fprintf(&b, " canceled: %s", termsafe.String(m.Err))
 	} else if changes := v.changes(m.Clocks); changes != "" {
 		b.WriteString(" ->" + changes)
 	}
 	v.clocks = m.Clocks
 	fmt.Fprintln(p.w, b.String())
+}
+
+// escapeAll returns ss with each string escaped by termsafe.String, or ss
+// itself when none needed it.
+func escapeAll(ss []string) []string {
+	var out []string
+	for i, s := range ss {
+		e := termsafe.String(s)
+		if e != s && out == nil {
+			out = slices.Clone(ss)
+		}
+		if out != nil {
+			out[i] = e
+		}
+	}
+	if out == nil {
+		return ss
+	}
+	return out
 }
 
 // name returns the name of state index i, or "#i" for an index the
