@@ -39,7 +39,8 @@
 // So every span is emitted as soon as what it stands for is over, with its
 // real start and end times:
 //
-//   - A transition and its handlers: when the transition ends.
+//   - A transition and its handlers: when the transition ends (the
+//     transition's span starts with it, see below).
 //   - An activation: when the state deactivates, re-activates (Multi), or
 //     the machine is disposed.
 //   - The grouping spans (mach:ID, states, transitions, submachines and the
@@ -58,9 +59,16 @@
 // default). Shutting the tracer provider down flushes every ended span;
 // dispose the machines first, so that their open activations end.
 //
-// Spans are made when the transition ends, so every filter of
-// [OtelMachTracerOpts] decides knowing the outcome, before a span starts:
-// filtered work costs no span.
+// A transition's span starts with the transition (its TransitionInit hook),
+// so that other exporters bound to the machine can name it while it runs:
+// log records made during a transition carry its trace and span IDs, and
+// metrics carry its trace ID as an exemplar (see [TransitionSpanner]). Its
+// attributes, its status and its handler spans are added when it ends.
+// SkipTransitions and SkipState decide before the span starts, and cost
+// nothing; SkipCanceled and SkipEmpty need the outcome, so they drop the
+// started span by never ending it: it is never exported, but the SDK's
+// cost of starting it is paid, and a span processor that acts on span start
+// (OnStart) sees it.
 //
 // # Bounded traces
 //
@@ -76,11 +84,11 @@
 //
 // A mutation made from a handler with an Ev method (am.Machine.EvAdd)
 // records the transition that caused it. The effect's transition span links
-// to the cause's span ([LinkSource]); when the cause is still running after
-// the effect ended (a handler mutating another, idle machine), the cause's
-// span links to the effect instead ([LinkEffect]). Links are given when a
-// span starts, where samplers see them, and nothing is recorded as a span
-// event.
+// to the cause's span ([LinkSource]), also when the cause is still running
+// (a handler mutating another, idle machine), since its span started with
+// it. A cause that SkipCanceled or SkipEmpty drops at its end leaves such a
+// link pointing at a span never exported. Links are given when a span
+// starts, where samplers see them, and nothing is recorded as a span event.
 //
 // # Logs
 //

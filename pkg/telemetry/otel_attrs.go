@@ -57,9 +57,6 @@ const (
 	// LinkSource points from a transition to the transition whose handler
 	// issued its mutation.
 	LinkSource = "source"
-	// LinkEffect points from a transition to a transition that its handler
-	// caused, when the effect ran before the cause ended.
-	LinkEffect = "effect"
 )
 
 // Link attribute sets are shared by every link of their kind: attributes are
@@ -67,7 +64,6 @@ const (
 var (
 	linkPreviousAttrs   = []attribute.KeyValue{AttrLink.String(LinkPrevious)}
 	linkSourceAttrs     = []attribute.KeyValue{AttrLink.String(LinkSource)}
-	linkEffectAttrs     = []attribute.KeyValue{AttrLink.String(LinkEffect)}
 	acceptedAttr        = AttrAccepted.Bool(true)
 	canceledAttr        = AttrAccepted.Bool(false)
 	autoAttr            = AttrAuto.Bool(true)

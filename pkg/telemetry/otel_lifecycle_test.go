@@ -46,10 +46,11 @@ func TestOtelMachTracerTimely(t *testing.T) {
 	}
 }
 
-// TestOtelMachTracerEffectLink: a handler mutates another, idle machine,
-// whose transition runs and ends inside the handler, before the cause ends.
-// The cause then links to its effect, at its own start.
-func TestOtelMachTracerEffectLink(t *testing.T) {
+// TestOtelMachTracerRunningSourceLink: a handler mutates another, idle
+// machine, whose transition runs and ends inside the handler, before the
+// cause ends. The cause's span started with the cause, so the effect links
+// to it at its own start.
+func TestOtelMachTracerRunningSourceLink(t *testing.T) {
 	tracer, rec := recorded(t, nil)
 	root := newMachine(t, am.Schema{"Spawn": {}}, &am.Opts{ID: "root", Tracers: []am.Tracer{tracer}})
 	worker := newMachine(t, am.Schema{"Work": {}}, &am.Opts{ID: "worker", Parent: root})
@@ -60,11 +61,15 @@ func TestOtelMachTracerEffectLink(t *testing.T) {
 
 	st := newSpanTree(rec.Ended())
 	cause, effect := st.one(t, "[add] Spawn"), st.one(t, "[add] Work")
-	if got := st.linkKinds(cause); strings.Join(got, ",") != "effect:[add] Work" {
-		t.Errorf("[add] Spawn links = %v, want effect:[add] Work", got)
+	if got := st.linkKinds(effect); strings.Join(got, ",") != "source:[add] Spawn" {
+		t.Errorf("[add] Work links = %v, want source:[add] Spawn", got)
 	}
-	if len(effect.Links()) != 0 {
-		t.Errorf("[add] Work links = %v: its cause had no span yet", st.linkKinds(effect))
+	if len(cause.Links()) != 0 {
+		t.Errorf("[add] Spawn links = %v, want none", st.linkKinds(cause))
+	}
+	if !effect.StartTime().After(cause.StartTime()) || effect.EndTime().After(cause.EndTime()) {
+		t.Errorf("[add] Work runs %v..%v, want within [add] Spawn's %v..%v",
+			effect.StartTime(), effect.EndTime(), cause.StartTime(), cause.EndTime())
 	}
 	wantAttrs(t, effect, map[attribute.Key]string{
 		amtele.AttrSourceMachineID: "root",

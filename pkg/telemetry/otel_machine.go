@@ -47,6 +47,8 @@ type machState struct {
 	txNames         map[txNameKey]txName
 	argKeys         map[string]attribute.Key
 
+	// run is the running transition.
+	run runningTx
 	// handlers times the handlers of handlersTx, the running transition.
 	handlers   []handlerRec
 	handlersTx *am.Transition
@@ -222,18 +224,19 @@ func (ms *machState) endAt(span trace.Span, ts time.Time) {
 	span.End(ms.endOpts...)
 }
 
-// txLinks links transitions to the transitions that caused them, also
-// across machines, so it is guarded by its own mutex.
+// txLinks keeps the span contexts of the running and recent transitions,
+// which links and other exporters ([TransitionSpanner]) look up from other
+// goroutines, so it is guarded by its own mutex.
 type txLinks struct {
 	linkMu sync.Mutex
+	// running is the transition between TransitionInit and TransitionEnd,
+	// with its span if traced.
+	running txRef
 	// recent holds the span contexts of the last transitions, by ID modulo
 	// its size; a queued mutation usually runs soon after its source ends.
 	recent [16]txRef
 	// lastEnded is the ID of the last transition that ended, traced or not.
 	lastEnded uint64
-	// effects wait for a running transition to end, to be linked from its
-	// span when it starts.
-	effects []txRef
 }
 
 // txRef is a transition's span context by the transition's ID.
@@ -242,49 +245,20 @@ type txRef struct {
 	sc trace.SpanContext
 }
 
-// lookupTx returns the span of transition id if it ended recently, or
-// running=true when it has not ended yet.
-func (l *txLinks) lookupTx(id uint64) (sc trace.SpanContext, running bool) {
+// txSpan returns the span of transition id, running or recently ended, if
+// it has one. The span of a transition dropped by a filter is forgotten
+// when it ends.
+func (l *txLinks) txSpan(id uint64) (trace.SpanContext, bool) {
 	l.linkMu.Lock()
 	defer l.linkMu.Unlock()
+	r := l.recent[id%uint64(len(l.recent))]
 	if id > l.lastEnded {
-		return trace.SpanContext{}, true
+		r = l.running
 	}
-	if r := l.recent[id%uint64(len(l.recent))]; r.id == id {
-		return r.sc, false
+	if r.id != id || !r.sc.IsValid() {
+		return trace.SpanContext{}, false
 	}
-	return trace.SpanContext{}, false
-}
-
-// addEffect asks running transition id to link to sc when it ends. If it
-// ended in the meantime, the link is lost: it can only be given at start.
-func (l *txLinks) addEffect(id uint64, sc trace.SpanContext) {
-	l.linkMu.Lock()
-	defer l.linkMu.Unlock()
-	if id > l.lastEnded {
-		l.effects = append(l.effects, txRef{id: id, sc: sc})
-	}
-}
-
-// takeEffectsLocked appends links to the effects waiting for transition id
-// and forgets them, and the stale ones of untraced transitions.
-func (l *txLinks) takeEffectsLocked(id uint64, links []trace.Link) []trace.Link {
-	if len(l.effects) == 0 {
-		return links
-	}
-	for _, e := range l.effects {
-		if e.id == id {
-			links = append(links, trace.Link{SpanContext: e.sc, Attributes: linkEffectAttrs})
-		}
-	}
-	kept := l.effects[:0]
-	for _, e := range l.effects {
-		if e.id > id {
-			kept = append(kept, e)
-		}
-	}
-	l.effects = kept
-	return links
+	return r.sc, true
 }
 
 // endedLocked records that transition id ended, with its span if traced.

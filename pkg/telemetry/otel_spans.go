@@ -1,6 +1,7 @@
 package amtele
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -20,42 +21,94 @@ var mutationAttrs = [...]attribute.KeyValue{
 	am.MutationSet:    AttrMutation.String(am.MutationSet.String()),
 }
 
-// transitionEnd emits the spans of a transition that just ended: the
-// transition with its handlers, unless filtered, and the activations it
-// ended. Everything a filter needs is known by now, so filtered work never
-// starts a span.
-func (ms *machState) transitionEnd(tx *am.Transition) {
-	ms.tree.countTx(tx.Start, tx.End)
-	mg := ms.current()
+// runningTx is the transition between its TransitionInit and
+// TransitionEnd hooks.
+type runningTx struct {
+	tx *am.Transition
+	// mg is the generation the transition began in, which gets its span
+	// and the activations it begins.
+	mg *machGen
+	// span is nil when the transition is not traced; ctx parents its
+	// handler spans.
+	span trace.Span
+	ctx  context.Context
+	name txName
+}
 
-	if ms.traced(tx) {
-		ms.emitTransition(mg, tx)
-	} else {
-		ms.linkMu.Lock()
-		ms.endedLocked(tx.ID, trace.SpanContext{})
-		ms.linkMu.Unlock()
+// transitionInit counts the transition and starts its span, unless a
+// filter that needs no outcome leaves it out. The span starts now rather
+// than when the outcome is known, so that other exporters can name it while
+// the transition runs (see [TransitionSpanner]); a filter that decides on
+// the outcome drops it at the end by never ending it.
+//
+// Links are given at start, where samplers see them. Attributes are set at
+// the end, when they are known; the SDK copies start attributes twice
+// anyway, and sampling decisions are made on the root mach:ID spans, which
+// get theirs at start.
+func (ms *machState) transitionInit(tx *am.Transition) {
+	ms.tree.countTx(tx.Start, time.Now())
+	ms.run = runningTx{tx: tx, mg: ms.current()}
+	if !ms.tracedAtInit(tx) {
+		return
 	}
+	name := ms.txName(tx)
+	links := ms.sourceLink(tx.Mutation.Source, ms.links[:0])
+	ctx, span := ms.startAt(ms.run.mg.transitions, name.name, tx.Start, links)
+	ms.links = links[:0]
+	ms.run.span, ms.run.ctx, ms.run.name = span, ctx, name
+	ms.linkMu.Lock()
+	ms.running = txRef{id: tx.ID, sc: span.SpanContext()}
+	ms.linkMu.Unlock()
+}
+
+// transitionEnd ends the span of a transition that just ended, with its
+// handlers, or drops it when a filter leaves the transition out, and emits
+// the activations the transition ended.
+func (ms *machState) transitionEnd(tx *am.Transition) {
+	if ms.run.tx != tx {
+		// a tracer bound while tx ran missed its TransitionInit
+		ms.transitionInit(tx)
+	}
+	run := ms.run
+	ms.run = runningTx{}
+	var sc trace.SpanContext
+	if run.span != nil && ms.keptAtEnd(tx) {
+		ms.endTransition(&run, tx)
+		sc = run.span.SpanContext()
+	}
+	ms.linkMu.Lock()
+	ms.endedLocked(tx.ID, sc)
+	ms.linkMu.Unlock()
 	ms.handlersTx = nil
 	if tx.Accepted {
-		ms.updateActivations(mg, tx)
+		ms.updateActivations(run.mg, tx)
 	}
 }
 
-// traced reports whether the options let tx have a span.
-func (ms *machState) traced(tx *am.Transition) bool {
-	o := &ms.t.opts
+// tracedAtInit reports whether the options that need no outcome let tx
+// have a span.
+func (ms *machState) tracedAtInit(tx *am.Transition) bool {
 	switch {
-	case o.SkipTransitions:
-		return false
-	case o.SkipCanceled && !tx.Accepted:
-		return false
-	case o.SkipEmpty && tx.Accepted && !changedClocks(tx):
+	case ms.t.opts.SkipTransitions:
 		return false
 	case ms.skipsStates && len(tx.Mutation.Called) > 0:
 		// a mutation of skipped states only is as noisy as they are
 		return slices.ContainsFunc(tx.Mutation.Called, func(i int) bool {
 			return i < len(ms.states) && !ms.states[i].skip
 		})
+	}
+	return true
+}
+
+// keptAtEnd reports whether the options that need the outcome keep the
+// span of tx.
+func (ms *machState) keptAtEnd(tx *am.Transition) bool {
+	o := &ms.t.opts
+	switch {
+	case o.SkipCanceled && !tx.Accepted:
+		return false
+	case o.SkipEmpty && tx.Accepted && !changedClocks(tx):
+		return false
 	}
 	return true
 }
@@ -69,31 +122,11 @@ func changedClocks(tx *am.Transition) bool {
 	return false
 }
 
-// emitTransition emits the transition span and its handler spans.
-//
-// Links are given at start, where samplers see them. Attributes are set
-// right after start instead: the SDK copies start attributes twice, and
-// sampling decisions are made on the root mach:ID spans, which get theirs at
-// start.
-func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
-	name := ms.txName(tx)
-	links, runningSrc := ms.sourceLink(tx.Mutation.Source, ms.links[:0])
-
-	// The link bookkeeping and the span start are one step, so that an
-	// effect of this transition on another goroutine either finds the span
-	// as ended or waits to be linked from it.
-	ms.linkMu.Lock()
-	links = ms.takeEffectsLocked(tx.ID, links)
-	ctx, span := ms.startAt(mg.transitions, name.name, tx.Start, links)
-	sc := span.SpanContext()
-	ms.endedLocked(tx.ID, sc)
-	ms.linkMu.Unlock()
-	span.SetAttributes(ms.txAttrs(tx, name)...)
-	ms.links = links[:0]
-
-	if runningSrc != nil {
-		runningSrc.addEffect(tx.Mutation.Source.TxID, sc)
-	}
+// endTransition sets the attributes and status of the transition span,
+// emits its handler spans and ends it.
+func (ms *machState) endTransition(run *runningTx, tx *am.Transition) {
+	span := run.span
+	span.SetAttributes(ms.txAttrs(tx, run.name)...)
 	if code, desc := ms.txStatus(tx); code != codes.Unset {
 		span.SetStatus(code, desc)
 	}
@@ -101,7 +134,7 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 		if ms.skippedHandlers[h.name] {
 			continue
 		}
-		_, hs := ms.startAt(ctx, h.name, h.start, nil)
+		_, hs := ms.startAt(run.ctx, h.name, h.start, nil)
 		if h.canceled {
 			hs.SetAttributes(ms.canceledAttrs...)
 		} else {
@@ -116,26 +149,22 @@ func (ms *machState) emitTransition(mg *machGen, tx *am.Transition) {
 }
 
 // sourceLink appends a link to the span of the transition that issued the
-// mutation, if it has ended. If it is still running, it returns the source
-// machine, so that the source links to this transition when it ends.
-func (ms *machState) sourceLink(src am.Source, links []trace.Link) ([]trace.Link, *machState) {
+// mutation, running or ended, if it has one. A running source that a filter
+// drops at its end leaves the link pointing at a span never exported.
+func (ms *machState) sourceLink(src am.Source, links []trace.Link) []trace.Link {
 	if src.IsZero() {
-		return links, nil
+		return links
 	}
 	srcState := ms
 	if src.MachineID != ms.id {
 		if srcState = ms.t.byMachineID(src.MachineID); srcState == nil {
-			return links, nil
+			return links
 		}
 	}
-	sc, running := srcState.lookupTx(src.TxID)
-	if running {
-		return links, srcState
-	}
-	if sc.IsValid() {
+	if sc, ok := srcState.txSpan(src.TxID); ok {
 		links = append(links, trace.Link{SpanContext: sc, Attributes: linkSourceAttrs})
 	}
-	return links, nil
+	return links
 }
 
 // txStatus marks transitions canceled by an error, rather than by the

@@ -78,8 +78,9 @@ func (opts *OtelMachTracerOpts) withDefaults() OtelMachTracerOpts {
 // submachines of a traced parent appear under its submachines span. opts may
 // be nil. See the package documentation for the span tree and span lifetimes.
 //
-// Spans are emitted when a transition ends, with their real start and end
-// times, so every option filters before a span starts. Hooks do no I/O: use
+// A transition's span starts with the transition and ends with it; the
+// tracer implements [TransitionSpanner], so that other exporters can name
+// the running transition's span. Hooks do no I/O: use
 // a tracer provider with a batch span processor (sdktrace.WithBatcher), which
 // drops spans rather than block when its exporter falls behind.
 //
@@ -90,7 +91,6 @@ func NewOtelMachTracer(tracer trace.Tracer, opts *OtelMachTracerOpts) am.Tracer 
 	return &otelMachTracer{
 		tracer:  tracer,
 		opts:    opts.withDefaults(),
-		byID:    map[string]*machState{},
 		parents: map[*am.Machine]*machState{},
 	}
 }
@@ -106,10 +106,12 @@ type otelMachTracer struct {
 	// reads it and machines of one tracer run on many goroutines.
 	machs sync.Map
 
+	// byID maps machine IDs to *machState, for MachineDispose, for links
+	// to the source transition of a mutation, and for
+	// TransitionSpanContext, which other exporters call from any goroutine.
+	byID sync.Map
+
 	mu sync.Mutex
-	// byID finds a machine's state for MachineDispose and for links to the
-	// source transition of a mutation.
-	byID map[string]*machState
 	// parents carries a submachine's parent from NewSubmachine to the
 	// child's MachineInit, which follows it.
 	parents map[*am.Machine]*machState
@@ -132,9 +134,10 @@ func (t *otelMachTracer) state(m *am.Machine) *machState {
 
 // byMachineID returns the state of the machine with the given ID, or nil.
 func (t *otelMachTracer) byMachineID(id string) *machState {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.byID[id]
+	if ms, ok := t.byID.Load(id); ok {
+		return ms.(*machState)
+	}
+	return nil
 }
 
 // NewSubmachine remembers child's parent for the child's MachineInit.
@@ -158,22 +161,18 @@ func (t *otelMachTracer) MachineInit(m *am.Machine) {
 	t.mu.Unlock()
 
 	ms := newMachState(t, m, parent, now)
-	t.mu.Lock()
-	t.byID[ms.id] = ms
-	t.mu.Unlock()
+	t.byID.Store(ms.id, ms)
 	t.machs.Store(m, ms)
 	ms.start(now)
 }
 
 // MachineDispose emits the activations still open and forgets the machine.
 func (t *otelMachTracer) MachineDispose(id string) {
-	t.mu.Lock()
-	ms := t.byID[id]
-	delete(t.byID, id)
-	t.mu.Unlock()
-	if ms == nil {
+	v, ok := t.byID.LoadAndDelete(id)
+	if !ok {
 		return
 	}
+	ms := v.(*machState)
 	t.machs.Delete(ms.mach)
 	ms.dispose(time.Now())
 }
@@ -185,8 +184,16 @@ func (t *otelMachTracer) SchemaChange(m *am.Machine, _ am.Schema) {
 	}
 }
 
-// HandlerStart times a handler. Spans are made at TransitionEnd, when the
-// filters can decide.
+// TransitionInit starts the transition's span, so that its span context is
+// known while the transition runs; see [TransitionSpanner].
+func (t *otelMachTracer) TransitionInit(tx *am.Transition) {
+	if ms := t.state(tx.Machine); ms != nil {
+		ms.transitionInit(tx)
+	}
+}
+
+// HandlerStart times a handler. Handler spans are made at TransitionEnd,
+// once the filters have decided whether the transition is kept.
 func (t *otelMachTracer) HandlerStart(tx *am.Transition, handler string) {
 	if t.opts.SkipHandlers || t.opts.SkipTransitions {
 		return
@@ -206,7 +213,9 @@ func (t *otelMachTracer) HandlerEnd(tx *am.Transition, _ string) {
 	}
 }
 
-// TransitionEnd emits the transition's spans and the activations it ended.
+// TransitionEnd ends the transition's span, or drops it when a filter
+// leaves the transition out, and emits its handlers and the activations it
+// ended.
 func (t *otelMachTracer) TransitionEnd(tx *am.Transition) {
 	if ms := t.state(tx.Machine); ms != nil {
 		ms.transitionEnd(tx)
