@@ -339,3 +339,17 @@ func TestInterruptClosesRecording(t *testing.T) {
 		t.Errorf("summary after SIGINT:\n%s", summary.String())
 	}
 }
+
+// Each flag's placeholder in -h names what it takes: a backquoted word of
+// a usage string becomes the placeholder (flag.UnquoteUsage).
+func TestUsagePlaceholders(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseFlags([]string{"-h"}, &out); err == nil {
+		t.Fatal("-h: no flag.ErrHelp")
+	}
+	for _, want := range []string{"-history N\n", "-listen address\n", "-record file\n", "-import file\n", "-version\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h lacks %q:\n%s", want, out.String())
+		}
+	}
+}

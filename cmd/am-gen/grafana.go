@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	amgrafana "github.com/amkit-dev/amkit/pkg/telemetry/grafana"
 )
@@ -145,8 +148,11 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			if _, err := stdout.Write(js); err != nil {
 				return fail(stderr, "write dashboard: %v", err)
 			}
-		} else if err := os.WriteFile(f.output, js, 0o644); err != nil {
-			return fail(stderr, "write dashboard: %v", err)
+		} else {
+			if err := os.WriteFile(f.output, js, 0o644); err != nil {
+				return fail(stderr, "write dashboard: %v", err)
+			}
+			fmt.Fprintf(stderr, "wrote %s: %s\n", f.output, contents(len(opts.MachineIDs), dash))
 		}
 	}
 	if client == nil {
@@ -166,6 +172,29 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	fmt.Fprintf(stdout, "saved dashboard %q (uid %s, version %d): %s\n", f.name, res.UID, res.Version, res.URL)
 	return exitOK
+}
+
+// contents says what a dashboard file holds: its machines and its panels,
+// the rows that group them not counted.
+func contents(machines int, dash dashboard.Dashboard) string {
+	panels := 0
+	for _, p := range dash.Panels {
+		if p.Panel != nil {
+			panels++
+		}
+		if p.RowPanel != nil {
+			panels += len(p.RowPanel.Panels)
+		}
+	}
+	return plural(machines, "machine") + ", " + plural(panels, "panel")
+}
+
+// plural writes n things.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }
 
 // splitIDs splits a comma-separated list, trimming spaces around IDs.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,8 +58,8 @@ func TestGrafanaStdout(t *testing.T) {
 func TestGrafanaOutputFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dash.json")
 	r := amGen(t, nil, append(dashboardArgs, "--output", path)...)
-	if r.code != exitOK || r.stdout != "" || r.stderr != "" {
-		t.Fatalf("%+v, want exit 0 and no output", r)
+	if r.code != exitOK || r.stdout != "" {
+		t.Fatalf("%+v, want exit 0 and nothing on stdout", r)
 	}
 	got, err := os.ReadFile(path)
 	if err != nil {
@@ -66,6 +67,27 @@ func TestGrafanaOutputFile(t *testing.T) {
 	}
 	if string(got) != wantJSON(t) {
 		t.Errorf("%s is not the dashboard of amgrafana", path)
+	}
+	// the panels as Grafana sees them: top-level ones and those inside
+	// collapsed rows, not the rows
+	var dash struct {
+		Panels []struct {
+			Type   string
+			Panels []json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(got, &dash); err != nil {
+		t.Fatal(err)
+	}
+	panels := 0
+	for _, p := range dash.Panels {
+		if p.Type != "row" {
+			panels++
+		}
+		panels += len(p.Panels)
+	}
+	if want := fmt.Sprintf("wrote %s: 2 machines, %d panels\n", path, panels); r.stderr != want || panels < 20 {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
 
 	r = amGen(t, nil, append(dashboardArgs, "--output", filepath.Join(path, "sub"))...)

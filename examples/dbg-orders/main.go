@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("dbg-orders", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&o.orders, "orders", 3, "how many orders to handle")
+	fs.IntVar(&o.orders, "orders", 3, "handle `n` orders")
 	fs.DurationVar(&o.pace, "pace", 300*time.Millisecond, "pause between steps")
 	fs.BoolVar(&o.hold, "hold", false, "keep the machines alive after the orders, until Ctrl-C")
 	version := buildinfo.Flag(fs)

@@ -70,7 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
-	fs.IntVar(&f.workers, "workers", defaultWorkflow().Workers, "number of worker machines")
+	fs.IntVar(&f.workers, "workers", defaultWorkflow().Workers, "run `n` worker machines")
 	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: demo [--duration d] [--workers n] [--version]")

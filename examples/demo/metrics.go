@@ -60,7 +60,8 @@ func (t *telemetry) serveMetrics(cfg config, metrics *amprom.Metrics) error {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.PromAddr)
-	if errors.Is(err, syscall.EADDRINUSE) && cfg.PromAddrIsDefault {
+	busy := errors.Is(err, syscall.EADDRINUSE) && cfg.PromAddrIsDefault
+	if busy {
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
 	}
 	if err != nil {
@@ -70,7 +71,14 @@ func (t *telemetry) serveMetrics(cfg config, metrics *amprom.Metrics) error {
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	t.add("metrics", "http://"+ln.Addr().String()+"/metrics", envPromAddr)
+	url := "http://" + ln.Addr().String() + "/metrics"
+	t.add("metrics", url, envPromAddr)
+	if busy {
+		// whoever holds the default port answers there, so a reader
+		// following the README must know to look elsewhere
+		t.notes = append(t.notes, fmt.Sprintf("%s, the default metrics address, is taken by another process (another demo?): "+
+			"metrics are at %s instead; %s chooses the address", cfg.PromAddr, url, envPromAddr))
+	}
 	t.closers = append(t.closers, func(ctx context.Context) error {
 		if err := srv.Shutdown(ctx); err != nil {
 			return fmt.Errorf("stopping the metrics server: %w", err)

@@ -27,6 +27,9 @@ const dbgFlushTimeout = 2 * time.Second
 type telemetry struct {
 	// lines say what is exported where, for the start banner.
 	lines []exporterLine
+	// notes follow the banner's lines: where an exporter is not where the
+	// reader expects it.
+	notes []string
 	// closers flush and stop the exporters, in order.
 	closers []func(ctx context.Context) error
 	// traceFile and dbg are the trace file and the debugger's tracer, if
@@ -75,6 +78,9 @@ func (t *telemetry) print(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.name, l.where, l.setting)
 	}
 	tw.Flush()
+	for _, n := range t.notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
 // close flushes every exporter and stops it. Dispose the machines first,
