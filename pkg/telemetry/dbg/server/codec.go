@@ -3,10 +3,13 @@ package server
 import (
 	"bufio"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/rpc"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,9 +29,15 @@ type codec struct {
 	rwc  io.ReadWriteCloser
 	dl   deadliner
 	idle time.Duration
-	dec  *gob.Decoder
-	enc  *gob.Encoder
-	out  *bufio.Writer
+	// firstBy is when the connection's first valid batch must have
+	// arrived; proven is set once one has.
+	firstBy time.Time
+	proven  atomic.Bool
+	// id is the connection's Peer.ID, which orders connections by age.
+	id  uint64
+	dec *gob.Decoder
+	enc *gob.Encoder
+	out *bufio.Writer
 	// turn holds a token from reading a request until its response is
 	// written.
 	turn chan struct{}
@@ -41,16 +50,19 @@ type codec struct {
 
 var _ rpc.ServerCodec = (*codec)(nil)
 
-func newCodec(rwc io.ReadWriteCloser, maxMsg int, idle time.Duration) *codec {
+// newCodec serves rwc. The first valid batch must arrive within first,
+// later requests each within idle.
+func newCodec(rwc io.ReadWriteCloser, maxMsg int, idle, first time.Duration) *codec {
 	out := bufio.NewWriter(rwc)
 	c := &codec{
-		rwc:  rwc,
-		idle: idle,
-		dec:  gob.NewDecoder(newFrameReader(rwc, maxMsg)),
-		enc:  gob.NewEncoder(out),
-		out:  out,
-		turn: make(chan struct{}, 1),
-		done: make(chan struct{}),
+		rwc:     rwc,
+		idle:    idle,
+		firstBy: time.Now().Add(first),
+		dec:     gob.NewDecoder(newFrameReader(rwc, maxMsg)),
+		enc:     gob.NewEncoder(out),
+		out:     out,
+		turn:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	c.dl, _ = rwc.(deadliner)
 	return c
@@ -68,9 +80,15 @@ func (c *codec) ReadRequestHeader(r *rpc.Request) error {
 		<-c.turn
 		return err
 	}
+	first := !c.proven.Load()
 	if c.dl != nil {
-		// the whole request must arrive within the idle timeout
-		if err := c.dl.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		// the whole request must arrive within the idle timeout, and a
+		// connection's first valid batch by its deadline
+		deadline := time.Now().Add(c.idle)
+		if first && c.firstBy.Before(deadline) {
+			deadline = c.firstBy
+		}
+		if err := c.dl.SetReadDeadline(deadline); err != nil {
 			<-c.turn
 			return err
 		}
@@ -81,10 +99,19 @@ func (c *codec) ReadRequestHeader(r *rpc.Request) error {
 			// the peer closed the connection between requests
 			return err
 		}
+		var ne net.Error
+		if first && errors.As(err, &ne) && ne.Timeout() {
+			err = fmt.Errorf("%w: %w", ErrNoBatch, err)
+		}
 		return c.fail(fmt.Errorf("read request header: %w", err))
 	}
 	return nil
 }
+
+// prove records that the connection has sent a valid batch: from now on
+// only the idle timeout applies, and the server no longer sheds it to make
+// room for a new connection.
+func (c *codec) prove() { c.proven.Store(true) }
 
 // ReadRequestBody decodes the body into body. net/rpc passes a nil body to
 // discard the request of an unknown method; the peer then gets its error

@@ -14,4 +14,13 @@ var (
 	ErrTooManyTypes = errors.New("too many type definitions")
 	// ErrHandlerPanic reports a batch that made the [Handler] panic.
 	ErrHandlerPanic = errors.New("handler panicked")
+	// ErrHandlerExit reports a batch whose [Handler] called
+	// runtime.Goexit, which ends the call without an answer.
+	ErrHandlerExit = errors.New("handler called runtime.Goexit")
+	// ErrNoBatch reports a connection that sent no valid batch within
+	// [Opts.FirstBatchTimeout] of connecting.
+	ErrNoBatch = errors.New("no valid batch in time")
+	// ErrShed reports a connection closed to make room for a new one: the
+	// server was full, and this connection had not sent a valid batch.
+	ErrShed = errors.New("shed for a new connection")
 )

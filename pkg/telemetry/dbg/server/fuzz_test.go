@@ -71,7 +71,7 @@ func FuzzServeConn(f *testing.F) {
 				t.Errorf("handler got a bad batch: %v", err)
 			}
 		})
-		c := newCodec(pipe{bytes.NewReader(data), io.Discard}, 64<<10, time.Second)
+		c := newCodec(pipe{bytes.NewReader(data), io.Discard}, 64<<10, time.Second, time.Second)
 		serveCodec(c, Peer{ID: 1}, h, discardLogger)
 	})
 }
@@ -82,7 +82,7 @@ func TestServeValidStream(t *testing.T) {
 	var got int
 	h := HandlerFunc(func(_ Peer, b *dbg.Batch) { got += len(b.Msgs) })
 	var out bytes.Buffer
-	c := newCodec(pipe{bytes.NewReader(validStream(t, 3)), &out}, 64<<10, time.Second)
+	c := newCodec(pipe{bytes.NewReader(validStream(t, 3)), &out}, 64<<10, time.Second, time.Second)
 	serveCodec(c, Peer{ID: 1}, h, discardLogger)
 	if got != 9 {
 		t.Errorf("handler got %d messages, want 9", got)

@@ -22,15 +22,20 @@
 //   - a peer may define at most 256 gob types;
 //   - requests are served one at a time, so a peer pipelining many holds
 //     one decoded batch, not many;
-//   - a request must arrive within [Opts.IdleTimeout] of the previous
-//     response, and a response must be taken within it too (clients send a
-//     heartbeat when idle);
+//   - a connection's first valid batch must arrive within
+//     [Opts.FirstBatchTimeout] of connecting, a later request within
+//     [Opts.IdleTimeout] of the previous response, and a response must be
+//     taken within IdleTimeout too (clients send a heartbeat when idle);
 //   - bad framing, a body that does not decode (see dbg's binary
 //     encoding), an unknown method, a protocol version outside
 //     [dbg.MinProtocolVersion] to [dbg.ProtocolVersion] or a message naming
 //     no machine ends the connection;
-//   - at most [Opts.MaxClients] connections are served at once; more are
-//     closed on accept.
+//   - at most [Opts.MaxClients] connections are served at once. When a new
+//     connection arrives at the limit, the oldest connection that has not
+//     yet sent a valid batch is closed to make room; when every one has,
+//     the new connection is closed instead. Sockets that connect and stay
+//     silent therefore cannot lock real clients out: they are shed as new
+//     connections arrive, and each goes within FirstBatchTimeout anyway.
 //
 // Memory per connection is therefore a read buffer, one message of at most
 // MaxMsgBytes, and its decoded form, at most [dbg.MaxDecodeFactor] (32)
@@ -62,6 +67,11 @@ type Opts struct {
 	// IdleTimeout is how long a connection may go without a complete
 	// request. Default 1 minute; clients send a heartbeat every 10 s.
 	IdleTimeout time.Duration
+	// FirstBatchTimeout is how long a new connection has to send its
+	// first valid batch; one that does not is closed ([ErrNoBatch]).
+	// [dbg.Tracer] connects only when it has something to send, and sends
+	// it at once. Default 3 s, capped at IdleTimeout.
+	FirstBatchTimeout time.Duration
 	// Logger receives connection events: connects and disconnects at
 	// debug level, peers disconnected for breaking a rule at warn level.
 	// Nil discards them.
@@ -82,6 +92,10 @@ func (o *Opts) withDefaults() Opts {
 	if out.IdleTimeout <= 0 {
 		out.IdleTimeout = time.Minute
 	}
+	if out.FirstBatchTimeout <= 0 {
+		out.FirstBatchTimeout = 3 * time.Second
+	}
+	out.FirstBatchTimeout = min(out.FirstBatchTimeout, out.IdleTimeout)
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -172,10 +186,19 @@ func (s *Server) accept() {
 	}
 }
 
-// start registers conn and serves it, unless the server is full or closed.
+// start registers conn and serves it, unless the server is closed or full
+// of connections that have all sent a valid batch. At the limit, it sheds
+// the oldest connection that has not.
 func (s *Server) start(conn net.Conn) {
-	c := newCodec(conn, s.opts.MaxMsgBytes, s.opts.IdleTimeout)
+	c := newCodec(conn, s.opts.MaxMsgBytes, s.opts.IdleTimeout, s.opts.FirstBatchTimeout)
 	s.mu.Lock()
+	var shed *codec
+	if !s.closed && len(s.conns) >= s.opts.MaxClients {
+		shed = s.oldestUnprovenLocked()
+		// the shed connection's goroutine deletes it too, which is then a
+		// no-op; deleting here keeps the count within the limit
+		delete(s.conns, shed)
+	}
 	if s.closed || len(s.conns) >= s.opts.MaxClients {
 		s.mu.Unlock()
 		s.opts.Logger.Warn("dbg server: refused connection", "peer", conn.RemoteAddr().String(),
@@ -184,9 +207,14 @@ func (s *Server) start(conn net.Conn) {
 		return
 	}
 	s.nextID++
+	c.id = s.nextID
 	peer := Peer{ID: s.nextID, Addr: conn.RemoteAddr().String()}
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
+	if shed != nil {
+		_ = shed.fail(ErrShed)
+		_ = shed.Close()
+	}
 
 	s.wg.Go(func() {
 		serveCodec(c, peer, s.h, s.opts.Logger)
@@ -203,11 +231,30 @@ func serveCodec(c *codec, peer Peer, h Handler, log *slog.Logger) {
 	// registration only fails for a receiver without a usable method
 	_ = srv.RegisterName("Dbg", &service{peer: peer, h: h, codec: c})
 	srv.ServeCodec(c)
-	if err := c.failure(); err != nil && !errors.Is(err, net.ErrClosed) {
+	err := c.failure()
+	switch {
+	case errors.Is(err, ErrShed):
+		// many at once under a flood of silent sockets; not worth a warning
+		log.Debug("dbg server: client disconnected", "peer", peer.Addr, "conn", peer.ID, "err", err)
+		return
+	case err != nil && !errors.Is(err, net.ErrClosed):
 		log.Warn("dbg server: client disconnected", "peer", peer.Addr, "conn", peer.ID, "err", err)
 		return
 	}
 	log.Debug("dbg server: client disconnected", "peer", peer.Addr, "conn", peer.ID)
+}
+
+// oldestUnprovenLocked returns the oldest connection that has not sent a
+// valid batch, or nil. A scan is cheap at MaxClients' scale, and only runs
+// when the server is full.
+func (s *Server) oldestUnprovenLocked() *codec {
+	var oldest *codec
+	for c := range s.conns {
+		if !c.proven.Load() && (oldest == nil || c.id < oldest.id) {
+			oldest = c
+		}
+	}
+	return oldest
 }
 
 func (s *Server) isClosed() bool {

@@ -17,17 +17,29 @@ type service struct {
 // Send checks a batch and hands it to the handler. A bad batch is answered
 // with an error, and the connection is closed after the answer. So is a
 // batch that makes the handler panic: net/rpc would let the panic end the
-// process, and a peer's input must not.
+// process, and a peer's input must not. A handler calling runtime.Goexit
+// ends the call without an answer, which would leave the connection
+// waiting for that answer forever; it is closed instead.
 func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) (err error) {
 	if err := check(b); err != nil {
 		return s.codec.fail(err)
 	}
+	s.codec.prove()
+	returned := false
 	defer func() {
-		if r := recover(); r != nil {
+		r := recover()
+		switch {
+		case r != nil:
 			err = s.codec.fail(fmt.Errorf("%w: %v", ErrHandlerPanic, r))
+		case !returned:
+			// nothing to recover, yet HandleBatch did not return: Goexit
+			// is unwinding the goroutine, and no response will be written
+			_ = s.codec.fail(ErrHandlerExit)
+			_ = s.codec.Close()
 		}
 	}()
 	s.h.HandleBatch(s.peer, b)
+	returned = true
 	ack.Msgs = len(b.Msgs)
 	return nil
 }
