@@ -3,6 +3,7 @@ package dbg_test
 import (
 	"context"
 	"errors"
+	"net"
 	"runtime"
 	"slices"
 	"strings"
@@ -201,4 +202,55 @@ func senderStacks() int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	return strings.Count(string(buf), "dbg.(*Tracer).run(")
+}
+
+// Close keeps to its context against a server that accepts and reads but
+// never answers: the call in progress has a minute-long timeout, and Close
+// must not wait for it.
+func TestCloseHangingServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	read := make(chan struct{}, 1)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				buf := make([]byte, 4096)
+				for {
+					if _, err := conn.Read(buf); err != nil {
+						return
+					}
+					select {
+					case read <- struct{}{}:
+					default:
+					}
+				}
+			}()
+		}
+	}()
+	tracer := dbg.NewTracer(ln.Addr().String(), &dbg.Opts{Timeout: time.Minute})
+	tr := newTree(t, tracer)
+	tr.run(5)
+	// the tracer's call is under way
+	<-read
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- tracer.Close(ctx) }()
+	select {
+	case err := <-closed:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Close: %v, want a deadline error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close still waits for the server's answer")
+	}
+	waitNoSender(t)
 }

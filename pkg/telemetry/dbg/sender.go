@@ -1,6 +1,7 @@
 package dbg
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -15,6 +16,8 @@ type sender struct {
 	t      *Tracer
 	conn   net.Conn
 	client *rpc.Client
+	// unwatch cancels closing conn when the tracer stops.
+	unwatch func() bool
 	// sent holds the struct message last sent per machine on this
 	// connection, so each transition is preceded by its schema exactly once.
 	sent map[string]*DbgMsgStruct
@@ -65,7 +68,7 @@ func (t *Tracer) run() {
 			case <-t.wake:
 			case <-s.idle.C:
 				s.beat = true
-			case <-t.stop:
+			case <-t.stopped.Done():
 				s.abandon()
 				t.halt()
 				return
@@ -264,13 +267,17 @@ func (s *sender) connect() bool {
 			timer := time.NewTimer(wait)
 			select {
 			case <-timer.C:
-			case <-s.t.stop:
+			case <-s.t.stopped.Done():
 				timer.Stop()
 				return false
 			}
 		}
-		conn, err := net.DialTimeout("tcp", s.t.addr, s.t.opts.Timeout)
+		d := net.Dialer{Timeout: s.t.opts.Timeout}
+		conn, err := d.DialContext(s.t.stopped, "tcp", s.t.addr)
 		if err != nil {
+			if s.t.stopped.Err() != nil {
+				return false
+			}
 			s.fail()
 			if s.t.liveCount() == 0 {
 				s.abandon()
@@ -279,6 +286,9 @@ func (s *sender) connect() bool {
 			continue
 		}
 		s.conn, s.client = conn, rpc.NewClient(conn)
+		// a call blocked on a server that never answers ends when the
+		// tracer stops, not after the call's timeout
+		s.unwatch = context.AfterFunc(s.t.stopped, func() { _ = conn.Close() })
 		s.sent = map[string]*DbgMsgStruct{}
 		s.t.markAllDirty()
 	}
@@ -296,10 +306,11 @@ func (s *sender) fail() {
 
 func (s *sender) disconnect() {
 	if s.client != nil {
+		s.unwatch()
 		// closing reports the error of a connection that already failed
 		_ = s.client.Close()
 	}
-	s.conn, s.client, s.sent = nil, nil, nil
+	s.conn, s.client, s.sent, s.unwatch = nil, nil, nil, nil
 }
 
 // abandon drops everything pending and queued, counting it.

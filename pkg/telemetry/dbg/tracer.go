@@ -30,9 +30,12 @@ type Tracer struct {
 	opts     Opts
 	clientID string
 
-	queue    chan item
-	wake     chan struct{}
-	stop     chan struct{}
+	queue chan item
+	wake  chan struct{}
+	// stopped ends when Close gives up on the sender; it interrupts a
+	// dial or a call in progress, so Close keeps to its context.
+	stopped  context.Context
+	stop     context.CancelFunc
 	dropped  atomic.Uint64
 	enqueued atomic.Uint64
 	closed   atomic.Bool
@@ -88,13 +91,15 @@ func NewTracer(addr string, opts *Opts) *Tracer {
 		addr = DefaultAddr
 	}
 	o := opts.withDefaults()
+	stopped, stop := context.WithCancel(context.Background())
 	return &Tracer{
 		addr:     addr,
 		opts:     o,
 		clientID: fmt.Sprintf("%016x", rand.Uint64()),
 		queue:    make(chan item, o.QueueSize),
 		wake:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
+		stopped:  stopped,
+		stop:     stop,
 		dirty:    map[*machState]struct{}{},
 	}
 }
@@ -260,7 +265,9 @@ func (t *Tracer) Flush(ctx context.Context) error {
 // Close flushes (see [Tracer.Flush]), detaches the tracer from every
 // machine it observes and stops its goroutine. Messages still queued when
 // ctx ends are dropped, so give ctx a deadline when the server may be
-// gone. Close is idempotent. Disposing every observed machine stops the
+// gone or hang: Close then returns soon after the deadline, with ctx's
+// error, closing the connection under a call still waiting for its
+// answer. Close is idempotent. Disposing every observed machine stops the
 // goroutine as well, without Close.
 func (t *Tracer) Close(ctx context.Context) error {
 	if t.closed.Swap(true) {
@@ -275,7 +282,7 @@ func (t *Tracer) Close(ctx context.Context) error {
 		t.machs.Delete(id)
 		return true
 	})
-	close(t.stop)
+	t.stop()
 	t.wg.Wait()
 	return err
 }
