@@ -58,6 +58,30 @@
 // that enabled them, before queued mutations. Wait for queued work with
 // [Machine.WhenQueueDone], [Machine.When] or [Machine.WhenTicks].
 //
+// # Dry runs
+//
+// [Machine.CanAdd], [Machine.CanRemove] and [Machine.CanSet] resolve a
+// mutation against the relations without running handlers, moving clocks
+// or queueing; [Machine.Check] returns the reason a mutation would be
+// canceled. Tracers see a check as a [Transition] with CheckOnly set.
+//
+// # Guards
+//
+// A handler that does not return blocks its machine, since Go cannot
+// preempt it. Past [Opts.HandlerTimeout] ([DefaultHandlerTimeout] by
+// default) the machine reports it while it hangs: an error [LogEntry]
+// naming the machine, the transition and the handler, and
+// [Tracer.HandlerTimeout]; its [Event.Ctx] is canceled. When it returns, a
+// negotiation handler cancels its transition and a final handler adds
+// [Exception], with errors wrapping [ErrHandlerTimeout]. One watchdog
+// goroutine per machine does this, parked while no handler runs; a handler
+// call costs a few atomic operations, no timer and no goroutine.
+//
+// The queue holds at most [Opts.QueueLimit] entries ([DefaultQueueLimit] by
+// default). A mutation that finds it full is [Canceled] with [ErrQueueFull]
+// at once, without blocking, and observable like any cancel:
+// [Machine.LastCancel], the log, and a canceled record for tracers.
+//
 // # Errors
 //
 // Errors are a state: [Machine.AddErr] activates [Exception] with the error

@@ -23,4 +23,11 @@ var (
 	ErrHandlers = errors.New("invalid handlers")
 	// ErrTracer reports a tracer that cannot be bound or detached.
 	ErrTracer = errors.New("invalid tracer")
+	// ErrHandlerTimeout reports a handler that ran past [Opts.HandlerTimeout].
+	ErrHandlerTimeout = errors.New("handler timed out")
+	// ErrQueueFull reports a mutation rejected because the queue held
+	// [Opts.QueueLimit] entries.
+	ErrQueueFull = errors.New("queue full")
+	// ErrSnapshot reports a [Snapshot] that cannot be decoded or imported.
+	ErrSnapshot = errors.New("invalid snapshot")
 )

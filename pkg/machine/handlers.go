@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -16,11 +17,27 @@ type Event struct {
 	// Args are the mutation's arguments. Handlers must not modify them.
 	Args A
 
-	tx *Transition
+	tx   *Transition
+	call uint64
 }
 
 // Transition returns the transition that runs the handler.
 func (e *Event) Transition() *Transition { return e.tx }
+
+// Ctx returns the handler's context. It is canceled when the handler
+// returns, when the machine is disposed, and at the handler's deadline
+// ([Opts.HandlerTimeout]), with [ErrHandlerTimeout] as its
+// [context.Cause]. Pass it to blocking calls a handler cannot avoid; work
+// that outlives the handler uses [Machine.NewStateCtx] instead. The first
+// call makes the context, so handlers that do not ask pay nothing.
+func (e *Event) Ctx() context.Context {
+	if e == nil || e.Machine == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	return e.Machine.handlerCtx(e.call)
+}
 
 // source links a mutation issued from this handler to its transition.
 func (e *Event) source() Source {
@@ -30,12 +47,12 @@ func (e *Event) source() Source {
 	return Source{MachineID: e.tx.MachineID, TxID: e.tx.ID}
 }
 
-func (m *Machine) newEvent(tx *Transition, state int) *Event {
+func (m *Machine) newEvent(tx *Transition, state int, call uint64) *Event {
 	name := anyState
 	if state >= 0 {
 		name = tx.index[state]
 	}
-	return &Event{Machine: m, Name: name, Args: tx.Mutation.Args, tx: tx}
+	return &Event{Machine: m, Name: name, Args: tx.Mutation.Args, tx: tx, call: call}
 }
 
 // handlerSet holds the handlers of one bound struct, by state index. The

@@ -63,6 +63,11 @@ type LogEntry struct {
 	TxID uint64
 	// States are the states the entry is about, if any.
 	States S
+	// Err is the error the entry reports, for errors that no call can
+	// return: a handler past its deadline, a panic while [Exception] is
+	// handled. Such entries reach the sinks whatever the log level, and
+	// [NewSlogSink] logs them at [slog.LevelError].
+	Err error
 }
 
 // LogSink receives a machine's log entries. It is called synchronously by the
@@ -98,7 +103,8 @@ func (s *textSink) LogEntry(e *LogEntry) {
 
 // NewSlogSink returns a sink that forwards entries to an [slog.Logger], with
 // the machine ID, transition ID and states as attributes. Changes and ops map
-// to Info, decisions to Debug and everything to Debug-4.
+// to Info, decisions to Debug and everything to Debug-4; entries with
+// [LogEntry.Err] set to Error.
 func NewSlogSink(logger *slog.Logger) LogSink {
 	return &slogSink{logger: logger}
 }
@@ -107,6 +113,9 @@ type slogSink struct{ logger *slog.Logger }
 
 func (s *slogSink) LogEntry(e *LogEntry) {
 	level := SlogLevel(e.Level)
+	if e.Err != nil {
+		level = slog.LevelError
+	}
 	ctx := context.Background()
 	if !s.logger.Enabled(ctx, level) {
 		return
@@ -207,6 +216,23 @@ func (m *Machine) deliver(level LogLevel, text string, states S) {
 	sinks := m.sinks
 	if tx := m.current; tx != nil {
 		e.TxID = tx.ID
+		tx.Logs = append(tx.Logs, e)
+	}
+	m.mu.Unlock()
+	for _, s := range sinks {
+		s.LogEntry(&e)
+	}
+}
+
+// deliverErr sends an entry reporting err to the sinks, whatever the log
+// level, at [LogLevelChanges]. Only the runner may record it on the running
+// transition (record): another goroutine would race with the tracers that
+// read the transition's logs.
+func (m *Machine) deliverErr(err error, txID uint64, record bool) {
+	e := LogEntry{Time: time.Now(), Level: LogLevelChanges, Text: "[error] " + err.Error(), MachineID: m.id, TxID: txID, Err: err}
+	m.mu.Lock()
+	sinks := m.sinks
+	if tx := m.current; record && tx != nil {
 		tx.Logs = append(tx.Logs, e)
 	}
 	m.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Opts configures a new machine. The zero value is valid.
@@ -36,7 +37,35 @@ type Opts struct {
 	// the schema once; Exception goes first when it is left out. Empty
 	// means Exception, then the other states sorted by name.
 	Order S
+	// Groups name sets of states, for example the states of one phase of
+	// a workflow, so that debuggers and telemetry filters can show and
+	// select them together. Every listed state must be in the schema; a
+	// state may be in several groups. See [Machine.Groups].
+	Groups map[string]S
+	// HandlerTimeout is how long a handler may run. Zero means
+	// [DefaultHandlerTimeout]; a negative value turns the guard off. Go
+	// cannot stop a handler, so the machine reports one that overruns
+	// while it still runs (an error log entry and [Tracer.HandlerTimeout]),
+	// cancels its [Event.Ctx], and when it returns treats it as failed: a
+	// negotiation handler cancels the transition, a final handler adds
+	// [Exception] with an error wrapping [ErrHandlerTimeout].
+	HandlerTimeout time.Duration
+	// QueueLimit is how many entries the queue may hold. Zero or less
+	// means [DefaultQueueLimit]. A mutation that would exceed it is [Canceled]
+	// with [ErrQueueFull] instead of waiting: the caller never blocks and
+	// the queue's memory stays bounded.
+	QueueLimit int
 }
+
+// DefaultHandlerTimeout is the handler deadline of a machine whose
+// [Opts.HandlerTimeout] is zero. Handlers should return in microseconds
+// and hand slow work to goroutines; a handler running for seconds is stuck.
+const DefaultHandlerTimeout = 5 * time.Second
+
+// DefaultQueueLimit is the queue limit of a machine whose [Opts.QueueLimit]
+// is zero: far above what a healthy machine queues, low enough that a flood
+// is rejected before it exhausts memory.
+const DefaultQueueLimit = 10_000
 
 // OptsWithParentTracers returns a copy of opts (nil is allowed) whose Tracers
 // also hold parent's inheritable tracers, without making the new machine a
@@ -67,6 +96,10 @@ type Machine struct {
 	stopCtxWatch func() bool
 	disposedCh   chan struct{}
 	logLevel     atomic.Int32
+	groups       map[string]S
+	queueLimit   int
+	// wd watches the running handler for overruns.
+	wd watchdog
 
 	// mu guards everything below. The runner releases it while handlers
 	// and tracers run, so they may read the machine freely.
@@ -108,8 +141,14 @@ func New(ctx context.Context, schema Schema, opts *Opts) (*Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new machine %q: %w", opts.ID, err)
 	}
+	groups, err := checkGroups(c, opts.Groups)
+	if err != nil {
+		return nil, fmt.Errorf("new machine %q: %w", opts.ID, err)
+	}
 	m := &Machine{
 		id:           opts.ID,
+		groups:       groups,
+		queueLimit:   opts.QueueLimit,
 		tags:         slices.Clone(opts.Tags),
 		loggableArgs: slices.Clone(opts.LoggableArgs),
 		disposedCh:   make(chan struct{}),
@@ -126,6 +165,10 @@ func New(ctx context.Context, schema Schema, opts *Opts) (*Machine, error) {
 		m.sinks[0] = opts.Logger
 	}
 	m.logLevel.Store(int32(opts.LogLevel))
+	m.wd.init(opts.HandlerTimeout)
+	if m.queueLimit <= 0 {
+		m.queueLimit = DefaultQueueLimit
+	}
 
 	if p := opts.Parent; p != nil {
 		p.mu.Lock()
@@ -191,6 +234,16 @@ func (m *Machine) Schema() Schema {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.schema.cloneSchema()
+}
+
+// Groups returns the state groups of [Opts.Groups], each with its states
+// in index order. The map is a copy.
+func (m *Machine) Groups() map[string]S {
+	out := make(map[string]S, len(m.groups))
+	for name, states := range m.groups {
+		out[name] = slices.Clone(states)
+	}
+	return out
 }
 
 // HandlerOrder returns the state indexes in the order their handlers run

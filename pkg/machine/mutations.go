@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // Add activates states, with their Add relations, and keeps the others
@@ -32,6 +33,24 @@ func (m *Machine) Remove1(state string, args A) Result {
 // others.
 func (m *Machine) Set(states S, args A) Result {
 	return m.mutate(MutationSet, states, args, Source{})
+}
+
+// Toggle removes states when all of them are active, and adds them
+// otherwise. It decides from the states active when it is called, also
+// when the mutation is queued.
+func (m *Machine) Toggle(states S, args A) Result {
+	if m.Is(states) {
+		return m.mutate(MutationRemove, states, args, Source{})
+	}
+	return m.mutate(MutationAdd, states, args, Source{})
+}
+
+// Toggle1 is [Machine.Toggle] for one state.
+func (m *Machine) Toggle1(state string, args A) Result {
+	if m.Is1(state) {
+		return m.mutate(MutationRemove, S{state}, args, Source{})
+	}
+	return m.mutate(MutationAdd, S{state}, args, Source{})
 }
 
 // ErrArg is the key of the error in the args of an [Exception] activation.
@@ -124,6 +143,9 @@ func (m *Machine) mutate(typ MutationType, states S, args A, src Source) Result 
 	if unknown != "" {
 		rejected = mutationErr(typ, slices.Clone(states), fmt.Errorf("%w %q", ErrUnknownState, unknown))
 	}
+	if m.running && len(m.queue)-m.queueHead >= m.queueLimit {
+		return m.rejectQueueFull(typ, states, args)
+	}
 	if m.running {
 		// the queue outlives this call: copy what lives on the stack
 		mut := &Mutation{Type: typ, Args: args, Source: src, Called: slices.Clone(called)}
@@ -139,6 +161,43 @@ func (m *Machine) mutate(typ MutationType, states S, args A, src Source) Result 
 	res := m.runMutation(&Mutation{Type: typ, Args: args, Source: src, Called: called}, rejected)
 	m.drain()
 	return res
+}
+
+// rejectQueueFull cancels a mutation that finds the queue full. Its record
+// reaches tracers from the caller's goroutine, since the runner is busy and
+// queueing it is what the limit forbids; see [Transition.OffQueue]. The
+// caller holds mu, which rejectQueueFull releases.
+func (m *Machine) rejectQueueFull(typ MutationType, states S, args A) Result {
+	err := mutationErr(typ, slices.Clone(states), fmt.Errorf("%w: %d entries", ErrQueueFull, m.queueLimit))
+	m.cancelErr = err
+	tracers := m.tracers
+	var tx *Transition
+	if len(tracers) > 0 {
+		c := m.schema
+		called, _ := c.appendIndexes(nil, states)
+		now := time.Now()
+		tx = &Transition{
+			MachineID: m.id,
+			Machine:   m,
+			Mutation:  Mutation{Type: typ, Args: args, Called: called},
+			Err:       err,
+			QueueLen:  len(m.queue) - m.queueHead,
+			Start:     now,
+			End:       now,
+			index:     c.names,
+		}
+		tx.TimeBefore = slices.Clone(m.clocks)
+		tx.TimeAfter = tx.TimeBefore
+	}
+	m.mu.Unlock()
+	if tx != nil {
+		m.trace(tracers, hookTransitionInit, tx, "")
+		m.trace(tracers, hookTransitionEnd, tx, "")
+	}
+	if m.logEnabled(LogLevelOps) {
+		m.log(LogLevelOps, "[cancel] %v", err)
+	}
+	return Canceled
 }
 
 func mutationErr(typ MutationType, states S, err error) error {

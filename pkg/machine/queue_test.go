@@ -34,7 +34,8 @@ func (h *busyHandlers) YState(e *am.Event) {
 func TestConcurrentMultiAdds(t *testing.T) {
 	const goroutines, adds = 8, 10_000
 	schema := am.Schema{"M": {Multi: true}, "X": {}, "Y": {}}
-	mach, inv := newMach(t, schema, nil)
+	// a limit above every mutation the test makes: nothing may be canceled
+	mach, inv := newMach(t, schema, &am.Opts{QueueLimit: 2 * goroutines * adds})
 	h := &busyHandlers{}
 	if err := mach.BindHandlers(h); err != nil {
 		t.Fatal(err)

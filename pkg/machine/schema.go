@@ -77,6 +77,8 @@ type compiled struct {
 	// hasAuto spares machines without auto states the search for them
 	// after every transition.
 	hasAuto bool
+	// exception is the index of Exception.
+	exception int
 }
 
 // compileSchema validates schema and indexes it. prev is the index of the
@@ -107,6 +109,7 @@ func compileSchema(schema Schema, prev S, order S) (*compiled, error) {
 	for i, name := range names {
 		c.index[name] = i
 	}
+	c.exception = c.index[Exception]
 	for i, name := range names {
 		if err := c.compileState(i, name, s[name]); err != nil {
 			return nil, err
@@ -306,4 +309,29 @@ func (c *compiled) cloneSchema() Schema {
 		out[name] = st.clone()
 	}
 	return out
+}
+
+// checkGroups validates [Opts.Groups] against c and returns a copy with
+// each group's states deduplicated, in index order.
+func checkGroups(c *compiled, groups map[string]S) (map[string]S, error) {
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]S, len(groups))
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
+		if name == "" {
+			return nil, fmt.Errorf("%w: a group has an empty name", ErrSchema)
+		}
+		idx, unknown := c.appendIndexes(nil, groups[name])
+		if unknown != "" {
+			return nil, fmt.Errorf("%w: group %q lists %w %q", ErrSchema, name, ErrUnknownState, unknown)
+		}
+		slices.Sort(idx)
+		states := make(S, len(idx))
+		for k, i := range idx {
+			states[k] = c.names[i]
+		}
+		out[name] = states
+	}
+	return out, nil
 }

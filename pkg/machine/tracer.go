@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"time"
 )
 
 // Tracer observes a machine. Telemetry exporters implement it. Embed
@@ -11,10 +12,14 @@ import (
 //
 // Hooks run synchronously, in the goroutine that runs the machine's queue,
 // one at a time per machine, so they must be cheap and must never block:
-// queue work for I/O and return. [Tracer.MutationQueued] is the exception: it
-// runs in the goroutine that queued the mutation, possibly concurrently with
-// other hooks. A panicking hook is recovered and reported as a log entry; it
-// never breaks the machine.
+// queue work for I/O and return. Three exceptions may run concurrently with
+// other hooks: [Tracer.MutationQueued] runs in the goroutine that queued the
+// mutation; TransitionInit and TransitionEnd of a record that never ran on
+// the queue ([Transition.OffQueue]: a check, or a mutation rejected with
+// [ErrQueueFull]) run in the goroutine that made the call; and
+// [Tracer.HandlerTimeout] runs in the machine's watchdog goroutine. A
+// panicking hook is recovered and reported as a log entry; it never breaks
+// the machine.
 //
 // A [Transition] passed to a hook may be kept after the hook returns; the
 // machine does not change it once [Tracer.TransitionEnd] has run.
@@ -52,6 +57,14 @@ type Tracer interface {
 	// MutationQueued is called when a mutation waits in the queue; queueLen
 	// includes it.
 	MutationQueued(m *Machine, mut *Mutation, queueLen int)
+	// HandlerTimeout is called once when handler has run past
+	// [Opts.HandlerTimeout] and still has not returned, elapsed after it
+	// started. It runs in the machine's watchdog goroutine while the
+	// handler still runs, so it may only read tx's ID, MachineID, Machine,
+	// Mutation and Start: the other fields may still change. When the
+	// handler returns, HandlerEnd follows as usual and the transition
+	// records a [StepHandlerTimeout].
+	HandlerTimeout(tx *Transition, handler string, elapsed time.Duration)
 }
 
 // NoOpTracer implements every [Tracer] hook as a no-op. It is not
@@ -98,6 +111,9 @@ func (*NoOpTracer) SchemaChange(*Machine, Schema) {}
 
 // MutationQueued does nothing.
 func (*NoOpTracer) MutationQueued(*Machine, *Mutation, int) {}
+
+// HandlerTimeout does nothing.
+func (*NoOpTracer) HandlerTimeout(*Transition, string, time.Duration) {}
 
 // BindTracer starts sending the machine's events to t. t first gets
 // [Tracer.MachineInit], so a tracer bound late sees the machine as it is. If a

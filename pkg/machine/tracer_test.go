@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
@@ -54,6 +55,9 @@ func (h *hookLog) SchemaChange(m *am.Machine, old am.Schema) {
 }
 func (h *hookLog) MutationQueued(m *am.Machine, mut *am.Mutation, n int) {
 	h.add("queued %s len=%d", mut.String(m.StateNames()), n)
+}
+func (h *hookLog) HandlerTimeout(tx *am.Transition, name string, _ time.Duration) {
+	h.add("handler-timeout %d %s", tx.ID, name)
 }
 
 type queueB struct{}

@@ -36,8 +36,14 @@ const (
 	// transition is canceled.
 	StepHandlerCanceled
 	// StepHandlerPanic: handler Handler panicked. In negotiation this
-	// cancels the transition; in a final handler it adds Exception.
+	// cancels the transition; in a final handler it adds Exception, unless
+	// the transition activates Exception itself.
 	StepHandlerPanic
+	// StepHandlerTimeout: handler Handler returned after its deadline
+	// ([Opts.HandlerTimeout]). In negotiation this cancels the transition;
+	// in a final handler it adds Exception, unless the transition
+	// activates Exception itself.
+	StepHandlerTimeout
 )
 
 var stepTypeNames = [...]string{
@@ -51,6 +57,7 @@ var stepTypeNames = [...]string{
 	StepHandler:            "handler",
 	StepHandlerCanceled:    "handler-canceled",
 	StepHandlerPanic:       "handler-panic",
+	StepHandlerTimeout:     "handler-timeout",
 }
 
 // String returns the step type's short name, for example "implied".
@@ -104,15 +111,23 @@ func (s Step) Describe(index S) string {
 		return "canceled by " + s.Handler
 	case StepHandlerPanic:
 		return s.Handler + " panicked"
+	case StepHandlerTimeout:
+		return s.Handler + " returned after its deadline"
 	}
 	return s.Type.String()
 }
 
 // Transition is one attempt to apply a mutation. Tracers receive it; once
 // [Tracer.TransitionEnd] has run the machine never changes it again.
+//
+// Two kinds of record never run on the machine's queue (see
+// [Transition.OffQueue]): dry runs ([Machine.CanAdd] and the like, with
+// CheckOnly set), and mutations rejected with [ErrQueueFull]. They have ID
+// 0, no handlers, and equal TimeBefore and TimeAfter.
 type Transition struct {
 	// ID numbers the machine's transitions from 1. MachineID and ID
-	// together identify a transition across machines.
+	// together identify a transition across machines. It is 0 for the
+	// records that never ran on the queue.
 	ID uint64
 	// MachineID is the ID of the machine.
 	MachineID string
@@ -126,8 +141,14 @@ type Transition struct {
 	// TimeBefore and TimeAfter are all clocks before and after. They are
 	// equal for a canceled transition.
 	TimeBefore, TimeAfter Time
-	// Accepted is true once the transition committed.
+	// Accepted is true once the transition committed. For a check, it
+	// says whether the relations would accept the mutation.
 	Accepted bool
+	// CheckOnly marks a dry run: the mutation was resolved against the
+	// relations to answer [Machine.CanAdd], [Machine.CanRemove] or
+	// [Machine.CanSet]; no handler ran, no clock moved. Telemetry that
+	// counts transitions skips or labels these.
+	CheckOnly bool
 	// Err says why the transition was canceled; nil when accepted.
 	Err error
 	// QueueLen is the number of queued entries when the transition started.
@@ -145,6 +166,12 @@ type Transition struct {
 	calledBuf [4]int
 	stepsBuf  [8]Step
 }
+
+// OffQueue reports whether the record never ran on the machine's queue: a
+// check (CheckOnly), or a mutation rejected because the queue was full. Its
+// TransitionInit and TransitionEnd hooks run in the goroutine that made the
+// call, possibly concurrently with the machine's other hooks.
+func (tx *Transition) OffQueue() bool { return tx.ID == 0 }
 
 // StateNames returns the state index the transition ran with. Step and
 // mutation indexes refer to it.
@@ -350,7 +377,7 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 	before, mut := tx.TimeBefore, &tx.Mutation
 	for _, h := range handlers {
 		if h.anyExit != nil {
-			if err := m.callNegotiation(tx, -1, "AnyExit", h.anyExit, tracers); err != nil {
+			if err := m.callNegotiation(tx, -1, &anyHandlerNames[kindExit], h.anyExit, tracers); err != nil {
 				return err
 			}
 		}
@@ -361,7 +388,7 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 		}
 		for _, h := range handlers {
 			if fn := h.negotiation(kindExit, i); fn != nil {
-				if err := m.callNegotiation(tx, i, c.states[i].handlerNames[kindExit], fn, tracers); err != nil {
+				if err := m.callNegotiation(tx, i, &c.states[i].handlerNames[kindExit], fn, tracers); err != nil {
 					return err
 				}
 			}
@@ -369,7 +396,7 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 	}
 	for _, h := range handlers {
 		if h.anyEnter != nil {
-			if err := m.callNegotiation(tx, -1, "AnyEnter", h.anyEnter, tracers); err != nil {
+			if err := m.callNegotiation(tx, -1, &anyHandlerNames[kindEnter], h.anyEnter, tracers); err != nil {
 				return err
 			}
 		}
@@ -380,7 +407,7 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 		}
 		for _, h := range handlers {
 			if fn := h.negotiation(kindEnter, i); fn != nil {
-				if err := m.callNegotiation(tx, i, c.states[i].handlerNames[kindEnter], fn, tracers); err != nil {
+				if err := m.callNegotiation(tx, i, &c.states[i].handlerNames[kindEnter], fn, tracers); err != nil {
 					return err
 				}
 			}
@@ -389,27 +416,37 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 	return nil
 }
 
-func (m *Machine) callNegotiation(tx *Transition, state int, name string, fn func(*Event) bool, tracers []Tracer) error {
-	e := m.newEvent(tx, state)
-	m.handlerStarts(tx, state, name, tracers)
-	ok, panicked, _ := callNegotiationFn(fn, e)
+// callNegotiation runs one negotiation handler. name points into the
+// compiled schema, so the watchdog can name the handler without a copy.
+func (m *Machine) callNegotiation(tx *Transition, state int, name *string, fn func(*Event) bool, tracers []Tracer) error {
+	call := m.handlerStarts(tx, state, name, tracers)
+	ok, panicked, _ := callNegotiationFn(fn, m.newEvent(tx, state, call))
+	elapsed, late := m.endHandler(call)
 	if len(tracers) > 0 {
-		m.trace(tracers, hookHandlerEnd, tx, name)
+		m.trace(tracers, hookHandlerEnd, tx, *name)
 	}
 	switch {
 	case panicked != nil:
-		tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: state, Related: -1, Handler: name})
-		return fmt.Errorf("%w: %s: %v", ErrHandlerPanic, name, panicked)
+		tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: state, Related: -1, Handler: *name})
+		return fmt.Errorf("%w: %s: %v", ErrHandlerPanic, *name, panicked)
+	case late:
+		tx.Steps = append(tx.Steps, Step{Type: StepHandlerTimeout, State: state, Related: -1, Handler: *name})
+		return m.timeoutErr(*name, elapsed)
 	case !ok:
-		tx.Steps = append(tx.Steps, Step{Type: StepHandlerCanceled, State: state, Related: -1, Handler: name})
-		return fmt.Errorf("%w %s", ErrHandlerCanceled, name)
+		tx.Steps = append(tx.Steps, Step{Type: StepHandlerCanceled, State: state, Related: -1, Handler: *name})
+		return fmt.Errorf("%w %s", ErrHandlerCanceled, *name)
 	}
 	return nil
 }
 
+func (m *Machine) timeoutErr(name string, elapsed time.Duration) error {
+	return fmt.Errorf("%w: %s returned after %v, past its %v deadline", ErrHandlerTimeout, name, elapsed.Round(time.Millisecond), m.wd.timeout)
+}
+
 // finalHandlers runs the End handlers of deactivated states, then the State
-// handlers of activated ones. A panic becomes an Exception, queued behind
-// this transition.
+// handlers of activated ones. A panic or an overrun becomes an Exception,
+// queued behind this transition, except while Exception itself is handled
+// (see [Machine.failFinal]).
 func (m *Machine) finalHandlers(c *compiled, tx *Transition, tracers []Tracer, handlers []*handlerSet) {
 	for _, kind := range [...]int{kindEnd, kindState} {
 		for _, i := range c.order {
@@ -421,24 +458,44 @@ func (m *Machine) finalHandlers(c *compiled, tx *Transition, tracers []Tracer, h
 				if fn == nil {
 					continue
 				}
-				name := c.states[i].handlerNames[kind]
-				e := m.newEvent(tx, i)
-				m.handlerStarts(tx, i, name, tracers)
-				panicked, stack := callFinalFn(fn, e)
+				name := &c.states[i].handlerNames[kind]
+				call := m.handlerStarts(tx, i, name, tracers)
+				panicked, stack := callFinalFn(fn, m.newEvent(tx, i, call))
+				elapsed, late := m.endHandler(call)
 				if len(tracers) > 0 {
-					m.trace(tracers, hookHandlerEnd, tx, name)
+					m.trace(tracers, hookHandlerEnd, tx, *name)
 				}
-				if panicked != nil {
-					tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: i, Related: -1, Handler: name})
-					err := fmt.Errorf("%w: %s: %v", ErrHandlerPanic, name, panicked)
-					m.addErr(nil, err, A{"panic": panicked, "stack": stack}, Source{MachineID: m.id, TxID: tx.ID})
+				switch {
+				case panicked != nil:
+					tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: i, Related: -1, Handler: *name})
+					err := fmt.Errorf("%w: %s: %v", ErrHandlerPanic, *name, panicked)
+					m.failFinal(tx, err, A{"panic": panicked, "stack": stack})
+				case late:
+					tx.Steps = append(tx.Steps, Step{Type: StepHandlerTimeout, State: i, Related: -1, Handler: *name})
+					m.failFinal(tx, m.timeoutErr(*name, elapsed), nil)
 				}
 			}
 		}
 	}
 }
 
-func (m *Machine) handlerStarts(tx *Transition, state int, name string, tracers []Tracer) {
+// failFinal turns a failed final handler into an Exception queued behind
+// tx. When tx activates Exception itself, a new Exception would run the
+// same handlers again, and a handler that always fails would livelock the
+// machine: the error is then only reported, as an error log entry recorded
+// on tx next to the failure's step.
+func (m *Machine) failFinal(tx *Transition, err error, args A) {
+	if tx.IsActivated(m.schema.exception) {
+		m.deliverErr(fmt.Errorf("while handling %s, not raised again: %w", Exception, err), tx.ID, true)
+		return
+	}
+	m.addErr(nil, err, args, Source{MachineID: m.id, TxID: tx.ID})
+}
+
+// handlerStarts records a handler call and returns its number for the
+// watchdog.
+func (m *Machine) handlerStarts(tx *Transition, state int, namePtr *string, tracers []Tracer) uint64 {
+	name := *namePtr
 	tx.Handlers++
 	tx.Steps = append(tx.Steps, Step{Type: StepHandler, State: state, Related: -1, Handler: name})
 	if m.logEnabled(LogLevelEverything) {
@@ -447,6 +504,7 @@ func (m *Machine) handlerStarts(tx *Transition, state int, name string, tracers 
 	if len(tracers) > 0 {
 		m.trace(tracers, hookHandlerStart, tx, name)
 	}
+	return m.beginHandler(namePtr)
 }
 
 func callNegotiationFn(fn func(*Event) bool, e *Event) (ok bool, panicked any, stack string) {

@@ -187,6 +187,11 @@ func (t *otelMachTracer) SchemaChange(m *am.Machine, _ am.Schema) {
 // TransitionInit starts the transition's span, so that its span context is
 // known while the transition runs; see [TransitionSpanner].
 func (t *otelMachTracer) TransitionInit(tx *am.Transition) {
+	// checks and rejected mutations never ran and may arrive from other
+	// goroutines, in the middle of a transition
+	if tx.OffQueue() {
+		return
+	}
 	if ms := t.state(tx.Machine); ms != nil {
 		ms.transitionInit(tx)
 	}
@@ -217,6 +222,9 @@ func (t *otelMachTracer) HandlerEnd(tx *am.Transition, _ string) {
 // leaves the transition out, and emits its handlers and the activations it
 // ended.
 func (t *otelMachTracer) TransitionEnd(tx *am.Transition) {
+	if tx.OffQueue() {
+		return
+	}
 	if ms := t.state(tx.Machine); ms != nil {
 		ms.transitionEnd(tx)
 	}

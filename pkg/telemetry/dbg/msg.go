@@ -55,9 +55,8 @@ type DbgMsgStruct struct {
 	// ([am.Machine.Schema]).
 	Schema am.Schema
 	// Groups maps a group name to its states, in index order, so a debugger
-	// can fold related states. The machine has no group API, so groups are
-	// the state tags: every tag of a state names a group holding the state.
-	// Nil when no state has tags.
+	// can fold related states: the machine's [am.Machine.Groups]. Nil when
+	// the machine has no groups.
 	Groups map[string]am.S
 	// Clocks are all the machine's clocks, in index order, when the message
 	// was made. A debugger that missed earlier transitions starts from

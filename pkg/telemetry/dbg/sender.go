@@ -101,6 +101,7 @@ func (s *sender) add(it item) {
 		Called:     tx.Mutation.Called,
 		Args:       it.args,
 		Auto:       tx.Mutation.Auto,
+		CheckOnly:  tx.CheckOnly,
 		Source:     tx.Mutation.Source,
 		Steps:      tx.Steps,
 		LogsBefore: it.before,

@@ -314,13 +314,8 @@ func newStruct(m *am.Machine) *DbgMsgStruct {
 		Schema:     m.Schema(),
 		Clocks:     m.Time(nil),
 	}
-	for _, name := range msg.StateNames {
-		for _, tag := range msg.Schema[name].Tags {
-			if msg.Groups == nil {
-				msg.Groups = map[string]am.S{}
-			}
-			msg.Groups[tag] = append(msg.Groups[tag], name)
-		}
+	if groups := m.Groups(); len(groups) > 0 {
+		msg.Groups = groups
 	}
 	return msg
 }

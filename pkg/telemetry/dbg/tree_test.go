@@ -56,6 +56,7 @@ func newTree(t *testing.T, tracers ...am.Tracer) *tree {
 	var err error
 	tr.parent, err = am.New(ctx, parentSchema(), &am.Opts{
 		ID: "parent", Tags: []string{"root"}, Tracers: tracers,
+		Groups:   map[string]am.S{"lifecycle": {"Start", "Ready"}},
 		LogLevel: am.LogLevelOps, Logger: am.NewTextSink(io.Discard),
 		LoggableArgs: []string{"n"},
 	})

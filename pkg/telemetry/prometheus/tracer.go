@@ -53,9 +53,18 @@ func (t *tracer) SchemaChange(mach *am.Machine, _ am.Schema) {
 	}
 }
 
-// TransitionEnd adds the transition to the machine's series set.
+// TransitionEnd adds the transition to the machine's series set. Checks
+// (dry runs) are not transitions and are skipped; a mutation rejected
+// because the queue was full counts as a canceled transition.
 func (t *tracer) TransitionEnd(tx *am.Transition) {
+	if tx.CheckOnly {
+		return
+	}
 	if st := t.state(tx.Machine); st != nil {
+		if tx.OffQueue() {
+			st.recordRejected(tx)
+			return
+		}
 		st.record(tx)
 	}
 }
@@ -176,6 +185,20 @@ func (st *machState) record(tx *am.Transition) {
 	g.mu.Lock()
 	g.record(&s, duration, tx.QueueLen, tx.End)
 	g.active += delta
+	g.mu.Unlock()
+}
+
+// recordRejected counts a mutation rejected before it reached the queue. It
+// runs in the caller's goroutine, concurrently with the machine's hooks, so
+// it touches only the group, under its lock.
+func (st *machState) recordRejected(tx *am.Transition) {
+	s := sums{transitions: 1, canceled: 1, queueLen: uint64(tx.QueueLen)}
+	if k := int(tx.Mutation.Type) - 1; k >= 0 && k < len(s.mutations) {
+		s.mutations[k] = 1
+	}
+	g := st.group
+	g.mu.Lock()
+	g.record(&s, 0, tx.QueueLen, tx.End)
 	g.mu.Unlock()
 }
 

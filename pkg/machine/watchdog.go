@@ -1,0 +1,216 @@
+package machine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// watchdog guards against handlers that do not return. The runner marks
+// the start and end of every handler call with a few atomic stores; one
+// goroutine per machine, started with the first handler call and parked
+// while no handler runs, checks the running call against its deadline. So
+// a handler call costs no timer, no goroutine and no lock.
+type watchdog struct {
+	// timeout is the handler deadline; 0 turns the checks off.
+	timeout time.Duration
+	// epoch is the reference of start, so starts read the monotonic clock.
+	epoch time.Time
+
+	// call numbers the running handler call; 0 between calls. The runner
+	// stores start and name before call, so a reader that sees the same
+	// call before and after reading them has a consistent view.
+	call  atomic.Uint64
+	start atomic.Int64
+	name  atomic.Pointer[string]
+	// overdue is the last call reported past its deadline.
+	overdue atomic.Uint64
+	// last numbers handler calls; only the runner uses it.
+	last uint64
+
+	started  atomic.Bool
+	sleeping atomic.Bool
+	wake     chan struct{}
+
+	// ctx is the context of the running call, made on demand by
+	// [Event.Ctx]; hasCtx spares the runner the lock when there is none.
+	hasCtx  atomic.Bool
+	ctxMu   sync.Mutex
+	ctxCall uint64
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+}
+
+func (w *watchdog) init(timeout time.Duration) {
+	switch {
+	case timeout == 0:
+		w.timeout = DefaultHandlerTimeout
+	case timeout > 0:
+		w.timeout = timeout
+	}
+	w.epoch = time.Now()
+	w.wake = make(chan struct{}, 1)
+}
+
+// anyHandlerNames are the names of the handlers of every transition, for
+// [watchdog.begin], which keeps a pointer to the name.
+var anyHandlerNames = [...]string{kindEnter: "AnyEnter", kindExit: "AnyExit"}
+
+// begin marks the start of a handler call and returns its number. name
+// must stay valid: it points into the compiled schema or anyHandlerNames.
+func (m *Machine) beginHandler(name *string) uint64 {
+	w := &m.wd
+	w.last++
+	call := w.last
+	w.start.Store(int64(time.Since(w.epoch)))
+	w.name.Store(name)
+	w.call.Store(call)
+	if w.timeout > 0 {
+		if !w.started.Load() {
+			w.started.Store(true)
+			go m.watch()
+		} else if w.sleeping.Load() && w.sleeping.CompareAndSwap(true, false) {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	return call
+}
+
+// endHandler marks the end of call, cancels its context, and returns how
+// long it ran and whether that was past the deadline.
+func (m *Machine) endHandler(call uint64) (elapsed time.Duration, late bool) {
+	w := &m.wd
+	w.call.Store(0)
+	elapsed = time.Since(w.epoch) - time.Duration(w.start.Load())
+	if w.hasCtx.Load() {
+		w.ctxMu.Lock()
+		w.dropCtx()
+		w.ctxMu.Unlock()
+	}
+	return elapsed, w.timeout > 0 && elapsed >= w.timeout
+}
+
+// dropCtx cancels the context of the ended call. The caller holds ctxMu.
+func (w *watchdog) dropCtx() {
+	if w.cancel != nil {
+		w.cancel(context.Canceled)
+	}
+	w.ctx, w.cancel, w.ctxCall = nil, nil, 0
+	w.hasCtx.Store(false)
+}
+
+// handlerCtx returns the context of handler call number call: canceled
+// once the call returns, or with [ErrHandlerTimeout] as its cause at the
+// deadline.
+func (m *Machine) handlerCtx(call uint64) context.Context {
+	w := &m.wd
+	w.ctxMu.Lock()
+	defer w.ctxMu.Unlock()
+	if w.ctx != nil && w.ctxCall == call {
+		return w.ctx
+	}
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	if w.call.Load() != call {
+		cancel(context.Canceled)
+		return ctx
+	}
+	if w.overdue.Load() == call {
+		cancel(ErrHandlerTimeout)
+	}
+	if w.ctx != nil {
+		w.dropCtx()
+	}
+	w.ctx, w.cancel, w.ctxCall = ctx, cancel, call
+	w.hasCtx.Store(true)
+	// the call may have ended between the check above and hasCtx: then
+	// endHandler did not see the context, and it is dropped here
+	if w.call.Load() != call {
+		w.dropCtx()
+	}
+	return ctx
+}
+
+// watch is the machine's watchdog goroutine. It ticks while handlers run,
+// parks after a few idle ticks, and ends with the machine.
+func (m *Machine) watch() {
+	w := &m.wd
+	period := min(max(w.timeout/4, time.Millisecond), time.Second)
+	timer := time.NewTimer(period)
+	defer timer.Stop()
+	idle := 0
+	for {
+		select {
+		case <-m.disposedCh:
+			return
+		case <-timer.C:
+		}
+		next := period
+		call := w.call.Load()
+		if call == 0 {
+			if idle++; idle >= 4 && !m.park() {
+				return
+			}
+			timer.Reset(period)
+			continue
+		}
+		idle = 0
+		start, name := w.start.Load(), w.name.Load()
+		if w.call.Load() == call && w.overdue.Load() != call {
+			elapsed := time.Since(w.epoch) - time.Duration(start)
+			if elapsed >= w.timeout {
+				w.overdue.Store(call)
+				m.reportOverdue(call, *name, elapsed)
+			} else {
+				next = min(next, w.timeout-elapsed)
+			}
+		}
+		timer.Reset(next)
+	}
+}
+
+// park waits until a handler starts. It returns false once the machine is
+// disposed.
+func (m *Machine) park() bool {
+	w := &m.wd
+	w.sleeping.Store(true)
+	// a handler that started before sleeping was set did not wake us
+	if w.call.Load() != 0 && w.sleeping.CompareAndSwap(true, false) {
+		return true
+	}
+	select {
+	case <-w.wake:
+		return true
+	case <-m.disposedCh:
+		return false
+	}
+}
+
+// reportOverdue reports a handler still running past its deadline: it
+// cancels the handler's context, logs an error and calls
+// [Tracer.HandlerTimeout]. It runs in the watchdog goroutine.
+func (m *Machine) reportOverdue(call uint64, name string, elapsed time.Duration) {
+	w := &m.wd
+	w.ctxMu.Lock()
+	if w.ctx != nil && w.ctxCall == call {
+		w.cancel(ErrHandlerTimeout)
+	}
+	w.ctxMu.Unlock()
+
+	m.mu.RLock()
+	tx, tracers := m.current, m.tracers
+	m.mu.RUnlock()
+	if tx == nil {
+		return
+	}
+	err := fmt.Errorf("%w: %s of transition %d %s on machine %s still running after %v (deadline %v)",
+		ErrHandlerTimeout, name, tx.ID, tx.Mutation.String(tx.index), m.id, elapsed.Round(time.Millisecond), w.timeout)
+	m.deliverErr(err, tx.ID, false)
+	for _, t := range tracers {
+		m.callTracer(t, "HandlerTimeout", func() { t.HandlerTimeout(tx, name, elapsed) })
+	}
+}
