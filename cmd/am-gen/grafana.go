@@ -49,7 +49,8 @@ Without --grafana-url, the dashboard JSON is written to standard output, or
 to the --output file, for Grafana's "Import dashboard" page. With
 --grafana-url, the dashboard is saved to that Grafana, overwriting an earlier
 version. Saving needs a service account token with the Editor role in the
-%s environment variable.
+%s environment variable; it is trimmed, never shown, and sent to no
+redirect (am-gen follows none).
 
 Flags:
 `
@@ -125,11 +126,15 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	var client *amgrafana.Client
 	if f.grafanaURL != "" {
+		// the client trims the token, and hides it in every form from what
+		// it returns, the padded one included
 		token := getenv(tokenEnv)
-		if token == "" {
+		if strings.TrimSpace(token) == "" {
 			return usageError(stderr, "%s is not set: saving to Grafana needs a service account token", tokenEnv)
 		}
-		if client, err = amgrafana.NewClient(f.grafanaURL, token, nil); err != nil {
+		if client, err = amgrafana.NewClient(f.grafanaURL, token, nil); errors.Is(err, amgrafana.ErrInvalidToken) {
+			return usageError(stderr, "%s: %v", tokenEnv, err)
+		} else if err != nil {
 			return usageError(stderr, "--grafana-url: %v", err)
 		}
 	}

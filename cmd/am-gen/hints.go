@@ -21,6 +21,11 @@ func saveHint(err error, f *grafanaFlags) string {
 	if errors.Is(err, context.Canceled) {
 		return "interrupted before Grafana answered; the dashboard may or may not have been saved"
 	}
+	var redirect *amgrafana.RedirectError
+	if errors.As(err, &redirect) {
+		return fmt.Sprintf("if %s is your Grafana (https instead of http, or a sub path), pass that address as --grafana-url; "+
+			"am-gen follows no redirect, so that %s goes nowhere else", redirect.Location, tokenEnv)
+	}
 	var apiErr *amgrafana.APIError
 	if !errors.As(err, &apiErr) {
 		return fmt.Sprintf("cannot reach Grafana at %s; check --grafana-url and that Grafana is running", grafanaURL)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 )
 
 // Values of [APIError.Status] that Grafana sends with 412 Precondition
@@ -57,4 +59,38 @@ func (c *Client) apiError(resp *http.Response, raw []byte) *APIError {
 	}
 	e.Message = c.excerpt(raw)
 	return e
+}
+
+// RedirectError is a redirect answered to a request of the client, which
+// it did not follow: the redirected request would carry the token to
+// wherever the redirect points, another port or host included. A Grafana
+// URL that redirects is usually http:// for an https:// Grafana, or lacks
+// Grafana's sub path.
+type RedirectError struct {
+	// StatusCode is the HTTP status code, e.g. 307.
+	StatusCode int
+	// URL is the address that answered with the redirect.
+	URL string
+	// Location is where the redirect points, resolved against URL.
+	Location string
+}
+
+// Error names both addresses.
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("amgrafana: %s answered %d %s, a redirect to %s; not followed, so that the token is not sent there",
+		e.URL, e.StatusCode, http.StatusText(e.StatusCode), e.Location)
+}
+
+func (c *Client) redirectError(endpoint *url.URL, status int, location string) *RedirectError {
+	// quoted unless it parses: a header is the server's text, control
+	// characters included
+	loc := strconv.Quote(location)
+	if ref, err := url.Parse(location); err == nil {
+		loc = endpoint.ResolveReference(ref).Redacted()
+	}
+	return &RedirectError{
+		StatusCode: status,
+		URL:        c.token.redact(endpoint.Redacted()),
+		Location:   c.token.redact(loc),
+	}
 }

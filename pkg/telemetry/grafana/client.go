@@ -22,23 +22,28 @@ const savePath = "api/dashboards/db"
 const maxResponse = 1 << 20
 
 // Client saves dashboards through Grafana's HTTP API, authenticated with a
-// service account token. It never includes the token in its errors.
+// service account token. The token appears in nothing it returns: not in
+// its errors, nor in Grafana's answers, in any form (as given, trimmed,
+// URL- or JSON-escaped). It follows no redirect, since the redirected
+// request would carry the token to wherever the redirect points.
 type Client struct {
 	base  *url.URL
-	token string
+	token secret
 	http  *http.Client
 }
 
 // ClientOpts configure a [Client].
 type ClientOpts struct {
-	// HTTPClient sends the requests; nil means [http.DefaultClient].
+	// HTTPClient sends the requests; nil means [http.DefaultClient]. The
+	// client uses a copy of it that follows no redirect.
 	HTTPClient *http.Client
 }
 
 // NewClient returns a client of the Grafana at grafanaURL, which may
 // include a path when Grafana is served from one (for example
-// https://example.com/grafana). token is a service account token; saving
-// needs the Editor role, or write access to the target folder.
+// https://example.com/grafana). token is a service account token, sent
+// with the spaces around it trimmed; saving needs the Editor role, or
+// write access to the target folder.
 func NewClient(grafanaURL, token string, opts *ClientOpts) (*Client, error) {
 	base, err := url.Parse(grafanaURL)
 	if err != nil {
@@ -47,14 +52,18 @@ func NewClient(grafanaURL, token string, opts *ClientOpts) (*Client, error) {
 	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("amgrafana: grafana URL %q: want http:// or https:// and a host", base.Redacted())
 	}
-	if token == "" {
-		return nil, errors.New("amgrafana: empty token")
+	tok, err := newSecret(token)
+	if err != nil {
+		return nil, err
 	}
-	c := &Client{base: base, token: token, http: http.DefaultClient}
+	hc := *http.DefaultClient
 	if opts != nil && opts.HTTPClient != nil {
-		c.http = opts.HTTPClient
+		hc = *opts.HTTPClient
 	}
-	return c, nil
+	// the redirect itself is the answer: SaveDashboard turns it into a
+	// RedirectError naming where it points
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{base: base, token: tok, http: &hc}, nil
 }
 
 // SaveOpts configure [Client.SaveDashboard].
@@ -109,18 +118,21 @@ func (c *Client) SaveDashboard(ctx context.Context, d dashboard.Dashboard, opts 
 	if err != nil {
 		return nil, fmt.Errorf("amgrafana: save dashboard: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+c.token.value)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("amgrafana: save dashboard: %w", err)
+		return nil, c.wrap("amgrafana: save dashboard: ", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return nil, fmt.Errorf("amgrafana: save dashboard: read response: %w", err)
+		return nil, c.wrap("amgrafana: save dashboard: read response: ", err)
+	}
+	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, c.redirectError(endpoint, resp.StatusCode, loc)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.apiError(resp, raw)
@@ -128,9 +140,15 @@ func (c *Client) SaveDashboard(ctx context.Context, d dashboard.Dashboard, opts 
 	var out saveResponse
 	if err := json.Unmarshal(raw, &out); err != nil || out.UID == "" {
 		return nil, fmt.Errorf("amgrafana: save dashboard: %s answered %s without Grafana's JSON (is it Grafana?): %q",
-			endpoint.Redacted(), resp.Status, c.excerpt(raw))
+			c.token.redact(endpoint.Redacted()), resp.Status, c.excerpt(raw))
 	}
-	return &SaveResult{UID: out.UID, URL: c.absolute(out.URL), Version: out.Version}, nil
+	return &SaveResult{UID: c.token.redact(out.UID), URL: c.absolute(out.URL), Version: out.Version}, nil
+}
+
+// wrap returns err behind prefix, with the token removed from its message:
+// a URL in a transport error is the user's, and may hold it.
+func (c *Client) wrap(prefix string, err error) error {
+	return &redactedError{msg: c.token.redact(prefix + err.Error()), err: err}
 }
 
 // saveBody encodes the request. The dashboard's id is null, as Grafana
@@ -169,19 +187,18 @@ func (c *Client) absolute(path string) string {
 	}
 	ref, err := url.Parse(path)
 	if err != nil {
-		return path
+		return c.token.redact(path)
 	}
 	root := *c.base
 	root.Path, root.RawPath = "/", ""
-	return root.ResolveReference(ref).Redacted()
+	return c.token.redact(root.ResolveReference(ref).Redacted())
 }
 
 // excerpt returns the start of a response body without the token, for
 // error messages: a misbehaving proxy may echo a request's headers.
 func (c *Client) excerpt(raw []byte) string {
 	const max = 200
-	s := strings.TrimSpace(string(raw))
-	s = strings.ReplaceAll(s, c.token, "[token]")
+	s := c.token.redact(strings.TrimSpace(string(raw)))
 	if len(s) > max {
 		s = s[:max] + "..."
 	}

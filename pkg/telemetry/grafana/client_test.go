@@ -209,9 +209,16 @@ func TestNewClientRejects(t *testing.T) {
 		{"ftp://grafana", testToken, "want http:// or https://"},
 		{"http://", testToken, "want http:// or https://"},
 		{"http://grafana:3000", "", "empty token"},
+		{"http://grafana:3000", " \n", "empty token"},
+		{"http://grafana:3000", "glsa_a b", "invalid token: it contains a space or a control character"},
+		{"http://grafana:3000", "glsa_a\r\nX-Injected: 1", "invalid token: it contains a space or a control character"},
 	} {
-		if _, err := amgrafana.NewClient(tc.url, tc.token, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+		_, err := amgrafana.NewClient(tc.url, tc.token, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewClient(%q): %v, want an error containing %q", tc.url, err, tc.want)
+		}
+		if tok := strings.TrimSpace(tc.token); tok != "" && err != nil && strings.Contains(err.Error(), tok) {
+			t.Errorf("NewClient error shows the token: %v", err)
 		}
 	}
 }

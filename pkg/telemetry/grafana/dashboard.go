@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -93,6 +94,9 @@ func (o *Opts) validate() error {
 	if strings.TrimSpace(o.Name) == "" {
 		return errors.New("name is empty")
 	}
+	if ref := grafanaVariable(o.Name); ref != "" {
+		return fmt.Errorf("name %q: %s is a Grafana variable reference, which Grafana would replace", o.Name, ref)
+	}
 	if o.Source == "" {
 		return errors.New("source is empty")
 	}
@@ -100,6 +104,9 @@ func (o *Opts) validate() error {
 	// that would need escaping inside a quoted label value is rejected
 	if i := strings.IndexFunc(o.Source, needsEscape); i >= 0 {
 		return fmt.Errorf("source %q: %q cannot appear in a Prometheus job or Loki service_name filter", o.Source, o.Source[i:i+1])
+	}
+	if ref := grafanaVariable(o.Source); ref != "" {
+		return fmt.Errorf("source %q: %s is a Grafana variable reference, which Grafana would replace", o.Source, ref)
 	}
 	if len(o.MachineIDs) == 0 {
 		return errors.New("no machine IDs")
@@ -115,9 +122,23 @@ func (o *Opts) validate() error {
 			// Grafana would read it as a variable reference
 			return fmt.Errorf("machine ID %q: $ cannot appear in a Grafana query", id)
 		}
+		if ref := grafanaVariable(id); ref != "" {
+			return fmt.Errorf("machine ID %q: %s is a Grafana variable reference, which Grafana would replace in queries and titles", id, ref)
+		}
 		seen[id] = true
 	}
 	return nil
+}
+
+// variableRef matches Grafana's variable syntaxes that plain text is
+// unlikely to hold: ${var} (with ${var:format} and ${var.field}) and the
+// deprecated [[var]]. Grafana replaces them in queries, titles and
+// descriptions.
+var variableRef = regexp.MustCompile(`\$\{[^}]*\}|\[\[[^\]]*\]\]`)
+
+// grafanaVariable returns the first variable reference in s, or "".
+func grafanaVariable(s string) string {
+	return variableRef.FindString(s)
 }
 
 func needsEscape(r rune) bool {

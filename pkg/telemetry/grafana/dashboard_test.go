@@ -154,6 +154,15 @@ func TestNewDashboardRejects(t *testing.T) {
 		{"empty ID", func(o *amgrafana.Opts) { o.MachineIDs = []string{"a", ""} }, "empty machine ID"},
 		{"duplicate ID", func(o *amgrafana.Opts) { o.MachineIDs = []string{"a", "b", "a"} }, `machine ID "a" given twice`},
 		{"variable in ID", func(o *amgrafana.Opts) { o.MachineIDs = []string{"$source"} }, `machine ID "$source"`},
+		{"braced variable in ID", func(o *amgrafana.Opts) { o.MachineIDs = []string{"a", "w-${source}"} }, `machine ID "w-${source}"`},
+		{"old variable syntax in ID", func(o *amgrafana.Opts) { o.MachineIDs = []string{"w-[[source]]"} },
+			`machine ID "w-[[source]]": [[source]] is a Grafana variable reference`},
+		{"old variable syntax in source", func(o *amgrafana.Opts) { o.Source = "svc[[x]]" },
+			`source "svc[[x]]": [[x]] is a Grafana variable reference`},
+		{"braced variable in name", func(o *amgrafana.Opts) { o.Name = "Orders ${__user.login}" },
+			`name "Orders ${__user.login}": ${__user.login} is a Grafana variable reference`},
+		{"old variable syntax in name", func(o *amgrafana.Opts) { o.Name = "Orders [[source]]" },
+			`name "Orders [[source]]": [[source]] is a Grafana variable reference`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ok
@@ -163,6 +172,15 @@ func TestNewDashboardRejects(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Brackets and dollars that are not variable references are kept.
+func TestNewDashboardKeepsPlainBrackets(t *testing.T) {
+	o := goldenOpts
+	o.Name, o.MachineIDs = "Costs in $ [beta] {eu}", []string{"worker[1]", "a[b]c"}
+	if _, err := amgrafana.NewDashboard(o); err != nil {
+		t.Error(err)
 	}
 }
 

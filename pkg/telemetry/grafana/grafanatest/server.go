@@ -5,8 +5,9 @@
 // The server answers POST /api/dashboards/db as Grafana does: it checks the
 // method, path, bearer token, content type and body, stores dashboards by
 // UID with versions and folders, and refuses what Grafana refuses with
-// Grafana's status codes and JSON error bodies. [Server.Respond] scripts
-// answers it cannot produce on its own, such as 403 or 500.
+// Grafana's status codes and JSON error bodies. [Server.Respond] and
+// [Server.Redirect] script answers it cannot produce on its own, such as
+// 403, 500 or a proxy's redirect.
 //
 // [amgrafana.Client]: https://pkg.go.dev/github.com/amkit-dev/amkit/pkg/telemetry/grafana#Client
 package grafanatest
@@ -71,8 +72,9 @@ type Server struct {
 }
 
 type answer struct {
-	status int
-	body   string
+	status   int
+	body     string
+	location string
 }
 
 // NewServer starts a server; its URL, with Opts.SubPath appended, is the
@@ -93,7 +95,16 @@ func (s *Server) GrafanaURL() string {
 func (s *Server) Respond(status int, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.scripted = append(s.scripted, answer{status, body})
+	s.scripted = append(s.scripted, answer{status: status, body: body})
+}
+
+// Redirect makes the server answer the next request with a redirect to
+// location, as a proxy in front of Grafana does for http:// on an https://
+// site. status is a 3xx code such as 307 or 308.
+func (s *Server) Redirect(status int, location string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripted = append(s.scripted, answer{status: status, location: location})
 }
 
 // Dashboard returns a copy of the dashboard with a UID.
@@ -126,6 +137,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(s.scripted) > 0 {
 		a := s.scripted[0]
 		s.scripted = s.scripted[1:]
+		if a.location != "" {
+			w.Header().Set("Location", a.location)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(a.status)
 		fmt.Fprint(w, a.body)

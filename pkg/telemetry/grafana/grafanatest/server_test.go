@@ -125,3 +125,21 @@ func TestRespond(t *testing.T) {
 		t.Errorf("%d requests recorded, want 2", n)
 	}
 }
+
+func TestRedirect(t *testing.T) {
+	srv := grafanatest.NewServer(grafanatest.Opts{Token: token})
+	defer srv.Close()
+	srv.Redirect(http.StatusTemporaryRedirect, "https://grafana.example.com/api/dashboards/db")
+	req, err := http.NewRequest("POST", srv.URL+"/api/dashboards/db", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 307 || resp.Header.Get("Location") != "https://grafana.example.com/api/dashboards/db" {
+		t.Errorf("answer %d to %q, want 307 to the scripted location", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
