@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/internal/buildinfo"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
@@ -29,6 +29,8 @@ type config struct {
 	history int
 	// version prints the build's version instead of running.
 	version bool
+	// maxMem is the memory budget of the store, in bytes.
+	maxMem int64
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -40,11 +42,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.importFile, "import", "", "open a recording `file` (headless: print a summary)")
 	fs.BoolVar(&cfg.headless, "headless", false, "run without the terminal UI")
 	fs.BoolVar(&cfg.print, "print", false, "print a line per transition; implies --headless (its default without --record)")
-	fs.IntVar(&cfg.history, "history", ui.DefaultHistoryLimit, "keep the last `N` transitions of each machine in the UI; older ones are evicted")
+	fs.IntVar(&cfg.history, "history", store.DefaultHistoryLimit, "keep the last `N` transitions of each machine in the UI; older ones are evicted")
+	maxMem := byteSize(store.DefaultMaxBytes)
+	fs.Var(&maxMem, "max-mem", "memory `budget` over machines, transitions and logs, like 1GiB or 512MiB; "+
+		"over it, disposed machines and the oldest transitions are evicted")
 	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N]\n"+
-			"  am-dbg --import FILE [--history N]\n"+
+		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE]\n"+
+			"  am-dbg --import FILE [--history N] [--max-mem SIZE]\n"+
 			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE]\n"+
 			"  am-dbg --headless --import FILE [--print]\n"+
 			"  am-dbg --version\n\n")
@@ -56,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if *version {
 		return config{listen: cfg.listen, history: cfg.history, version: true}, nil
 	}
+	cfg.maxMem = int64(maxMem)
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}

@@ -4,8 +4,8 @@
 //
 // Usage:
 //
-//	am-dbg [--listen ADDR] [--record FILE] [--history N]
-//	am-dbg --import FILE [--history N]
+//	am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE]
+//	am-dbg --import FILE [--history N] [--max-mem SIZE]
 //	am-dbg --headless [--listen ADDR] [--print] [--record FILE]
 //	am-dbg --headless --import FILE [--print]
 //	am-dbg --version
@@ -17,7 +17,10 @@
 // steps that explain them, and the log. --record also writes every message
 // to FILE (format: pkg/telemetry/dbg/recording); --import opens the UI
 // over a recording. --history bounds the transitions the UI keeps per
-// machine. Press ? in the UI for its keys, q to quit.
+// machine, and --max-mem (1GiB by default) the memory of everything it
+// keeps: over it, disposed machines, then the oldest transitions, then
+// the machines heard of first are evicted, and the UI says how many.
+// Press ? in the UI for its keys, q to quit.
 //
 // --headless runs without the UI: it prints a line per transition, or with
 // --record only records, and prints as well with --print, which implies

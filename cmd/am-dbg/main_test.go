@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
@@ -284,16 +284,18 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr bool
 	}{
-		{nil, config{listen: dbg.DefaultAddr, history: ui.DefaultHistoryLimit}, false},
-		{[]string{"--record", "f", "--history", "10"}, config{listen: dbg.DefaultAddr, record: "f", history: 10}, false},
-		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f", history: ui.DefaultHistoryLimit}, false},
-		{[]string{"--headless"}, config{listen: dbg.DefaultAddr, headless: true, print: true, history: ui.DefaultHistoryLimit}, false},
-		{[]string{"--headless", "--record", "f"}, config{listen: dbg.DefaultAddr, record: "f", headless: true, history: ui.DefaultHistoryLimit}, false},
-		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", record: "f", headless: true, print: true, history: ui.DefaultHistoryLimit}, false},
-		{[]string{"--headless", "--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f", headless: true, history: ui.DefaultHistoryLimit}, false},
-		{[]string{"--version"}, config{listen: dbg.DefaultAddr, history: ui.DefaultHistoryLimit, version: true}, false},
-		{[]string{"--version", "--import", "f", "--record", "g"}, config{listen: dbg.DefaultAddr, history: ui.DefaultHistoryLimit, version: true}, false},
+		{nil, config{listen: dbg.DefaultAddr, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--record", "f", "--history", "10", "--max-mem", "64MiB"}, config{listen: dbg.DefaultAddr, record: "f", history: 10, maxMem: 64 << 20}, false},
+		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--headless"}, config{listen: dbg.DefaultAddr, headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--headless", "--record", "f"}, config{listen: dbg.DefaultAddr, record: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", record: "f", headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--headless", "--import", "f"}, config{listen: dbg.DefaultAddr, importFile: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--version"}, config{listen: dbg.DefaultAddr, history: store.DefaultHistoryLimit, version: true}, false},
+		{[]string{"--version", "--import", "f", "--record", "g"}, config{listen: dbg.DefaultAddr, history: store.DefaultHistoryLimit, version: true}, false},
 		{[]string{"--history", "0"}, config{}, true},
+		{[]string{"--max-mem", "0"}, config{}, true},
+		{[]string{"--max-mem", "lots"}, config{}, true},
 		{[]string{"--import", "f", "--record", "g"}, config{}, true},
 		{[]string{"--import", "f", "--listen", ":1"}, config{}, true},
 		{[]string{"extra"}, config{}, true},

@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
@@ -66,11 +67,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 // UI, until the user quits it.
 func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writer) error {
 	level := slog.LevelDebug
-	var inbox *ui.Inbox
+	var inbox *store.Inbox
 	if !cfg.headless {
 		// the UI shows clients coming and going; keep only the warnings
 		level = slog.LevelWarn
-		inbox = ui.NewInbox(0)
+		inbox = store.NewInbox(&store.InboxOptions{MaxBytes: cfg.maxMem / 4})
 		consumers = append(consumers, inbox)
 	}
 	handlers := make([]server.Handler, len(consumers))
@@ -91,11 +92,19 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 		<-ctx.Done()
 		return srv.Close()
 	}
-	view := ui.New(ui.NewStore(cfg.history), &ui.Options{
-		Source: srv.Addr().String(), Inbox: inbox, RecordTo: cfg.record,
+	data := store.New(&store.Options{HistoryLimit: cfg.history, MaxBytes: cfg.maxMem})
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		data.Pump(inbox, ui.FrameGap)
+	}()
+	view := ui.New(data, &ui.Options{
+		Source: srv.Addr().String(), Live: true, RecordTo: cfg.record,
 	})
 	err = ui.Run(ctx, view)
-	return errors.Join(err, srv.Close(), inbox.Close())
+	err = errors.Join(err, srv.Close(), inbox.Close())
+	<-pumped
+	return err
 }
 
 // listen listens on addr, on 127.0.0.1 when addr names no host, like

@@ -8,28 +8,29 @@ import (
 	"io"
 	"sync"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
 )
 
 // viewRecording opens the UI over the recording cfg.importFile.
 func viewRecording(ctx context.Context, cfg config) error {
-	store := ui.NewStore(cfg.history)
+	data := store.New(&store.Options{HistoryLimit: cfg.history, MaxBytes: cfg.maxMem})
 	source := cfg.importFile
-	truncated, err := loadRecording(cfg.importFile, store)
+	truncated, err := loadRecording(cfg.importFile, data)
 	if err != nil {
 		return err
 	}
 	if truncated {
 		source += " (truncated)"
 	}
-	return ui.Run(ctx, ui.New(store, &ui.Options{Source: source}))
+	return ui.Run(ctx, ui.New(data, &ui.Options{Source: source}))
 }
 
-// loadRecording adds every record of the recording at path to store. A
+// loadRecording adds every record of the recording at path to data. A
 // truncated recording loads up to its last complete record, and reports
 // true.
-func loadRecording(path string, store *ui.Store) (truncated bool, err error) {
+func loadRecording(path string, data *store.Store) (truncated bool, err error) {
 	r, err := recording.Open(path)
 	if err != nil {
 		return false, err
@@ -45,7 +46,7 @@ func loadRecording(path string, store *ui.Store) (truncated bool, err error) {
 		case err != nil:
 			return false, fmt.Errorf("read recording %s: %w", path, err)
 		}
-		store.AddRecord(rec)
+		data.AddRecord(rec)
 	}
 }
 

@@ -3,18 +3,13 @@
 //
 // # Data
 //
-// A [Store] holds every machine heard of, its schema versions and its
-// recent transitions. Live, the dbg server hands batches to an [Inbox]
-// (a server.Handler that never makes a client wait) and the UI moves them
-// into the store between frames, redrawing at most 20 times a second
-// however fast transitions come. For a recording, the store is filled
-// before the UI starts, with [Store.AddRecord].
-//
-// Memory is bounded by a per-machine history limit ([NewStore],
-// [DefaultHistoryLimit], am-dbg's --history flag): a machine keeps its
-// newest transitions, and the timeline says how many older ones were
-// evicted. A kept transition costs about 1.3 KiB with five steps and two
-// log lines, so the default of 5,000 is about 6.5 MB per busy machine.
+// The UI reads a [store.Store], holding its read lock for each Update
+// and View. Live, the store is pumped from the dbg server by another
+// goroutine, and the UI redraws when the store's revision moves, at most
+// 20 times a second ([FrameGap]); a recording's store is full before the
+// UI starts. The timeline says how many of a machine's transitions the
+// history limit or the memory budget evicted, and the status bar how many
+// the budget evicted in all.
 //
 // # Screen
 //
@@ -36,7 +31,7 @@
 // # Model
 //
 // [Model] follows Bubble Tea's model, update, view: Update takes keys,
-// window sizes and inbox news and changes the state; View draws the
+// window sizes and store news and changes the state; View draws the
 // state and changes nothing but scroll positions. Tests drive Update
 // with key messages and read View. Keys are in keys.go; ? lists them.
 package ui

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/ui"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
@@ -21,7 +22,7 @@ func Example() {
 	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 	names := am.S{am.Exception, "Paid", "Shipped"}
 	schema := am.Schema{am.Exception: {Multi: true}, "Paid": {}, "Shipped": {Require: am.S{"Paid"}}}
-	store := ui.NewStore(0)
+	data := store.New(nil)
 	for _, msg := range []dbg.DbgMsg{
 		&dbg.DbgMsgStruct{MachineID: "order", StateNames: names, Schema: schema, Clocks: am.Time{0, 0, 0}},
 		&dbg.DbgMsgTx{
@@ -38,10 +39,10 @@ func Example() {
 			Start: at.Add(time.Second), End: at.Add(time.Second),
 		},
 	} {
-		store.AddRecord(&recording.Record{ClientID: "c", Conn: 1, Msg: msg})
+		data.AddRecord(&recording.Record{ClientID: "c", Conn: 1, Msg: msg})
 	}
 
-	m := ui.New(store, &ui.Options{Source: "orders.amdbg"})
+	m := ui.New(data, &ui.Options{Source: "orders.amdbg"})
 	m.Update(tea.WindowSizeMsg{Width: 112, Height: 20})
 	m.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
 	for _, line := range strings.Split(ansi.Strip(m.View().Content), "\n") {

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
@@ -39,9 +40,10 @@ func (*ordersHandlers) PaidEnter(e *am.Event) bool {
 	return amount > 0
 }
 
-// live is a dbg server feeding an inbox, as am-dbg runs it.
+// live is a dbg server feeding an inbox and a store, as am-dbg runs it.
 type live struct {
-	inbox *Inbox
+	inbox *store.Inbox
+	data  *store.Store
 	addr  string
 }
 
@@ -51,7 +53,7 @@ func startLive(t *testing.T) *live {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := NewInbox(0)
+	in := store.NewInbox(nil)
 	srv := server.Serve(in.Listener(ln), in, nil)
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
@@ -59,7 +61,7 @@ func startLive(t *testing.T) *live {
 		}
 		in.Close()
 	})
-	return &live{inbox: in, addr: ln.Addr().String()}
+	return &live{inbox: in, data: store.New(nil), addr: ln.Addr().String()}
 }
 
 // ending is how runOrders leaves its machines.
@@ -133,10 +135,9 @@ func runOrders(t *testing.T, addr string, end ending) {
 // 160x48 screen.
 func newTestModel(t *testing.T, l *live) *Model {
 	t.Helper()
-	store := NewStore(0)
-	m := New(store, &Options{Source: l.addr, Inbox: l.inbox})
+	l.data.Drain(l.inbox)
+	m := New(l.data, &Options{Source: l.addr, Live: true})
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
-	m.Update(inboxMsg{})
 	return m
 }
 

@@ -4,11 +4,14 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 )
 
-// frameGap is the shortest time between two redraws caused by incoming
-// data: at most 20 a second, however fast transitions arrive.
-const frameGap = 50 * time.Millisecond
+// FrameGap is the shortest time between two redraws caused by incoming
+// data: at most 20 a second, however fast transitions arrive. Pump the
+// store with it ([store.Store.Pump]).
+const FrameGap = 50 * time.Millisecond
 
 // pane is one area of the screen that can have the focus.
 type pane int
@@ -27,9 +30,10 @@ type Options struct {
 	// Source says where the data comes from, for the status bar: the
 	// address the server listens on, or the recording's path.
 	Source string
-	// Inbox delivers what a live server receives. Nil for a recording,
-	// which the store holds entirely before the UI starts.
-	Inbox *Inbox
+	// Live is set when the store follows a live server; the UI then
+	// redraws as the store changes. A recording's store is full before
+	// the UI starts.
+	Live bool
 	// RecordTo is the recording a live session is written to, if any, for
 	// the status bar.
 	RecordTo string
@@ -39,8 +43,10 @@ type Options struct {
 // keys, window sizes and incoming data, [Model.View] draws the screen
 // from the state Update left.
 type Model struct {
-	store    *Store
-	inbox    *Inbox
+	data *store.Store
+	live bool
+	// rev is the store revision the screen shows.
+	rev      uint64
 	source   string
 	recordTo string
 	keys     keyMap
@@ -50,13 +56,13 @@ type Model struct {
 	focus         pane
 	help          bool
 
-	tree    []treeRow
+	tree    []store.TreeRow
 	treeRev uint64
 	machTop int
 
 	// mach and state are the selected machine and state; the state is
 	// kept by name, so it survives schema changes and machine switches.
-	mach     *machine
+	mach     *store.Machine
 	state    string
 	stateTop int
 
@@ -72,15 +78,15 @@ type Model struct {
 	search search
 }
 
-// New returns a UI showing store. opts may be nil.
-func New(store *Store, opts *Options) *Model {
+// New returns a UI showing the store. opts may be nil.
+func New(data *store.Store, opts *Options) *Model {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
 	m := &Model{
-		store:    store,
-		inbox:    o.Inbox,
+		data:     data,
+		live:     o.Live,
 		source:   o.Source,
 		recordTo: o.RecordTo,
 		keys:     defaultKeys(),
@@ -88,39 +94,45 @@ func New(store *Store, opts *Options) *Model {
 		follow:   true,
 		search:   newSearch(),
 	}
+	data.RLock()
+	m.rev = data.Revision()
 	m.refresh()
+	data.RUnlock()
 	return m
 }
 
-// inboxMsg says the inbox has data.
-type inboxMsg struct{}
+// changedMsg says the store changed.
+type changedMsg struct{}
 
-// Init starts waiting for live data.
-func (m *Model) Init() tea.Cmd { return m.waitInbox() }
+// Init starts following a live store.
+func (m *Model) Init() tea.Cmd { return m.waitChange() }
 
-// waitInbox returns a command that reports when the inbox has data, or
-// nil for a recording.
-func (m *Model) waitInbox() tea.Cmd {
-	in := m.inbox
-	if in == nil {
+// waitChange returns a command that reports when the store moved past
+// the revision on screen, or nil for a recording.
+func (m *Model) waitChange() tea.Cmd {
+	if !m.live {
 		return nil
 	}
+	ch := m.data.Changed(m.rev)
 	return func() tea.Msg {
-		if !in.wait(frameGap) {
-			return nil
-		}
-		return inboxMsg{}
+		<-ch
+		return changedMsg{}
 	}
 }
 
-// refresh brings the views up to date after the store changed.
+// refresh brings the views up to date after the store changed. The
+// caller holds the store's read lock.
 func (m *Model) refresh() {
-	if m.treeRev != m.store.treeRev || m.tree == nil {
-		m.tree = buildTree(m.store.order, m.store.machs)
-		m.treeRev = m.store.treeRev
+	if m.treeRev != m.data.TreeRevision() || m.tree == nil {
+		m.tree = m.data.Tree()
+		m.treeRev = m.data.TreeRevision()
+	}
+	if m.mach != nil && m.mach.Evicted() {
+		// the memory budget took it; a new machine of the ID is another
+		m.mach = nil
 	}
 	if m.mach == nil && len(m.tree) > 0 {
-		m.selectMachine(m.tree[0].m)
+		m.selectMachine(m.tree[0].Machine)
 		return
 	}
 	m.tl.sync()
@@ -131,11 +143,11 @@ func (m *Model) refresh() {
 
 // selectMachine shows machine mach, keeping the selected state when it
 // has one of the same name, and the cursor on the newest transition.
-func (m *Model) selectMachine(mach *machine) {
+func (m *Model) selectMachine(mach *store.Machine) {
 	m.mach = mach
-	if !mach.sch.has(m.state) {
+	if !mach.Schema().Has(m.state) {
 		m.state = ""
-		if names := mach.sch.names(); len(names) > 0 {
+		if names := mach.Schema().Names(); len(names) > 0 {
 			m.state = names[0]
 		}
 	}
@@ -176,7 +188,7 @@ func (m *Model) selectState(name string) {
 // machineRow returns the tree row of the selected machine.
 func (m *Model) machineRow() int {
 	for i, r := range m.tree {
-		if r.m == m.mach {
+		if r.Machine == m.mach {
 			return i
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 )
 
 // orders is the model over the orders workflow, live and still connected,
@@ -188,16 +190,23 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// waitDisconnected takes what the inbox receives until no client is
-// connected and the selected machine is no longer live.
+// waitDisconnected follows the live store, as am-dbg does, until no
+// client is connected and the selected machine is no longer live.
 func waitDisconnected(t *testing.T, l *live, m *Model) {
 	t.Helper()
+	go l.data.Pump(l.inbox, 0)
 	deadline := time.After(10 * time.Second)
-	for m.store.conns > 0 || m.mach.live {
+	for {
+		rev := l.data.Revision()
+		l.data.RLock()
+		done := l.data.Conns() == 0 && !m.mach.Live()
+		l.data.RUnlock()
+		if done {
+			return
+		}
 		select {
-		case <-l.inbox.ready:
-			l.inbox.drain(m.store)
-			m.refresh()
+		case <-l.data.Changed(rev):
+			m.Update(changedMsg{})
 		case <-deadline:
 			t.Fatalf("the connection never ended:\n%s", screen(m))
 		}
@@ -249,7 +258,7 @@ func TestHelpLegend(t *testing.T) {
 }
 
 func TestSmallTerminal(t *testing.T) {
-	m := New(NewStore(0), nil)
+	m := New(store.New(nil), nil)
 	m.Update(keyMsg("j"))
 	m.width, m.height = 40, 10
 	wantOnScreen(t, screen(m), "at least 60x16")

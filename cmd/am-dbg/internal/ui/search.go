@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/textinput"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 )
 
 // search is the state of "/": the query being typed, what it matches, and
@@ -21,7 +23,7 @@ type search struct {
 // match is a machine, or a state of a machine, whose name contains the
 // query.
 type match struct {
-	m *machine
+	m *store.Machine
 	// state is the matching state, or "" when the machine's ID matched.
 	state string
 }
@@ -40,24 +42,24 @@ func newSearch() search {
 // ignoring case: each machine's ID, then its states, machines in tree
 // order starting from the selected one, so the first match is the
 // nearest.
-func findMatches(query string, tree []treeRow, from *machine) []match {
+func findMatches(query string, tree []store.TreeRow, from *store.Machine) []match {
 	query = strings.ToLower(query)
 	if query == "" {
 		return nil
 	}
 	start := 0
 	for i, r := range tree {
-		if r.m == from {
+		if r.Machine == from {
 			start = i
 		}
 	}
 	var out []match
 	for i := range tree {
-		mach := tree[(start+i)%len(tree)].m
-		if strings.Contains(strings.ToLower(mach.id), query) {
+		mach := tree[(start+i)%len(tree)].Machine
+		if strings.Contains(strings.ToLower(mach.ID()), query) {
 			out = append(out, match{m: mach})
 		}
-		for _, name := range mach.sch.names() {
+		for _, name := range mach.Schema().Names() {
 			if strings.Contains(strings.ToLower(name), query) {
 				out = append(out, match{m: mach, state: name})
 			}

@@ -11,7 +11,7 @@ func (m *Model) settle() {
 	m.machTop = scrollTo(m.machTop, m.machineRow(), l.machines.h-2, len(m.tree))
 	sch := m.statesSchema()
 	listRows := stateListRows(l.states.h-2, len(m.relationLines(sch, l.states.w-2)))
-	m.stateTop = scrollTo(m.stateTop, m.stateRow(), listRows, len(sch.names()))
+	m.stateTop = scrollTo(m.stateTop, m.stateRow(), listRows, len(sch.Names()))
 	// the timeline's first row is its header
 	m.tl.scroll(l.timeline.h - 3)
 	m.detailsTop = min(m.detailsTop, max(len(m.detailLines(l.details.w-2))-(l.details.h-2), 0))

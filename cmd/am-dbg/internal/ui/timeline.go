@@ -1,6 +1,10 @@
 package ui
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+)
 
 // filter selects the transitions the timeline shows.
 type filter struct {
@@ -12,16 +16,16 @@ type filter struct {
 
 func (f filter) on() bool { return f.hideCanceled || f.hideAuto || f.touching != "" }
 
-func (f filter) keep(t *tx) bool {
-	return !(f.hideCanceled && !t.msg.Accepted) && !(f.hideAuto && t.msg.Auto) &&
-		(f.touching == "" || t.touches(f.touching))
+func (f filter) keep(t *store.Tx) bool {
+	return !(f.hideCanceled && !t.Msg.Accepted) && !(f.hideAuto && t.Msg.Auto) &&
+		(f.touching == "" || t.Touches(f.touching))
 }
 
 // timeline is one machine's history as the filters show it, with the
 // cursor. Positions count shown transitions from 0; seqs identify
 // transitions in the machine's history.
 type timeline struct {
-	m *machine
+	m *store.Machine
 	f filter
 	// seqs lists the shown transitions while a filter is on; with none,
 	// every kept transition shows and positions map to seqs directly.
@@ -35,10 +39,10 @@ type timeline struct {
 }
 
 // reset shows machine m through filter f, from scratch.
-func (tl *timeline) reset(m *machine, f filter) {
+func (tl *timeline) reset(m *store.Machine, f filter) {
 	*tl = timeline{m: m, f: f, cur: tl.cur}
 	if m != nil {
-		tl.scanned = m.hist.first
+		tl.scanned = m.History().First()
 	}
 	tl.sync()
 }
@@ -49,16 +53,16 @@ func (tl *timeline) sync() {
 	if tl.m == nil || !tl.f.on() {
 		return
 	}
-	h := &tl.m.hist
-	if n := sort.Search(len(tl.seqs), func(i int) bool { return tl.seqs[i] >= h.first }); n > 0 {
+	h := tl.m.History()
+	if n := sort.Search(len(tl.seqs), func(i int) bool { return tl.seqs[i] >= h.First() }); n > 0 {
 		tl.seqs = append(tl.seqs[:0], tl.seqs[n:]...)
 	}
-	for seq := max(tl.scanned, h.first); seq < h.next; seq++ {
-		if tl.f.keep(h.at(seq)) {
+	for seq := max(tl.scanned, h.First()); seq < h.Next(); seq++ {
+		if tl.f.keep(h.At(seq)) {
 			tl.seqs = append(tl.seqs, seq)
 		}
 	}
-	tl.scanned = h.next
+	tl.scanned = h.Next()
 }
 
 // len returns how many transitions are shown.
@@ -69,33 +73,33 @@ func (tl *timeline) len() int {
 	case tl.f.on():
 		return len(tl.seqs)
 	default:
-		return tl.m.hist.len()
+		return tl.m.History().Len()
 	}
 }
 
 // at returns the transition shown at pos.
-func (tl *timeline) at(pos int) *tx {
+func (tl *timeline) at(pos int) *store.Tx {
 	if tl.f.on() {
-		return tl.m.hist.at(tl.seqs[pos])
+		return tl.m.History().At(tl.seqs[pos])
 	}
-	return tl.m.hist.at(tl.m.hist.first + uint64(pos))
+	return tl.m.History().At(tl.m.History().First() + uint64(pos))
 }
 
 // pos returns the position of the shown transition with the largest seq
 // not after seq, or 0 when there is none.
 func (tl *timeline) pos(seq uint64) int {
 	if !tl.f.on() {
-		if seq < tl.m.hist.first {
+		if seq < tl.m.History().First() {
 			return 0
 		}
-		return min(int(seq-tl.m.hist.first), tl.len()-1)
+		return min(int(seq-tl.m.History().First()), tl.len()-1)
 	}
 	return max(sort.Search(len(tl.seqs), func(i int) bool { return tl.seqs[i] > seq })-1, 0)
 }
 
 // current returns the transition under the cursor, or nil when none is
 // shown.
-func (tl *timeline) current() *tx {
+func (tl *timeline) current() *store.Tx {
 	if tl.len() == 0 {
 		return nil
 	}
@@ -105,7 +109,7 @@ func (tl *timeline) current() *tx {
 // moveTo puts the cursor on position pos, clamped to what is shown.
 func (tl *timeline) moveTo(pos int) {
 	if n := tl.len(); n > 0 {
-		tl.cur = tl.at(min(max(pos, 0), n-1)).seq
+		tl.cur = tl.at(min(max(pos, 0), n-1)).Seq
 	}
 }
 
@@ -124,8 +128,8 @@ func (tl *timeline) seek(state string, dir int) bool {
 		return false
 	}
 	for p := tl.pos(tl.cur) + dir; p >= 0 && p < tl.len(); p += dir {
-		if t := tl.at(p); t.touches(state) {
-			tl.cur = t.seq
+		if t := tl.at(p); t.Touches(state) {
+			tl.cur = t.Seq
 			return true
 		}
 	}

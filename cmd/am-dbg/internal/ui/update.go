@@ -6,16 +6,18 @@ import (
 )
 
 // Update applies a message: a key, a new window size, or news from the
-// inbox.
+// store.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.data.RLock()
+	defer m.data.RUnlock()
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-	case inboxMsg:
-		m.inbox.drain(m.store)
+	case changedMsg:
+		m.rev = m.data.Revision()
 		m.refresh()
-		cmd = m.waitInbox()
+		cmd = m.waitChange()
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	}
@@ -114,12 +116,12 @@ func (m *Model) move(delta int) {
 	case paneMachines:
 		if len(m.tree) > 0 {
 			row := min(max(m.machineRow()+delta, 0), len(m.tree)-1)
-			if m.tree[row].m != m.mach {
-				m.selectMachine(m.tree[row].m)
+			if m.tree[row].Machine != m.mach {
+				m.selectMachine(m.tree[row].Machine)
 			}
 		}
 	case paneStates:
-		names := m.statesSchema().names()
+		names := m.statesSchema().Names()
 		if len(names) > 0 {
 			row := min(max(m.stateRow()+delta, 0), len(names)-1)
 			m.selectState(names[row])

@@ -9,6 +9,8 @@ import (
 
 // View draws the screen: the panes and the status bar, or the help.
 func (m *Model) View() tea.View {
+	m.data.RLock()
+	defer m.data.RUnlock()
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "am-dbg"

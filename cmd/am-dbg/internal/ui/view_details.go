@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
@@ -21,7 +22,7 @@ const detailTimeLayout = "15:04:05.000000"
 func (m *Model) detailsPane(sz size) []string {
 	title := "details"
 	if t := m.tl.current(); t != nil {
-		title = "transition #" + strconv.FormatUint(t.msg.ID, 10)
+		title = "transition #" + strconv.FormatUint(t.Msg.ID, 10)
 	}
 	lines := m.detailLines(sz.w - 2)
 	return m.st.frame(title, lines[min(m.detailsTop, len(lines)):], sz.w, sz.h, m.focus == paneDetails)
@@ -51,20 +52,20 @@ func (m *Model) machineLines() []string {
 	if m.mach == nil {
 		return []string{m.st.dim.Render("no machine yet: bind pkg/telemetry/dbg, or run a program with AM_DBG_ADDR set")}
 	}
-	lines := []string{m.st.heading.Render("machine " + m.mach.id)}
-	if m.mach.parent != "" {
-		lines = append(lines, "parent "+m.mach.parent)
+	lines := []string{m.st.heading.Render("machine " + m.mach.ID())}
+	if m.mach.Parent() != "" {
+		lines = append(lines, "parent "+m.mach.Parent())
 	}
-	if len(m.mach.tags) > 0 {
-		lines = append(lines, "tags "+strings.Join(m.mach.tags, ", "))
+	if len(m.mach.Tags()) > 0 {
+		lines = append(lines, "tags "+strings.Join(m.mach.Tags(), ", "))
 	}
-	return append(lines, strconv.Itoa(len(m.mach.sch.names()))+" states, no transition shown")
+	return append(lines, strconv.Itoa(len(m.mach.Schema().Names()))+" states, no transition shown")
 }
 
-func (m *Model) txLines(t *tx) []string {
-	msg := t.msg
+func (m *Model) txLines(t *store.Tx) []string {
+	msg := t.Msg
 	head := m.st.heading.Render("#"+strconv.FormatUint(msg.ID, 10)+" ["+msg.Type.String()+"]") +
-		" " + m.st.called.Render(strings.Join(t.calledNames(), " "))
+		" " + m.st.called.Render(strings.Join(t.CalledNames(), " "))
 	if msg.Auto {
 		head += " " + m.st.auto.Render("auto")
 	}
@@ -92,7 +93,7 @@ func (m *Model) txLines(t *tx) []string {
 		lines = append(lines, m.st.dim.Render("  none recorded"))
 	}
 	for i, s := range msg.Steps {
-		text := "  " + padLeft(strconv.Itoa(i+1), 2) + " " + s.Describe(t.sch.names())
+		text := "  " + padLeft(strconv.Itoa(i+1), 2) + " " + s.Describe(t.Schema.Names())
 		if canceling(s.Type) {
 			text = m.st.canceled.Render(text)
 		}
@@ -122,15 +123,15 @@ func canceling(t am.StepType) bool {
 
 // changeSummary lists what the transition changed: +activated,
 // -deactivated, ↻activated again.
-func (m *Model) changeSummary(t *tx) string {
+func (m *Model) changeSummary(t *store.Tx) string {
 	var out []string
-	for _, name := range t.sch.names() {
-		switch t.change(name) {
-		case activated:
+	for _, name := range t.Schema.Names() {
+		switch t.Change(name) {
+		case store.Activated:
 			out = append(out, "+"+name)
-		case deactivated:
+		case store.Deactivated:
 			out = append(out, "-"+name)
-		case reactivated:
+		case store.Reactivated:
 			out = append(out, "↻"+name)
 		}
 	}

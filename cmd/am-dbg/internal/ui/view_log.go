@@ -21,7 +21,7 @@ func (m *Model) logPane(sz size) []string {
 	}
 	title := "log"
 	if m.mach != nil {
-		title += " · " + m.mach.id
+		title += " · " + m.mach.ID()
 	}
 	return m.st.frame(title, lines, sz.w, sz.h, m.focus == paneLog)
 }
@@ -36,11 +36,11 @@ func (m *Model) logLines(want int) []string {
 	var lines []string
 	// walk back from the cursor through the whole history, filters aside:
 	// the log is what happened, shown or not
-	h := &m.mach.hist
-	for seq := t.seq + 1; seq > h.first && len(lines) < want; seq-- {
-		past := h.at(seq - 1)
-		lines = m.appendLog(lines, past.msg.Logs, past == t, want)
-		lines = m.appendLog(lines, past.msg.LogsBefore, false, want)
+	h := m.mach.History()
+	for seq := t.Seq + 1; seq > h.First() && len(lines) < want; seq-- {
+		past := h.At(seq - 1)
+		lines = m.appendLog(lines, past.Msg.Logs, past == t, want)
+		lines = m.appendLog(lines, past.Msg.LogsBefore, false, want)
 	}
 	slices.Reverse(lines)
 	return lines

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"strconv"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 )
 
 // machinesPane lists the machine tree: a life marker (see lifeMarker),
@@ -15,14 +17,14 @@ func (m *Model) machinesPane(sz size) []string {
 	}
 	for i := m.machTop; i < len(m.tree) && len(lines) < rows; i++ {
 		r := m.tree[i]
-		marker := lifeMarker(r.m)
-		count := strconv.FormatUint(r.m.hist.next, 10)
-		name := fit(r.prefix+r.m.id, max(w-4-len(count), 1))
+		marker := lifeMarker(r.Machine)
+		count := strconv.FormatUint(r.Machine.History().Next(), 10)
+		name := fit(r.Prefix+r.Machine.ID(), max(w-4-len(count), 1))
 		var line string
 		switch {
 		case i == sel:
 			line = m.st.selected.Render("▸" + marker + " " + name + " " + count)
-		case r.m.live && !r.m.disposed:
+		case r.Machine.Live() && !r.Machine.Disposed():
 			line = " " + m.st.active.Render(marker) + " " + name + " " + m.st.dim.Render(count)
 		default:
 			line = " " + m.st.dim.Render(marker+" "+name+" "+count)
@@ -36,11 +38,11 @@ func (m *Model) machinesPane(sz size) []string {
 // lifeMarker tells how a machine's life stands: ● running, its client
 // connected; ✕ disposed, as its client said; ○ its client went away
 // without saying so, as when the process crashed or a recording ended.
-func lifeMarker(m *machine) string {
+func lifeMarker(m *store.Machine) string {
 	switch {
-	case m.disposed:
+	case m.Disposed():
 		return "✕"
-	case m.live:
+	case m.Live():
 		return "●"
 	default:
 		return "○"

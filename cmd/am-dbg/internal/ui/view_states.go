@@ -4,36 +4,37 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
 // noSchema stands in before any machine is known.
-var noSchema = newSchema(&dbg.DbgMsgStruct{})
+var noSchema = store.NewSchema(&dbg.DbgMsgStruct{})
 
 // statesAt returns the selected machine's states as they were right after
 // the transition under the cursor: its schema, its clocks, and the
 // transition itself (nil before the first one, showing the latest clocks
 // known).
-func (m *Model) statesAt() (*schema, am.Time, *tx) {
+func (m *Model) statesAt() (*store.Schema, am.Time, *store.Tx) {
 	if m.mach == nil {
 		return noSchema, nil, nil
 	}
 	if t := m.tl.current(); t != nil {
-		return t.sch, t.msg.Clocks, t
+		return t.Schema, t.Msg.Clocks, t
 	}
-	return m.mach.sch, m.mach.clocks, nil
+	return m.mach.Schema(), m.mach.Clocks(), nil
 }
 
 // statesSchema returns the schema the states pane shows.
-func (m *Model) statesSchema() *schema {
+func (m *Model) statesSchema() *store.Schema {
 	sch, _, _ := m.statesAt()
 	return sch
 }
 
 // stateRow returns the selected state's row in the states pane.
 func (m *Model) stateRow() int {
-	if i, ok := m.statesSchema().index[m.state]; ok {
+	if i, ok := m.statesSchema().Index[m.state]; ok {
 		return i
 	}
 	return 0
@@ -49,7 +50,7 @@ func (m *Model) statesPane(sz size) []string {
 	sch, clocks, t := m.statesAt()
 	rel := m.relationLines(sch, w)
 	listRows := stateListRows(rows, len(rel))
-	names := sch.names()
+	names := sch.Names()
 
 	clockW := 1
 	for _, c := range clocks {
@@ -60,16 +61,16 @@ func (m *Model) statesPane(sz size) []string {
 	lines := make([]string, 0, rows)
 	for i := m.stateTop; i < len(names) && len(lines) < listRows; i++ {
 		name := names[i]
-		tick := sch.tick(clocks, name)
+		tick := sch.Tick(clocks, name)
 		marker, chg, called := "○", " ", " "
 		if tick%2 == 1 {
 			marker = "●"
 		}
-		var c change
+		var c store.Change
 		if t != nil {
-			c = t.change(name)
-			chg = [...]string{unchanged: " ", activated: "+", deactivated: "-", reactivated: "↻"}[c]
-			if t.called(name) {
+			c = t.Change(name)
+			chg = [...]string{store.Unchanged: " ", store.Activated: "+", store.Deactivated: "-", store.Reactivated: "↻"}[c]
+			if t.Called(name) {
 				called = "*"
 			}
 		}
@@ -78,7 +79,7 @@ func (m *Model) statesPane(sz size) []string {
 		switch {
 		case i == sel:
 			lines = append(lines, m.st.selected.Render("▸"+marker+" "+text))
-		case c != unchanged:
+		case c != store.Unchanged:
 			lines = append(lines, " "+m.st.changed.Render(marker+" "+text))
 		case tick%2 == 1:
 			lines = append(lines, " "+m.st.active.Render(marker)+" "+m.calledStyle(called, text))
@@ -93,9 +94,9 @@ func (m *Model) statesPane(sz size) []string {
 
 	title := "states"
 	if m.mach != nil {
-		title += " · " + m.mach.id
+		title += " · " + m.mach.ID()
 		if t != nil {
-			title += " after #" + strconv.FormatUint(t.msg.ID, 10)
+			title += " after #" + strconv.FormatUint(t.Msg.ID, 10)
 		}
 	}
 	return m.st.frame(title, lines, sz.w, sz.h, m.focus == paneStates)
@@ -115,12 +116,12 @@ func (m *Model) calledStyle(called, text string) string {
 // relationLines describes the selected state: its flags, and each
 // relation in both directions, the states it names and the states naming
 // it.
-func (m *Model) relationLines(sch *schema, w int) []string {
-	if !sch.has(m.state) {
+func (m *Model) relationLines(sch *store.Schema, w int) []string {
+	if !sch.Has(m.state) {
 		return nil
 	}
-	def := sch.msg.Schema[m.state]
-	out, in := sch.outbound(m.state), sch.inbound[m.state]
+	def := sch.Msg.Schema[m.state]
+	out, in := sch.Outbound(m.state), sch.Inbound[m.state]
 	head := "─ " + m.state + " "
 	lines := []string{m.st.heading.Render(head + strings.Repeat("─", max(w-len([]rune(head)), 0)))}
 	var flags []string

@@ -9,8 +9,8 @@ import (
 )
 
 // statusBar is the last line: where the data comes from, the connected
-// clients, transitions lost on the way, and where the cursor is in the
-// selected machine's history. While searching, it is the search input.
+// clients, transitions lost on the way, what the memory budget evicted,
+// and where the cursor is in the selected machine's history. While searching, it is the search input.
 func (m *Model) statusBar() string {
 	if m.search.typing {
 		left := m.search.input.View()
@@ -18,20 +18,25 @@ func (m *Model) statusBar() string {
 		return m.st.statusBar.Render(spread(left, right, m.width))
 	}
 	parts := []string{" am-dbg"}
-	if m.inbox != nil {
-		parts = append(parts, "listening "+m.source, plural(m.store.conns, "client"))
+	if m.live {
+		parts = append(parts, "listening "+m.source, plural(m.data.Conns(), "client"))
 	} else {
 		parts = append(parts, "recording "+m.source)
 	}
-	if d := m.store.droppedTotal(); d > 0 {
+	if d := m.data.Dropped(); d > 0 {
 		parts = append(parts, strconv.FormatUint(d, 10)+" dropped")
+	}
+	if st := m.data.Stats(); st.EvictedTransitions+st.EvictedMachines > 0 {
+		// the memory budget's doing; the timeline counts a machine's own
+		parts = append(parts, "memory full: evicted "+plural(int(st.EvictedTransitions), "transition")+
+			", "+plural(int(st.EvictedMachines), "machine"))
 	}
 	if m.mach != nil {
 		pos := "history 0/0"
 		if n := m.tl.len(); n > 0 {
 			pos = "history " + strconv.Itoa(m.tl.pos(m.tl.cur)+1) + "/" + strconv.Itoa(n)
 		}
-		parts = append(parts, m.mach.id+" "+pos)
+		parts = append(parts, m.mach.ID()+" "+pos)
 	}
 	if m.follow {
 		parts = append(parts, "following")

@@ -3,6 +3,8 @@ package ui
 import (
 	"strconv"
 	"strings"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 )
 
 // timeLayout is the time of day to the millisecond: enough to read the
@@ -24,7 +26,7 @@ func (m *Model) timelinePane(sz size) []string {
 	n := m.tl.len()
 	switch {
 	case m.mach == nil:
-	case n == 0 && m.mach.hist.next == 0:
+	case n == 0 && m.mach.History().Next() == 0:
 		lines = append(lines, m.st.dim.Render("no transitions yet"))
 	case n == 0:
 		lines = append(lines, m.st.dim.Render("no transition matches the filters"))
@@ -41,23 +43,23 @@ func (m *Model) timelinePane(sz size) []string {
 
 // timelineRow formats one transition; the cursor's row is plain text in
 // reverse video, the others have colored columns.
-func (m *Model) timelineRow(t *tx, cursor bool, w int) string {
+func (m *Model) timelineRow(t *store.Tx, cursor bool, w int) string {
 	mark, result, resultStyle := " ", "✓", m.st.accepted
 	if cursor {
 		mark = "▶"
 	}
-	if !t.msg.Accepted {
+	if !t.Msg.Accepted {
 		result, resultStyle = "✗", m.st.canceled
 	}
 	auto := ""
-	if t.msg.Auto {
+	if t.Msg.Auto {
 		auto = "auto"
 	}
-	id := padLeft(strconv.FormatUint(t.msg.ID, 10), idW)
-	end := t.msg.End.Format(timeLayout)
-	typ := fit(t.msg.Type.String(), 6)
-	q := padLeft(strconv.Itoa(t.msg.QueueLen), 3)
-	called := strings.Join(t.calledNames(), " ")
+	id := padLeft(strconv.FormatUint(t.Msg.ID, 10), idW)
+	end := t.Msg.End.Format(timeLayout)
+	typ := fit(t.Msg.Type.String(), 6)
+	q := padLeft(strconv.Itoa(t.Msg.QueueLen), 3)
+	called := strings.Join(t.CalledNames(), " ")
 	if cursor {
 		return m.st.selected.Render(fit(mark+id+" "+end+" "+typ+" "+fit(auto, 6)+q+" "+result+" "+called, w))
 	}
@@ -85,8 +87,8 @@ func (m *Model) timelineTitle() string {
 	if m.tl.f.touching != "" {
 		notes = append(notes, "touching "+m.tl.f.touching)
 	}
-	if h := m.mach.hist; h.first > 0 {
-		notes = append(notes, strconv.FormatUint(h.first, 10)+" older evicted")
+	if h := m.mach.History(); h.First() > 0 {
+		notes = append(notes, strconv.FormatUint(h.First(), 10)+" older evicted")
 	}
 	if len(notes) > 0 {
 		title += " · " + strings.Join(notes, " · ")

@@ -1,0 +1,113 @@
+package store
+
+import (
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+)
+
+// Tx is one transition in a machine's history. A Tx never changes once
+// the store made it, so it can be read without the store's lock, and
+// kept after the store evicted it.
+type Tx struct {
+	// Msg is the transition as the client sent it.
+	Msg *dbg.DbgMsgTx
+	// Seq is the transition's position in the machine's history, from 0,
+	// counting evicted transitions too.
+	Seq uint64
+	// Schema is the schema version Msg's state indexes refer to.
+	Schema *Schema
+	// Before are the clocks the debugger knew right before the
+	// transition, in the index of BeforeSchema: the previous transition's
+	// clocks, or the struct message's. Shared, never copied.
+	Before       am.Time
+	BeforeSchema *Schema
+	// size is what the transition is accounted as, in bytes, including
+	// schema versions only it keeps alive.
+	size int64
+}
+
+// Change is how a transition moved one state's clock.
+type Change uint8
+
+const (
+	// Unchanged is a clock the transition did not move.
+	Unchanged Change = iota
+	// Activated is a state the transition activated.
+	Activated
+	// Deactivated is a state the transition deactivated.
+	Deactivated
+	// Reactivated is an active Multi state activated again: its clock
+	// moved by 2.
+	Reactivated
+)
+
+// Change says how the transition moved the named state's clock.
+func (t *Tx) Change(name string) Change {
+	after := t.Schema.Tick(t.Msg.Clocks, name)
+	before := t.BeforeSchema.Tick(t.Before, name)
+	switch {
+	case after == before:
+		return Unchanged
+	case after%2 == 0:
+		return Deactivated
+	case before%2 == 1:
+		return Reactivated
+	default:
+		return Activated
+	}
+}
+
+// Called reports whether the mutation named the state.
+func (t *Tx) Called(name string) bool {
+	i, ok := t.Schema.Index[name]
+	if !ok {
+		return false
+	}
+	for _, c := range t.Msg.Called {
+		if c == i {
+			return true
+		}
+	}
+	return false
+}
+
+// Touches reports whether the transition concerns the named state: the
+// mutation called it, its clock moved, or a step decided about it.
+func (t *Tx) Touches(name string) bool {
+	i, ok := t.Schema.Index[name]
+	if !ok {
+		return false
+	}
+	if t.Called(name) || t.Change(name) != Unchanged {
+		return true
+	}
+	for _, s := range t.Msg.Steps {
+		if s.State == i || s.Related == i {
+			return true
+		}
+	}
+	return false
+}
+
+// CalledNames returns the names of the called states.
+func (t *Tx) CalledNames() am.S {
+	out := make(am.S, len(t.Msg.Called))
+	for i, c := range t.Msg.Called {
+		out[i] = t.Schema.Name(c)
+	}
+	return out
+}
+
+// Empty reports whether the transition changed no clock: canceled, or
+// accepted with every called state already in the asked-for condition.
+func (t *Tx) Empty() bool {
+	if !t.Msg.Accepted {
+		return true
+	}
+	for _, name := range t.Schema.Names() {
+		if t.Change(name) != Unchanged {
+			return false
+		}
+	}
+	return true
+}
