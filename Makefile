@@ -37,12 +37,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(BENCH_PKGS)
 
 ## e2e-deps: installs the real backends used by integration tests (see internal/e2e).
-## First run ~15 min (builds Jaeger and Loki); later runs take about a second.
+## First run ~6 min (builds Jaeger and VictoriaLogs); later runs take about a second.
 e2e-deps:
 	@internal/e2e/deps.sh
 
-## stack: the demo against real Jaeger, Prometheus, Pushgateway and Loki on
-## loopback, with its Grafana dashboard; prints the URLs, Ctrl-C stops it all.
+## stack: the demo against real Jaeger, Prometheus, Pushgateway and VictoriaLogs
+## on loopback, with its Grafana dashboard; prints the URLs, Ctrl-C stops it all.
 ## Built, then run: `go run` would exit with status 1 after Ctrl-C.
 stack: e2e-deps
 	@$(GO) build -o bin/amkit-stack ./examples/demo/stack

@@ -50,14 +50,14 @@ func (c *dbgCounts) HandleBatch(_ server.Peer, b *dbg.Batch) {
 // TestIntegrationDemo runs the demo with every exporter pointed at a real
 // backend, as `make stack` does, and checks that each backend got its
 // data: Prometheus scrapes the demo and, through the Pushgateway, sees its
-// pushes; Jaeger has its traces, Loki its logs over both the promtail and
-// the OTLP path, a debugger server its structs and transitions, and the
-// trace file its spans.
+// pushes; Jaeger has its traces, VictoriaLogs its logs over both the Loki
+// push API and the OTLP path, a debugger server its structs and
+// transitions, and the trace file its spans.
 func TestIntegrationDemo(t *testing.T) {
-	e2e.Require(t, e2e.Prometheus, e2e.Pushgateway, e2e.Jaeger, e2e.Loki)
+	e2e.Require(t, e2e.Prometheus, e2e.Pushgateway, e2e.Jaeger, e2e.VictoriaLogs)
 	gw := e2e.StartPushgateway(t)
 	jaeger := e2e.StartJaeger(t)
-	loki := e2e.StartLoki(t)
+	vl := e2e.StartVictoriaLogs(t)
 	demoAddr, err := e2e.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +74,16 @@ func TestIntegrationDemo(t *testing.T) {
 
 	traceFile := filepath.Join(t.TempDir(), "trace.json")
 	for k, v := range map[string]string{
-		envLogLevel:  "ops",
-		envPromAddr:  demoAddr,
-		envPushURL:   gw.URL,
-		envLokiAddr:  loki.URL,
+		envLogLevel: "ops",
+		envPromAddr: demoAddr,
+		envPushURL:  gw.URL,
+		// the promtail client appends /loki/api/v1/push
+		envLokiAddr:  vl.URL + "/insert",
 		envTraceFile: traceFile,
 		dbg.EnvAddr:  srv.Addr().String(),
-		// as the README shows; logs go to Loki's OTLP endpoint instead
+		// as the README shows; logs go to VictoriaLogs' OTLP endpoint instead
 		"OTEL_EXPORTER_OTLP_ENDPOINT":      "http://" + jaeger.OTLPHTTPAddr,
-		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": loki.OTLPLogsURL,
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": vl.OTLPLogsURL,
 	} {
 		t.Setenv(k, v)
 	}
@@ -125,20 +126,21 @@ func TestIntegrationDemo(t *testing.T) {
 		}
 		return missing("spans", names, "mach:supervisor", "mach:worker-1", "[add] Assigned", "DownloadingState")
 	})
-	e2e.Eventually(t, pollTimeout, "promtail lines in Loki", func(ctx context.Context) error {
-		entries, err := loki.Query(ctx, `{service_name="amkit-demo", machine_id="worker-1"}`)
+	e2e.Eventually(t, pollTimeout, "Loki push lines in VictoriaLogs", func(ctx context.Context) error {
+		entries, err := vl.Query(ctx, `{service_name="amkit-demo", machine_id="worker-1"}`)
 		if err != nil {
 			return err
 		}
 		for _, e := range entries {
-			if strings.Contains(e.Line, "[state] +Assigned") {
+			if strings.Contains(e.Msg, "[state] +Assigned") {
 				return nil
 			}
 		}
 		return fmt.Errorf("no +Assigned line among %d", len(entries))
 	})
-	e2e.Eventually(t, pollTimeout, "OTLP log records in Loki", func(ctx context.Context) error {
-		entries, err := loki.Query(ctx, `{service_name="amkit-demo"} | am_machine_id="worker-1"`)
+	e2e.Eventually(t, pollTimeout, "OTLP log records in VictoriaLogs", func(ctx context.Context) error {
+		// the OTLP path has the service and machine as record attributes
+		entries, err := vl.Query(ctx, `service.name:="amkit-demo" am.machine.id:="worker-1"`)
 		if err != nil {
 			return err
 		}

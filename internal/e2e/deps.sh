@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real backends that the integration tests in internal/e2e run on
-# loopback: Prometheus and Pushgateway from Debian, Jaeger v2 and Loki v3
-# built from the Go module proxy into a cache directory outside the repo.
+# loopback: Prometheus and Pushgateway from Debian, Jaeger v2 and
+# VictoriaLogs built from the Go module proxy into a cache directory outside
+# the repo.
 #
 # Idempotent: a backend that is already present at its pinned version is only
 # reported as cached, so a second run takes about a second. Versions are
@@ -102,7 +103,7 @@ for pair in "prometheus:$PROMETHEUS_VERSION" "prometheus-pushgateway:$PUSHGATEWA
 	fi
 done
 
-# --- Jaeger and Loki (built from wrapper modules) ---------------------------
+# --- Jaeger and VictoriaLogs (built from wrapper modules) -------------------
 
 # build_tool NAME VERSION WRAPPER MODULE PACKAGE ESTIMATE: builds PACKAGE from
 # the wrapper module in tools/WRAPPER into $cache/NAME-VERSION unless it is
@@ -137,7 +138,7 @@ build_tool() {
 
 build_tool jaeger "$JAEGER_VERSION" jaeger github.com/jaegertracing/jaeger \
 	github.com/jaegertracing/jaeger/cmd/jaeger "~5 min"
-build_tool loki "$LOKI_VERSION" loki github.com/grafana/loki/v3 \
-	github.com/grafana/loki/v3/cmd/loki "~7 min"
+build_tool victorialogs "$VICTORIALOGS_VERSION" victorialogs github.com/VictoriaMetrics/VictoriaLogs \
+	github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs "~1 min"
 
 log "backends ready in $cache"

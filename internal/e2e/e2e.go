@@ -1,8 +1,9 @@
 // Package e2e runs real observability backends on loopback for integration
-// tests: Prometheus, Pushgateway, Jaeger v2 and Loki v3. Each Start function
-// launches the backend as a child process on free 127.0.0.1 ports with a
-// fresh data directory, waits until it reports ready, and stops it through
-// t.Cleanup. A Session starts the same backends outside of tests, for
+// tests: Prometheus, Pushgateway, Jaeger v2 and VictoriaLogs (which takes
+// Loki's push API, so Loki clients are tested against it). Each Start
+// function launches the backend as a child process on free 127.0.0.1 ports
+// with a fresh data directory, waits until it reports ready, and stops it
+// through t.Cleanup. A Session starts the same backends outside of tests, for
 // `make stack`, and stops them on Close.
 //
 // The binaries come from `make e2e-deps` (internal/e2e/deps.sh). When one is
@@ -31,10 +32,10 @@ var versionsEnv []byte
 
 // Backend names accepted by Require and BinaryPath.
 const (
-	Prometheus  = "prometheus"
-	Pushgateway = "pushgateway"
-	Jaeger      = "jaeger"
-	Loki        = "loki"
+	Prometheus   = "prometheus"
+	Pushgateway  = "pushgateway"
+	Jaeger       = "jaeger"
+	VictoriaLogs = "victorialogs"
 )
 
 // Versions returns the pinned backend versions from versions.env, keyed by
@@ -94,9 +95,9 @@ func BinaryPath(name string) (path, version string, err error) {
 	case Jaeger:
 		version = v["JAEGER_VERSION"]
 		path, err = cachedBinary("jaeger-" + version)
-	case Loki:
-		version = v["LOKI_VERSION"]
-		path, err = cachedBinary("loki-" + version)
+	case VictoriaLogs:
+		version = v["VICTORIALOGS_VERSION"]
+		path, err = cachedBinary("victorialogs-" + version)
 	default:
 		return "", "", fmt.Errorf("e2e: unknown backend %q", name)
 	}

@@ -49,10 +49,10 @@ func (s *Session) StartJaeger(ctx context.Context) (*JaegerBackend, error) {
 	return startJaeger(ctx, s)
 }
 
-// StartLoki is StartLoki for the session; ctx bounds the wait until Loki is
-// ready.
-func (s *Session) StartLoki(ctx context.Context) (*LokiBackend, error) {
-	return startLoki(ctx, s)
+// StartVictoriaLogs is StartVictoriaLogs for the session; ctx bounds the
+// wait until VictoriaLogs is ready.
+func (s *Session) StartVictoriaLogs(ctx context.Context) (*VictoriaLogsBackend, error) {
+	return startVictoriaLogs(ctx, s)
 }
 
 // Command is a program that a Session runs next to its backends.

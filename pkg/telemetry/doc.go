@@ -93,10 +93,13 @@
 // # Logs
 //
 // [BindOtelLogger] sends a machine's log entries to an OpenTelemetry logger
-// provider, such as one from [NewOtelLoggerProvider]. Loki 3 ingests them
-// natively over OTLP/HTTP at /otlp/v1/logs: point the otlploghttp exporter
-// there with otlploghttp.WithEndpointURL, and give the provider a resource
-// with service.name, which becomes Loki's service_name label.
+// provider, such as one from [NewOtelLoggerProvider]. Log backends ingest
+// them over OTLP/HTTP: point the otlploghttp exporter with
+// otlploghttp.WithEndpointURL at VictoriaLogs' /insert/opentelemetry/v1/logs
+// or Loki 3's /otlp/v1/logs, and give the provider a resource with
+// service.name. VictoriaLogs keeps the attribute names as fields (such as
+// am.machine.id); Loki makes service.name its service_name label and the
+// attributes structured metadata, with dots turned to underscores.
 //
 // # Configuration from the environment
 //

@@ -20,7 +20,7 @@ const lokiService = "amtele-loki"
 // newPromtail returns a promtail JSON client for base, whose push errors
 // fail the test, closed when the test ends. It pushes every 50ms; its
 // Close drops what it has not taken from its queue yet, so tests wait for
-// their entries in Loki instead. Close must not run while the client is
+// their entries in VictoriaLogs instead. Close must not run while the client is
 // used, so tests dispose their machines and flush their logger first (see
 // lokiDone).
 func newPromtail(t *testing.T, base string) promtail.Client {
@@ -37,30 +37,34 @@ func newPromtail(t *testing.T, base string) promtail.Client {
 	return client
 }
 
-// lokiLines queries the lines of a LogQL stream selector (with optional
-// line filters), oldest first.
-func lokiLines(ctx context.Context, loki *e2e.LokiBackend, logql string) ([]string, []e2e.LogEntry, error) {
-	entries, err := loki.Query(ctx, logql)
+// lokiLines queries the lines of a LogsQL query, oldest first.
+func lokiLines(ctx context.Context, vl *e2e.VictoriaLogsBackend, logsql string) ([]string, []e2e.LogRecord, error) {
+	entries, err := vl.Query(ctx, logsql)
 	if err != nil {
 		return nil, nil, err
 	}
 	lines := make([]string, len(entries))
 	for i, e := range entries {
-		lines[i] = e.Line
+		lines[i] = e.Msg
 	}
 	return lines, entries, nil
 }
 
+// promtailURL is the base URL of VictoriaLogs' Loki push API, to which the
+// promtail client appends /loki/api/v1/push.
+func promtailURL(vl *e2e.VictoriaLogsBackend) string { return vl.URL + "/insert" }
+
 // TestIntegrationLokiLogger sends the logs of a machine and its submachine
-// through the promtail client to a real Loki at each of the five log
-// levels, and reads them back with LogQL: all of them, in order, by
-// machine ID, by level, and with a line filter.
+// through the promtail client to a real VictoriaLogs, which takes Loki's
+// push API, at each of the five log levels, and reads them back with
+// LogsQL: all of them, in order, by machine ID, by level, and with a
+// substring filter.
 func TestIntegrationLokiLogger(t *testing.T) {
-	loki := e2e.StartLoki(t)
+	vl := e2e.StartVictoriaLogs(t)
 	levels := []am.LogLevel{am.LogLevelNothing, am.LogLevelChanges, am.LogLevelOps, am.LogLevelDecisions, am.LogLevelEverything}
 	for _, level := range levels {
 		t.Run(level.String(), func(t *testing.T) {
-			client := newPromtail(t, loki.URL)
+			client := newPromtail(t, promtailURL(vl))
 			parent := newLokiMachine(t, "loki-"+level.String(), nil, level)
 			rec := &lokiRecorder{}
 			parent.AddLogSink(rec)
@@ -75,7 +79,7 @@ func TestIntegrationLokiLogger(t *testing.T) {
 				lokiWorkload(child, round)
 			}
 			// the client pushes in order, so once the sentinel's line is
-			// in Loki, so is every line before it; and it is a positive
+			// in VictoriaLogs, so is every line before it; and it is a positive
 			// control for LogLevelNothing, where no line must arrive
 			sentinel := newLokiMachine(t, parent.ID()+"-sentinel", parent, am.LogLevelChanges)
 			sentinel.Log("done")
@@ -84,23 +88,23 @@ func TestIntegrationLokiLogger(t *testing.T) {
 				t.Fatalf("%d entries dropped", n)
 			}
 
-			type check struct{ logql, machine string }
+			type check struct{ logsql, machine string }
 			checks := []check{{fmt.Sprintf(`{service_name=%q, machine_id=%q}`, lokiService, sentinel.ID()), sentinel.ID()}}
 			for _, id := range []string{parent.ID(), child.ID()} {
 				checks = append(checks, check{fmt.Sprintf(`{service_name=%q, machine_id=%q}`, lokiService, id), id})
 			}
-			e2e.Eventually(t, 30*time.Second, "machine logs in Loki", func(ctx context.Context) error {
+			e2e.Eventually(t, 30*time.Second, "machine logs in VictoriaLogs", func(ctx context.Context) error {
 				for _, c := range checks {
-					got, _, err := lokiLines(ctx, loki, c.logql)
+					got, _, err := lokiLines(ctx, vl, c.logsql)
 					if err != nil {
 						return err
 					}
 					if want := rec.lines(c.machine, -1); c.machine == sentinel.ID() {
 						if !slices.Equal(got, []string{"INFO: done"}) {
-							return fmt.Errorf("%s: %q, want the sentinel's line", c.logql, got)
+							return fmt.Errorf("%s: %q, want the sentinel's line", c.logsql, got)
 						}
 					} else if !slices.Equal(got, want) {
-						return fmt.Errorf("%s: got %d lines, want %d:\n%q\nwant\n%q", c.logql, len(got), len(want), got, want)
+						return fmt.Errorf("%s: got %d lines, want %d:\n%q\nwant\n%q", c.logsql, len(got), len(want), got, want)
 					}
 				}
 				return nil
@@ -116,8 +120,8 @@ func TestIntegrationLokiLogger(t *testing.T) {
 			ctx := context.Background()
 			for _, id := range []string{parent.ID(), child.ID()} {
 				for _, l := range levels[1:] {
-					logql := fmt.Sprintf(`{machine_id=%q, %s=%q}`, id, amtele.LokiLabelLevel, l)
-					got, entries, err := lokiLines(ctx, loki, logql)
+					logsql := fmt.Sprintf(`{machine_id=%q, %s=%q}`, id, amtele.LokiLabelLevel, l)
+					got, entries, err := lokiLines(ctx, vl, logsql)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -129,23 +133,23 @@ func TestIntegrationLokiLogger(t *testing.T) {
 						t.Fatalf("the workload made no %s entries", l)
 					}
 					if !slices.Equal(got, want) {
-						t.Errorf("%s:\n%q\nwant\n%q", logql, got, want)
+						t.Errorf("%s:\n%q\nwant\n%q", logsql, got, want)
 					}
 					for _, e := range entries {
-						if e.Labels["service_name"] != lokiService || e.Labels[amtele.LokiLabelMachineID] != id || e.Labels[amtele.LokiLabelLevel] != l.String() {
-							t.Errorf("%s: labels %v", logql, e.Labels)
+						if e.Stream["service_name"] != lokiService || e.Stream[amtele.LokiLabelMachineID] != id || e.Stream[amtele.LokiLabelLevel] != l.String() {
+							t.Errorf("%s: stream %v", logsql, e.Stream)
 						}
 					}
 				}
-				// a line filter, as dashboards use for errors
-				logql := fmt.Sprintf(`{machine_id=%q} |= "[error]"`, id)
-				got, _, err := lokiLines(ctx, loki, logql)
+				// a substring filter, as dashboards use for errors
+				logsql := fmt.Sprintf(`{machine_id=%q} *"[error]"*`, id)
+				got, _, err := lokiLines(ctx, vl, logsql)
 				if err != nil {
 					t.Fatal(err)
 				}
 				want := []string{"ERROR: [error] failure 0", "ERROR: [error] failure 1", "ERROR: [error] failure 2"}
 				if !slices.Equal(got, want) {
-					t.Errorf("%s: %q, want %q", logql, got, want)
+					t.Errorf("%s: %q, want %q", logsql, got, want)
 				}
 			}
 			lokiDone(t, parent, logger)
@@ -153,13 +157,14 @@ func TestIntegrationLokiLogger(t *testing.T) {
 	}
 }
 
-// TestIntegrationLokiOutage logs through a Loki that hangs for a while:
-// the machine keeps its speed, memory stays flat, entries that do not fit
-// are counted as dropped, and once Loki is back, delivery resumes.
+// TestIntegrationLokiOutage logs through a log backend that hangs for a
+// while: the machine keeps its speed, memory stays flat, entries that do
+// not fit are counted as dropped, and once the backend is back, delivery
+// resumes.
 func TestIntegrationLokiOutage(t *testing.T) {
-	loki := e2e.StartLoki(t)
-	gw := e2e.NewOutage(t, loki.URL)
-	client := newPromtail(t, gw.URL)
+	vl := e2e.StartVictoriaLogs(t)
+	gw := e2e.NewOutage(t, vl.URL)
+	client := newPromtail(t, gw.URL+"/insert")
 	mach := newLokiMachine(t, "loki-outage", nil, am.LogLevelChanges)
 	logger, err := amtele.NewLokiLogger(mach, client, &amtele.LokiLoggerOpts{QueueSize: 256})
 	if err != nil {
@@ -196,9 +201,9 @@ func TestIntegrationLokiOutage(t *testing.T) {
 		t.Errorf("the outage went unnoticed: %d pushes held, %d entries dropped", gw.Held(), logger.Dropped()-droppedBefore)
 	}
 	up, down := lokiMedian(upTimes), lokiMedian(downTimes)
-	t.Logf("median op: %v with Loki up, %v while it hangs; %d entries dropped", up, down, logger.Dropped())
+	t.Logf("median op: %v with the backend up, %v while it hangs; %d entries dropped", up, down, logger.Dropped())
 	if down > 2*up {
-		t.Errorf("the machine slowed down from %v to %v per op while Loki hung", up, down)
+		t.Errorf("the machine slowed down from %v to %v per op while the backend hung", up, down)
 	}
 	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 4<<20 {
 		t.Errorf("heap grew by %d bytes during the outage", grew)
@@ -213,14 +218,14 @@ func TestIntegrationLokiOutage(t *testing.T) {
 		want = append(want, fmt.Sprintf("INFO: after the outage %d", i))
 	}
 	flush(t, logger)
-	logql := fmt.Sprintf(`{machine_id=%q} |= "after the outage"`, mach.ID())
-	e2e.Eventually(t, 30*time.Second, "entries logged after the outage in Loki", func(ctx context.Context) error {
-		got, _, err := lokiLines(ctx, loki, logql)
+	logsql := fmt.Sprintf(`{machine_id=%q} "after the outage"`, mach.ID())
+	e2e.Eventually(t, 30*time.Second, "entries logged after the outage in VictoriaLogs", func(ctx context.Context) error {
+		got, _, err := lokiLines(ctx, vl, logsql)
 		if err != nil {
 			return err
 		}
 		if !slices.Equal(got, want) {
-			return fmt.Errorf("%s: %q", logql, got)
+			return fmt.Errorf("%s: %q", logsql, got)
 		}
 		return nil
 	})

@@ -19,13 +19,14 @@ import (
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
 )
 
-// TestIntegrationOtelLoggerLoki sends machine logs over OTLP/HTTP to a real
-// Loki, which ingests OTLP natively, and reads them back with LogQL.
-func TestIntegrationOtelLoggerLoki(t *testing.T) {
-	loki := e2e.StartLoki(t)
+// TestIntegrationOtelLoggerVictoriaLogs sends machine logs over OTLP/HTTP
+// to a real VictoriaLogs and reads them back with LogsQL: line, machine,
+// transition and severity of every record.
+func TestIntegrationOtelLoggerVictoriaLogs(t *testing.T) {
+	vl := e2e.StartVictoriaLogs(t)
 	const service = "amtele-logs"
 	ctx := context.Background()
-	exp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(loki.OTLPLogsURL))
+	exp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(vl.OTLPLogsURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,38 +46,39 @@ func TestIntegrationOtelLoggerLoki(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// line, machine, transition, Loki's level: what a Grafana log panel
+	// line, machine, transition, level name, severity: what a log panel
 	// filters and colors by
 	want := []string{
-		"[add] Foo root 1 info",
-		"[state] +Foo root 1 info",
-		"[add] Bar child 1 info",
-		"[state] +Bar child 1 info",
-		"[error] boom root  error",
-		"[add] Exception root 2 info",
-		"[state] +Exception root 2 info",
+		"[add] Foo root 1 ops 9",
+		"[state] +Foo root 1 changes 9",
+		"[add] Bar child 1 ops 9",
+		"[state] +Bar child 1 changes 9",
+		"[error] boom root  changes 17",
+		"[add] Exception root 2 ops 9",
+		"[state] +Exception root 2 changes 9",
 	}
 	var got []string
-	e2e.Eventually(t, 30*time.Second, "machine logs in Loki", func(ctx context.Context) error {
-		entries, err := loki.Query(ctx, fmt.Sprintf(`{service_name=%q}`, service))
+	e2e.Eventually(t, 30*time.Second, "machine logs in VictoriaLogs", func(ctx context.Context) error {
+		// the resource's service.name is the stream
+		entries, err := vl.Query(ctx, fmt.Sprintf(`{service.name=%q}`, service))
 		if err != nil {
 			return err
 		}
 		got = got[:0]
 		for _, e := range entries {
-			m := e.Metadata
-			got = append(got, strings.Join([]string{e.Line, m["am_machine_id"], m["am_tx_id"], m["detected_level"]}, " "))
+			f := e.Fields
+			got = append(got, strings.Join([]string{e.Msg, f[amtele.LogAttrMachineID], f[amtele.LogAttrTxID],
+				f[amtele.LogAttrLevel], f["severity_number"]}, " "))
 		}
 		if len(got) < len(want) {
 			return fmt.Errorf("%d of %d entries", len(got), len(want))
 		}
 		return nil
 	})
-	// Loki orders entries by time, and entries of the same nanosecond by
-	// line, so compare as sets
+	// entries of the same nanosecond have no order, so compare as sets
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		t.Errorf("Loki entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Errorf("VictoriaLogs entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -27,7 +27,7 @@ const pollTimeout = 3 * time.Minute
 // links it prints to see the demo's data in each backend, checks the
 // dashboard file, and checks that stopping it leaves no process behind.
 func TestIntegrationStack(t *testing.T) {
-	e2e.Require(t, e2e.Jaeger, e2e.Loki, e2e.Pushgateway, e2e.Prometheus)
+	e2e.Require(t, e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus)
 	dir := t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -76,7 +76,7 @@ func TestIntegrationStack(t *testing.T) {
 			t.Errorf("%s: empty page", u)
 		}
 	}
-	prom := link(`Prometheus (http://\S+) and Loki`)
+	prom := link(`Prometheus (http://\S+) and VictoriaLogs`)
 	for _, job := range []string{demoService, demoService + "-push"} {
 		e2e.Eventually(t, pollTimeout, "job "+job+" in Prometheus", func(ctx context.Context) error {
 			q := fmt.Sprintf(`count(am_transitions_total{job=%q} > 0)`, job)
@@ -90,9 +90,14 @@ func TestIntegrationStack(t *testing.T) {
 			return nil
 		})
 	}
-	lokiLink := link(`logs\s+Loki \(JSON\)\s+(\S+)`)
-	e2e.Eventually(t, pollTimeout, "the demo's logs behind the Loki link", func(ctx context.Context) error {
-		body, err := get(lokiLink)
+	uiCtx, uiDone := context.WithTimeout(ctx, time.Minute)
+	if err := e2e.CheckVictoriaLogsUI(uiCtx, link(`logs\s+VictoriaLogs\s+(\S+)`)); err != nil {
+		t.Error(err)
+	}
+	uiDone()
+	logsLink := link(`LogsQL \(JSON\)\s+(\S+)`)
+	e2e.Eventually(t, pollTimeout, "the demo's logs behind the LogsQL link", func(ctx context.Context) error {
+		body, err := get(logsLink)
 		if err != nil {
 			return err
 		}

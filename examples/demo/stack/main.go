@@ -1,5 +1,6 @@
 // Command stack runs the demo against real observability backends on
-// loopback: Jaeger, Loki, a Pushgateway, and Prometheus scraping the demo and
+// loopback: Jaeger, VictoriaLogs (taking the demo's logs over Loki's push
+// API, with its web UI), a Pushgateway, and Prometheus scraping the demo and
 // the Pushgateway. They are the binaries and configs that the integration
 // tests use (internal/e2e; install them with `make e2e-deps`). It generates
 // the Grafana dashboard of the demo with am-gen, prints where to look, and

@@ -14,30 +14,32 @@ import (
 // Queries that the printed links open.
 const (
 	promQuery = `sum by (machine_id) (rate(am_transitions_total{job="` + demoService + `"}[1m]))`
-	lokiQuery = `{service_name="` + demoService + `", machine_id="worker-1"}`
+	logsQuery = `{service_name="` + demoService + `", machine_id="worker-1"}`
 )
 
-// links are the URLs to open, by what they show.
-func (s *stack) links() (jaeger, prom, gw, loki string) {
+// links are the URLs to open, by what they show: logs is the VictoriaLogs
+// UI, logsAPI the same query's lines as JSON.
+func (s *stack) links() (jaeger, prom, gw, logs, logsAPI string) {
 	jaeger = s.jaeger.QueryURL + "/search?" + url.Values{"service": {demoService}}.Encode()
 	prom = s.prom.URL + "/graph?" + url.Values{"g0.expr": {promQuery}, "g0.tab": {"0"}, "g0.range_input": {"15m"}}.Encode()
-	loki = s.loki.URL + "/loki/api/v1/query_range?" + url.Values{"query": {lokiQuery}, "limit": {"50"}}.Encode()
-	return jaeger, prom, s.gw.URL, loki
+	logsAPI = s.vlogs.URL + "/select/logsql/query?" + url.Values{"query": {logsQuery}, "limit": {"50"}}.Encode()
+	return jaeger, prom, s.gw.URL, s.vlogs.UIURL, logsAPI
 }
 
 // print tells what runs where, and how to stop it.
 func (s *stack) print(w io.Writer, startup time.Duration) {
-	jaeger, prom, gw, loki := s.links()
+	jaeger, prom, gw, logs, logsAPI := s.links()
 	fmt.Fprintf(w, "\namkit stack is up after %v. Open:\n\n", startup.Round(100*time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range [][3]string{
 		{"traces", "Jaeger", jaeger},
 		{"metrics", "Prometheus", prom},
 		{"pushed metrics", "Pushgateway", gw},
-		{"logs", "Loki (JSON)", loki},
+		{"logs", "VictoriaLogs", logs},
+		{"", "LogsQL (JSON)", logsAPI},
 		{"dashboard", "Grafana", s.dashboard},
 		{"", "", "import it in your Grafana (Dashboards, New, Import), with datasources"},
-		{"", "", "Prometheus " + s.prom.URL + " and Loki " + s.loki.URL},
+		{"", "", "Prometheus " + s.prom.URL + " and VictoriaLogs " + s.vlogs.URL},
 		{"debugger", "am-dbg", "go run ./cmd/am-dbg   (in another terminal; the demo sends to " + dbg.DefaultAddr + ")"},
 		{"demo log", "", "tail -f " + s.demo.LogPath()},
 	} {

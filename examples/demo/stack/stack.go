@@ -16,8 +16,8 @@ import (
 )
 
 // What the stack runs the demo as. The demo is a main package, so these
-// repeat its names: its service name (the Prometheus job and Loki
-// service_name of the dashboard) and the IDs of its machines.
+// repeat its names: its service name (the Prometheus job and the
+// service_name of its log lines) and the IDs of its machines.
 const (
 	demoService = "amkit-demo"
 	demoWorkers = 3
@@ -35,7 +35,7 @@ type stack struct {
 	dir     string
 
 	jaeger *e2e.JaegerBackend
-	loki   *e2e.LokiBackend
+	vlogs  *e2e.VictoriaLogsBackend
 	gw     *e2e.PushgatewayBackend
 	prom   *e2e.PrometheusBackend
 	demo   *e2e.Program
@@ -48,7 +48,7 @@ type stack struct {
 // checkBackends tells how to install the backends when one is missing.
 func checkBackends() error {
 	var errs []error
-	for _, name := range []string{e2e.Jaeger, e2e.Loki, e2e.Pushgateway, e2e.Prometheus} {
+	for _, name := range []string{e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus} {
 		if _, _, err := e2e.BinaryPath(name); err != nil {
 			errs = append(errs, err)
 		}
@@ -68,7 +68,7 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 	err := parallel(ctx,
 		func(ctx context.Context) error { return goBuild(ctx, bin, demoPkg, amGenPkg) },
 		func(ctx context.Context) (err error) { s.jaeger, err = s.session.StartJaeger(ctx); return err },
-		func(ctx context.Context) (err error) { s.loki, err = s.session.StartLoki(ctx); return err },
+		func(ctx context.Context) (err error) { s.vlogs, err = s.session.StartVictoriaLogs(ctx); return err },
 		func(ctx context.Context) (err error) { s.gw, err = s.session.StartPushgateway(ctx); return err },
 	)
 	if err != nil {
@@ -83,11 +83,14 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 		"AM_LOG_LEVEL=ops",
 		"AM_PROM_ADDR=" + demoAddr,
 		"AM_PUSHGATEWAY_URL=" + s.gw.URL,
-		"AM_LOKI_ADDR=" + s.loki.URL,
+		// VictoriaLogs takes Loki's push API under /insert; the promtail
+		// client appends /loki/api/v1/push
+		"AM_LOKI_ADDR=" + s.vlogs.URL + "/insert",
 		// the debugger is optional: the demo connects once am-dbg runs
 		"AM_DBG_ADDR=1",
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://" + s.jaeger.OTLPHTTPAddr + "/v1/traces",
-		// Loki gets the logs from the promtail client; Jaeger takes no logs
+		// VictoriaLogs gets the logs over the Loki push API; Jaeger takes
+		// no logs
 		"OTEL_LOGS_EXPORTER=none",
 		// Jaeger has the traces
 		"AM_TRACE_FILE=off",

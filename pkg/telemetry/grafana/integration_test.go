@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,12 +33,17 @@ import (
 const scrapeInterval = time.Second
 
 // TestIntegrationDashboardQueries runs every query of a generated
-// dashboard, taken from its JSON, against a real Prometheus and a real Loki
-// fed by a workload of the dashboard's machines: every query of a machine
-// with a workload returns data, and every query of a machine without one
-// returns none, so the filters are checked too.
+// dashboard, taken from its JSON, against a real Prometheus and a real
+// VictoriaLogs fed by a workload of the dashboard's machines: every query of
+// a machine with a workload returns data, and every query of a machine
+// without one returns none, so the filters are checked too.
+//
+// No Loki runs here (its licence keeps it out of the project), so the Loki
+// log panel's LogQL runs on VictoriaLogs: a LogQL stream selector without a
+// pipeline is also a LogsQL stream filter, with the same meaning, and the
+// test refuses any other LogQL.
 func TestIntegrationDashboardQueries(t *testing.T) {
-	e2e.Require(t, e2e.Prometheus, e2e.Loki)
+	e2e.Require(t, e2e.Prometheus, e2e.VictoriaLogs)
 	const source = "amgrafana-it"
 	// the second ID checks the quoting of label values
 	live := []string{"dash-orders", `dash "payments"`}
@@ -50,8 +56,9 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 		Targets:        []e2e.ScrapeTarget{{Job: source, Addr: metricsSrv.Listener.Addr().String()}},
 		ScrapeInterval: scrapeInterval,
 	})
-	loki := e2e.StartLoki(t)
-	lokiClient, err := promtail.NewJSONv1Client(loki.URL, map[string]string{"service_name": source},
+	vl := e2e.StartVictoriaLogs(t)
+	// the promtail client appends /loki/api/v1/push
+	lokiClient, err := promtail.NewJSONv1Client(vl.URL+"/insert", map[string]string{"service_name": source},
 		promtail.WithSendBatchTimeout(50*time.Millisecond),
 		promtail.WithErrorCallback(func(err error) { t.Errorf("promtail push: %v", err) }))
 	if err != nil {
@@ -66,7 +73,7 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 	_, dash := buildJSON(t, amgrafana.Opts{Name: "Integration", MachineIDs: append(live, idle), Source: source})
 	vars := grafanaVars(t, dash, 5*time.Minute, 1000)
 
-	waitForWorkload(t, prom, loki, source, live)
+	waitForWorkload(t, prom, vl, source, live)
 
 	targets := dash.targets()
 	t.Logf("running the %d queries of the dashboard", len(targets))
@@ -84,8 +91,12 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 		case "prometheus":
 			n, err = promPoints(ctx, prom.URL, query)
 		case "loki":
-			var entries []e2e.LogEntry
-			entries, err = loki.Query(ctx, query)
+			if !streamSelector.MatchString(query) {
+				err = errors.New("not a plain stream selector, which VictoriaLogs cannot stand in for Loki on")
+				break
+			}
+			var entries []e2e.LogRecord
+			entries, err = vl.Query(ctx, query)
 			n = len(entries)
 		default:
 			err = fmt.Errorf("datasource %q", tg.Datasource.Type)
@@ -102,11 +113,15 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 	}
 }
 
+// streamSelector matches a LogQL stream selector of equality matchers
+// alone, such as {service_name="s", machine_id="m"}.
+var streamSelector = regexp.MustCompile(`^\{\s*\w+\s*=\s*"(?:[^"\\]|\\.)*"(?:\s*,\s*\w+\s*=\s*"(?:[^"\\]|\\.)*")*\s*\}$`)
+
 // waitForWorkload waits until Prometheus has scraped the workload for a
 // few seconds, enough for rates over $__rate_interval, and the logs of
-// every machine are in Loki. It uses queries of its own, so that a broken
+// every machine are in VictoriaLogs. It uses queries of its own, so that a broken
 // dashboard query fails on its own line rather than as a timeout.
-func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, loki *e2e.LokiBackend, source string, ids []string) {
+func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, vl *e2e.VictoriaLogsBackend, source string, ids []string) {
 	t.Helper()
 	scrapes := fmt.Sprintf(`count_over_time(up{job=%q}[1m]) >= 8`, source)
 	e2e.Eventually(t, 60*time.Second, "8 scrapes of the workload", func(ctx context.Context) error {
@@ -116,14 +131,14 @@ func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, loki *e2e.LokiBa
 		}
 		return err
 	})
-	e2e.Eventually(t, 30*time.Second, "the workload's logs in Loki", func(ctx context.Context) error {
-		entries, err := loki.Query(ctx, fmt.Sprintf(`{service_name=%q}`, source))
+	e2e.Eventually(t, 30*time.Second, "the workload's logs in VictoriaLogs", func(ctx context.Context) error {
+		entries, err := vl.Query(ctx, fmt.Sprintf(`{service_name=%q}`, source))
 		if err != nil {
 			return err
 		}
 		seen := map[string]bool{}
 		for _, e := range entries {
-			seen[e.Labels["machine_id"]] = true
+			seen[e.Stream["machine_id"]] = true
 		}
 		for _, id := range ids {
 			if !seen[id] {
@@ -135,7 +150,7 @@ func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, loki *e2e.LokiBa
 }
 
 // startWorkload runs machines with the given IDs, exporting their metrics
-// to reg and their logs to Loki, until the returned function is called.
+// to reg and their logs over the Loki push API, until the returned function is called.
 func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client promtail.Client) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
