@@ -210,6 +210,9 @@ var readmeCommands = []readmeCommand{{
 }, {
 	cmd: "go run ./cmd/am-dbg --headless --import demo.amdbg --print",
 	dir: "cmd/am-dbg", tests: []string{"TestRecordAndImport", "TestParseFlags"},
+}, {
+	cmd: "go run ./cmd/am-dbg --headless --import demo.amdbg --diagrams --dir diagrams",
+	dir: "cmd/am-dbg", tests: []string{"TestDiagramsOfImport", "TestParseFlags"},
 }}
 
 // readmeShellCommands returns the commands of the README's sh blocks, one

@@ -11,6 +11,9 @@ import (
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
+// defaultDiagramsDir is where --diagrams writes without --dir.
+const defaultDiagramsDir = "am-dbg-diagrams"
+
 // config is what the command line asks for.
 type config struct {
 	// listen is the server's address.
@@ -27,6 +30,11 @@ type config struct {
 	print bool
 	// history is how many transitions the UI keeps per machine.
 	history int
+	// diagrams writes each machine's diagrams into dir: at the end of an
+	// import, or as the debugger exits.
+	diagrams bool
+	// dir is where diagrams are written.
+	dir string
 	// version prints the build's version instead of running.
 	version bool
 	// maxMem is the memory budget of the store, in bytes.
@@ -46,12 +54,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	maxMem := byteSize(store.DefaultMaxBytes)
 	fs.Var(&maxMem, "max-mem", "memory `budget` over machines, transitions and logs, like 1GiB or 512MiB; "+
 		"over it, disposed machines and the oldest transitions are evicted")
+	fs.BoolVar(&cfg.diagrams, "diagrams", false, "write each machine's schema as Mermaid (.mmd) and Graphviz (.dot) into --dir, at the end of --import or on exit")
+	fs.StringVar(&cfg.dir, "dir", defaultDiagramsDir, "`directory` for diagrams")
 	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE]\n"+
-			"  am-dbg --import FILE [--history N] [--max-mem SIZE]\n"+
-			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE]\n"+
-			"  am-dbg --headless --import FILE [--print]\n"+
+		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
+			"  am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
+			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]]\n"+
+			"  am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]\n"+
 			"  am-dbg --version\n\n")
 		fs.PrintDefaults()
 	}
@@ -59,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return config{}, err
 	}
 	if *version {
-		return config{listen: cfg.listen, history: cfg.history, version: true}, nil
+		return config{listen: cfg.listen, history: cfg.history, dir: cfg.dir, version: true}, nil
 	}
 	cfg.maxMem = int64(maxMem)
 	if fs.NArg() > 0 {
@@ -69,6 +79,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Visit(func(f *flag.Flag) { listenSet = listenSet || f.Name == "listen" })
 	if cfg.importFile != "" && (cfg.record != "" || listenSet) {
 		return config{}, errors.New("--import reads a recording; it cannot be combined with --listen or --record")
+	}
+	if cfg.dir == "" {
+		return config{}, errors.New("--dir must name a directory")
 	}
 	if cfg.history < 1 {
 		return config{}, fmt.Errorf("--history must be at least 1, got %d", cfg.history)

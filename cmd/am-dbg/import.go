@@ -13,9 +13,10 @@ import (
 )
 
 // importRecording prints a summary of the recording at path, after a line
-// per transition when print is set. A truncated recording is summarized
-// up to its last complete record.
-func importRecording(path string, print bool, out io.Writer) error {
+// per transition when print is set, and passes every message to diag
+// unless it is nil. A truncated recording is summarized up to its last
+// complete record.
+func importRecording(path string, print bool, out io.Writer, diag *diagrammer) error {
 	r, err := recording.Open(path)
 	if err != nil {
 		return err
@@ -39,6 +40,9 @@ func importRecording(path string, print bool, out io.Writer) error {
 			return err
 		}
 		sum.add(rec)
+		if diag != nil {
+			diag.add(rec.Msg)
+		}
 		if p != nil {
 			p.noteDropped(rec.ClientID, rec.Dropped)
 			p.message(rec.Msg)

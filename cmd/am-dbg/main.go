@@ -4,10 +4,10 @@
 //
 // Usage:
 //
-//	am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE]
-//	am-dbg --import FILE [--history N] [--max-mem SIZE]
-//	am-dbg --headless [--listen ADDR] [--print] [--record FILE]
-//	am-dbg --headless --import FILE [--print]
+//	am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]
+//	am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]
+//	am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]]
+//	am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]
 //	am-dbg --version
 //
 // Machines report to it once bound with dbg.TransitionsToDbg, or with
@@ -28,8 +28,12 @@
 // transitions with --print. Ctrl-C stops the server, then flushes and
 // closes the recording.
 //
+// --diagrams writes each machine's schema as Mermaid and Graphviz DOT
+// files into --dir (package internal/diagram): after reading an --import,
+// or as the debugger exits.
+//
 // The modes are consumers of the server's messages (see run.go): the
-// printer, the recorder and the UI's inbox.
+// printer, the recorder, the diagram writer and the UI's inbox.
 package main
 
 import (

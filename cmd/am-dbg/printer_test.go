@@ -90,7 +90,7 @@ func TestImportEscapesControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := importRecording(path, true, &out); err != nil {
+	if err := importRecording(path, true, &out, nil); err != nil {
 		t.Fatal(err)
 	}
 	assertTerminalSafe(t, out.String())

@@ -27,11 +27,8 @@ type consumer interface {
 // headless recording import ends by itself). extra consumers receive the
 // messages too.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...consumer) error {
-	switch {
-	case cfg.importFile != "" && cfg.headless:
-		return importRecording(cfg.importFile, cfg.print, stdout)
-	case cfg.importFile != "":
-		return viewRecording(ctx, cfg)
+	if cfg.importFile != "" {
+		return runImport(ctx, cfg, stdout, stderr)
 	}
 	var held *heldWriter
 	if !cfg.headless {
@@ -44,6 +41,14 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 	consumers := slices.Clone(extra)
 	if cfg.print {
 		consumers = append(consumers, newPrinter(stdout))
+	}
+	var diag *diagrammer
+	if cfg.diagrams {
+		var err error
+		if diag, err = newDiagrammer(cfg.dir); err != nil {
+			return err
+		}
+		consumers = append(consumers, diag)
 	}
 	var rec *recorder
 	if cfg.record != "" {
@@ -60,7 +65,44 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 	if rec != nil {
 		fmt.Fprintf(stderr, "recorded %d messages to %s\n", rec.count(), cfg.record)
 	}
+	if diag != nil {
+		reportDiagrams(stderr, diag, cfg.dir)
+	}
 	return err
+}
+
+// runImport reads the recording cfg.importFile: headless, it prints a
+// summary (and with --print every transition); otherwise it opens the UI
+// over it. --diagrams writes the diagrams first, from a pass of its own.
+func runImport(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	var diag *diagrammer
+	if cfg.diagrams {
+		var err error
+		if diag, err = newDiagrammer(cfg.dir); err != nil {
+			return err
+		}
+	}
+	if cfg.headless {
+		err := importRecording(cfg.importFile, cfg.print, stdout, diag)
+		if diag != nil {
+			err = errors.Join(err, diag.Close())
+			reportDiagrams(stderr, diag, cfg.dir)
+		}
+		return err
+	}
+	if diag != nil {
+		err := errors.Join(importRecording(cfg.importFile, false, io.Discard, diag), diag.Close())
+		if err != nil {
+			return err
+		}
+		reportDiagrams(stderr, diag, cfg.dir)
+	}
+	return viewRecording(ctx, cfg)
+}
+
+// reportDiagrams says where the diagrams went.
+func reportDiagrams(w io.Writer, d *diagrammer, dir string) {
+	fmt.Fprintf(w, "wrote the diagrams of %s to %s\n", plural(d.count(), "machine"), dir)
 }
 
 // serve passes every batch to the consumers until ctx ends or, with the
