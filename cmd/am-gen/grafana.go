@@ -46,7 +46,11 @@ imports into any Grafana. The dashboard UID is derived from the name, so
 generating or saving again updates the same dashboard.
 
 Without --grafana-url, the dashboard JSON is written to standard output, or
-to the --output file, for Grafana's "Import dashboard" page. With
+to the --output file, for Grafana's "Import dashboard" page. --provisioning
+writes a directory for a Grafana to start on instead (its paths.provisioning,
+or GF_PATHS_PROVISIONING): the datasources, Prometheus and the log backend
+at --prometheus-url and --logs-url with fixed UIDs, a dashboard provider,
+and the dashboard, set to those datasources; no clicks needed. With
 --grafana-url, the dashboard is saved to that Grafana, overwriting an earlier
 version. Saving needs a service account token with the Editor role in the
 %s environment variable; it is trimmed, never shown, and sent to no
@@ -61,6 +65,9 @@ Examples:
 	am-gen grafana --name "Orders" --ids orders,payments --source orders-svc \
 		--output orders.json
 
+	am-gen grafana --name "Orders" --ids orders,payments --source orders-svc \
+		--provisioning grafana-provisioning --prometheus-url http://127.0.0.1:9090
+
 	GRAFANA_TOKEN=glsa_... am-gen grafana --name "Orders" \
 		--ids orders,payments --source orders-svc \
 		--grafana-url http://localhost:3000 --folder amkit
@@ -72,6 +79,7 @@ type grafanaFlags struct {
 	grafanaURL, folder string
 	output             string
 	timeout            time.Duration
+	provisioning       provisioningFlags
 }
 
 func newGrafanaFlagSet(f *grafanaFlags) *flag.FlagSet {
@@ -82,6 +90,9 @@ func newGrafanaFlagSet(f *grafanaFlags) *flag.FlagSet {
 	fs.StringVar(&f.grafanaURL, "grafana-url", "", "save the dashboard to the Grafana at this `url`")
 	fs.StringVar(&f.folder, "folder", "", "`uid` of the Grafana folder to save the dashboard in (default: the root)")
 	fs.StringVar(&f.output, "output", "", "write the dashboard JSON to `file`")
+	fs.StringVar(&f.provisioning.dir, "provisioning", "", "write Grafana provisioning files (datasources, dashboard provider, dashboard) into `dir`")
+	fs.StringVar(&f.provisioning.prometheusURL, "prometheus-url", "", "with --provisioning, Prometheus at this `url` (default http://127.0.0.1:9090)")
+	fs.StringVar(&f.provisioning.logsURL, "logs-url", "", "with --provisioning, the log backend at this `url` (default: its usual local port)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for Grafana")
 	return fs
 }
@@ -118,6 +129,9 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if f.timeout <= 0 {
 		return usageError(stderr, "--timeout must be positive")
 	}
+	if msg := checkProvisioningFlags(&f.provisioning); msg != "" {
+		return usageError(stderr, "%s", msg)
+	}
 
 	opts := amgrafana.Opts{Name: f.name, MachineIDs: splitIDs(f.ids), Source: f.source}
 	builder, err := amgrafana.NewDashboard(opts)
@@ -143,7 +157,7 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return fail(stderr, "build dashboard: %v", err)
 	}
-	if client == nil || f.output != "" {
+	if f.output != "" || client == nil && f.provisioning.dir == "" {
 		js, err := json.MarshalIndent(dash, "", "  ")
 		if err != nil {
 			return fail(stderr, "encode dashboard: %v", err)
@@ -158,6 +172,11 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 				return fail(stderr, "write dashboard: %v", err)
 			}
 			fmt.Fprintf(stderr, "wrote %s: %s\n", f.output, contents(len(opts.MachineIDs), dash))
+		}
+	}
+	if f.provisioning.dir != "" {
+		if code := writeProvisioning(stderr, &f.provisioning, dash, len(opts.MachineIDs)); code != exitOK {
+			return code
 		}
 	}
 	if client == nil {
