@@ -25,9 +25,10 @@ const tokenEnv = "GRAFANA_TOKEN"
 const grafanaUsage = `usage: am-gen grafana --name title --ids id,... --source name [flags]
 
 Grafana builds a Grafana dashboard for the machines of one source: the
-Prometheus job label of their metrics (amprom) and the Loki service_name
-label of their logs (amtele.BindLokiLogger). Each machine ID gets a
-collapsible row with these panels:
+Prometheus job label of their metrics (amprom) and the service name of their
+logs (the service_name label of amtele.BindLokiLogger, or the service.name
+of amtele.BindOtelLogger). Each machine ID gets a collapsible row with these
+panels:
 
 	Number of transitions     transitions and canceled ones per second
 	Transition mutations      transitions per second by mutation type
@@ -39,9 +40,16 @@ collapsible row with these panels:
 	States & relations        states, relations, referenced, active, inactive
 	Average transition time   mean, p95 and p99
 	Errors                    Exception activations per second
-	Log view                  the machine's log lines from Loki
+	Log view                  the machine's log lines from Loki or VictoriaLogs
 
-The Prometheus and Loki datasources are dashboard variables, so the JSON
+--logs picks the log datasource. With loki (the default), the log view runs
+LogQL on the stream labels that amtele.BindLokiLogger sends; records that
+reached Loki over OTLP keep the machine ID outside the stream and do not
+show. With victorialogs, it runs LogsQL through the VictoriaLogs datasource
+plugin (victoriametrics-logs-datasource) and shows the lines of both
+loggers, over the Loki push API and over OTLP.
+
+The Prometheus and log datasources are dashboard variables, so the JSON
 imports into any Grafana. The dashboard UID is derived from the name, so
 generating or saving again updates the same dashboard.
 
@@ -76,6 +84,7 @@ Examples:
 // grafanaFlags are the flags of am-gen grafana.
 type grafanaFlags struct {
 	name, ids, source  string
+	logs               string
 	grafanaURL, folder string
 	output             string
 	timeout            time.Duration
@@ -86,7 +95,8 @@ func newGrafanaFlagSet(f *grafanaFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("grafana", flag.ContinueOnError)
 	fs.StringVar(&f.name, "name", "", "dashboard `title`; the dashboard UID is derived from it")
 	fs.StringVar(&f.ids, "ids", "", "comma-separated machine `ids`, one row each")
-	fs.StringVar(&f.source, "source", "", "the machines' Prometheus job and Loki service_name (one `name` for both)")
+	fs.StringVar(&f.source, "source", "", "the machines' Prometheus job and log service name (one `name` for both)")
+	fs.StringVar(&f.logs, "logs", string(amgrafana.LogsLoki), "log `backend` of the log view: loki or victorialogs")
 	fs.StringVar(&f.grafanaURL, "grafana-url", "", "save the dashboard to the Grafana at this `url`")
 	fs.StringVar(&f.folder, "folder", "", "`uid` of the Grafana folder to save the dashboard in (default: the root)")
 	fs.StringVar(&f.output, "output", "", "write the dashboard JSON to `file`")
@@ -133,7 +143,11 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return usageError(stderr, "%s", msg)
 	}
 
-	opts := amgrafana.Opts{Name: f.name, MachineIDs: splitIDs(f.ids), Source: f.source}
+	logs := amgrafana.LogsBackend(f.logs)
+	if logs != amgrafana.LogsLoki && logs != amgrafana.LogsVictoriaLogs {
+		return usageError(stderr, "--logs %q: want %s or %s", f.logs, amgrafana.LogsLoki, amgrafana.LogsVictoriaLogs)
+	}
+	opts := amgrafana.Opts{Name: f.name, MachineIDs: splitIDs(f.ids), Source: f.source, Logs: logs}
 	builder, err := amgrafana.NewDashboard(opts)
 	if err != nil {
 		return usageError(stderr, "%v", err)

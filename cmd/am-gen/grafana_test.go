@@ -28,8 +28,15 @@ var dashboardArgs = []string{"grafana", "--name", "My Dashboard", "--ids", "MyMa
 // of package amgrafana, unchanged.
 func wantJSON(t *testing.T) string {
 	t.Helper()
+	return dashboardJSON(t, "")
+}
+
+// dashboardJSON is the dashboard of dashboardArgs with the given log
+// backend, as am-gen prints it.
+func dashboardJSON(t *testing.T, logs amgrafana.LogsBackend) string {
+	t.Helper()
 	b, err := amgrafana.NewDashboard(amgrafana.Opts{
-		Name: "My Dashboard", MachineIDs: []string{"MyMach1", "MyMach2"}, Source: "my-service",
+		Name: "My Dashboard", MachineIDs: []string{"MyMach1", "MyMach2"}, Source: "my-service", Logs: logs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +59,26 @@ func TestGrafanaStdout(t *testing.T) {
 	}
 	if r.stdout != wantJSON(t) {
 		t.Errorf("stdout is not the dashboard of amgrafana:\n%s", r.stdout)
+	}
+}
+
+// TestGrafanaLogsVictoriaLogs checks that --logs victorialogs prints the
+// dashboard of amgrafana with VictoriaLogs log panels, and that --logs
+// loki is the default.
+func TestGrafanaLogsVictoriaLogs(t *testing.T) {
+	r := amGen(t, nil, append(dashboardArgs, "--logs", "loki")...)
+	if r.code != exitOK || r.stdout != wantJSON(t) {
+		t.Errorf("--logs loki: exit %d, stderr %q; want the default dashboard", r.code, r.stderr)
+	}
+	r = amGen(t, nil, append(dashboardArgs, "--logs", "victorialogs")...)
+	if r.code != exitOK || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r.stdout != dashboardJSON(t, amgrafana.LogsVictoriaLogs) {
+		t.Errorf("stdout is not the VictoriaLogs dashboard of amgrafana:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, `"type": "victoriametrics-logs-datasource"`) || strings.Contains(r.stdout, `"type": "loki"`) {
+		t.Errorf("the dashboard does not query VictoriaLogs alone:\n%s", r.stdout)
 	}
 }
 
@@ -112,6 +139,7 @@ func TestGrafanaUsageErrors(t *testing.T) {
 		{"folder without URL", tokenEnvVars, append(dashboardArgs, "--folder", "f"), "--folder needs --grafana-url"},
 		{"no token", nil, append(dashboardArgs, "--grafana-url", "http://127.0.0.1:3000"), tokenEnv + " is not set"},
 		{"zero timeout", nil, append(dashboardArgs, "--timeout", "0s"), "--timeout must be positive"},
+		{"unknown logs backend", nil, append(dashboardArgs, "--logs", "elastic"), `--logs "elastic": want loki or victorialogs`},
 		{"bad URL", tokenEnvVars, append(dashboardArgs, "--grafana-url", "127.0.0.1:3000"), "--grafana-url: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,7 +54,7 @@ func TestVersion(t *testing.T) {
 func TestGrafanaHelp(t *testing.T) {
 	want := []string{
 		"usage: am-gen grafana --name title --ids id,... --source name [flags]",
-		"--grafana-url url", "--folder uid", "--output file", "--timeout duration", "(default 30s)",
+		"--grafana-url url", "--logs backend", "(default loki)", "--folder uid", "--output file", "--timeout duration", "(default 30s)",
 		"--provisioning dir", "--prometheus-url url", "--logs-url url",
 		tokenEnv, "Examples:",
 		"Number of transitions", "Transition mutations", "Queue size",

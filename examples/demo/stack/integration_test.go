@@ -117,7 +117,7 @@ func TestIntegrationStack(t *testing.T) {
 		}
 		return nil
 	})
-	checkDashboard(t, link(`dashboard\s+Grafana\s+(\S+)`))
+	checkDashboard(t, link(`dashboard\s+Grafana\s+(\S+)`), link(`and VictoriaLogs (http://\S+)`))
 	if _, err := os.Stat(link(`tail -f (\S+)`)); err != nil {
 		t.Errorf("demo log: %v", err)
 	}
@@ -160,8 +160,9 @@ func get(u string) ([]byte, error) {
 }
 
 // checkDashboard checks that am-gen made the demo's dashboard: a row per
-// machine, with the demo's service as its source.
-func checkDashboard(t *testing.T, path string) {
+// machine, with the demo's service as its source, and log views whose
+// LogsQL finds the demo's lines in the stack's VictoriaLogs at vlogs.
+func checkDashboard(t *testing.T, path, vlogs string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -170,8 +171,14 @@ func checkDashboard(t *testing.T, path string) {
 	var dash struct {
 		Title  string `json:"title"`
 		Panels []struct {
-			Type  string `json:"type"`
-			Title string `json:"title"`
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			Targets []struct {
+				Datasource struct {
+					Type string `json:"type"`
+				} `json:"datasource"`
+				Expr string `json:"expr"`
+			} `json:"targets"`
 		} `json:"panels"`
 	}
 	if err := json.Unmarshal(b, &dash); err != nil {
@@ -194,6 +201,27 @@ func checkDashboard(t *testing.T, path string) {
 	if !bytes.Contains(b, []byte(`"`+demoService+`"`)) {
 		t.Errorf("dashboard does not name the source %s", demoService)
 	}
+	// the first row is open, so its log view is a top-level panel
+	var logView string
+	for _, p := range dash.Panels {
+		if p.Title == "Log view" && len(p.Targets) == 1 && p.Targets[0].Datasource.Type == "victoriametrics-logs-datasource" {
+			logView = strings.ReplaceAll(p.Targets[0].Expr, "$source", demoService)
+			break
+		}
+	}
+	if logView == "" {
+		t.Fatalf("no log view on VictoriaLogs in the open row of %s", path)
+	}
+	e2e.Eventually(t, pollTimeout, "the log view's lines in VictoriaLogs", func(ctx context.Context) error {
+		body, err := get(vlogs + "/select/logsql/query?" + url.Values{"query": {logView}, "limit": {"50"}}.Encode())
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(body, []byte(`"machine_id":"supervisor"`)) {
+			return fmt.Errorf("%s: no line of the supervisor in %.300s", logView, body)
+		}
+		return nil
+	})
 }
 
 // processesUsing lists the processes that run in dir or name it on their

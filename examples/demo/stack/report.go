@@ -39,7 +39,7 @@ func (s *stack) print(w io.Writer, startup time.Duration) {
 		{"", "LogsQL (JSON)", logsAPI},
 		{"dashboard", "Grafana", s.dashboard},
 		{"", "", "import it in your Grafana (Dashboards, New, Import), with datasources"},
-		{"", "", "Prometheus " + s.prom.URL + " and VictoriaLogs " + s.vlogs.URL},
+		{"", "", "Prometheus " + s.prom.URL + " and VictoriaLogs " + s.vlogs.URL + " (plugin victoriametrics-logs-datasource)"},
 		{"debugger", "am-dbg", "go run ./cmd/am-dbg   (in another terminal; the demo sends to " + dbg.DefaultAddr + ")"},
 		{"demo log", "", "tail -f " + s.demo.LogPath()},
 	} {

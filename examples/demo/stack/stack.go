@@ -131,10 +131,10 @@ func machineIDs() []string {
 }
 
 // dashboardArgs are the am-gen arguments that generate the demo's
-// dashboard into file.
+// dashboard into file, its log view on the stack's VictoriaLogs.
 func dashboardArgs(file string) []string {
 	return []string{"grafana", "--name", "amkit demo", "--ids", strings.Join(machineIDs(), ","),
-		"--source", demoService, "--output", file}
+		"--source", demoService, "--logs", "victorialogs", "--output", file}
 }
 
 // generateDashboard runs am-gen grafana for the demo's machines.

@@ -14,12 +14,14 @@ import (
 )
 
 // Names of the dashboard's variables. Panels reach their datasources
-// through $prometheus and $loki, which Grafana fills with the default
-// datasource of each type on import, and filter series by $source.
+// through $prometheus and $loki (or $victorialogs), which Grafana fills with
+// the default datasource of each type on import, and filter series by
+// $source.
 const (
-	varPrometheus = "prometheus"
-	varLoki       = "loki"
-	varSource     = "source"
+	varPrometheus   = "prometheus"
+	varLoki         = "loki"
+	varVictoriaLogs = "victorialogs"
+	varSource       = "source"
 )
 
 // Tag marks the dashboards this package builds.
@@ -33,8 +35,41 @@ type Opts struct {
 	// MachineIDs are the machines to show, one row each, in this order.
 	MachineIDs []string
 	// Source is the Prometheus job label of the machines' metrics and the
-	// Loki service_name label of their logs.
+	// service name of their logs: the service_name label that
+	// amtele.BindLokiLogger sends, or the service.name attribute of
+	// amtele.BindOtelLogger's records.
 	Source string
+	// Logs is the backend that the log panels query; the zero value means
+	// [LogsLoki].
+	Logs LogsBackend
+}
+
+// LogsBackend names the log backend of a dashboard's log panels.
+type LogsBackend string
+
+const (
+	// LogsLoki queries a Grafana Loki datasource with LogQL, selecting the
+	// stream {service_name="<source>", machine_id="<id>"}. That finds the
+	// lines of amtele.BindLokiLogger, whose stream labels these are; it does
+	// not find records that reached Loki over OTLP from
+	// amtele.BindOtelLogger, which Loki keeps the machine ID of as
+	// structured metadata (am_machine_id), outside the stream.
+	LogsLoki LogsBackend = "loki"
+	// LogsVictoriaLogs queries the VictoriaLogs datasource plugin
+	// (victoriametrics-logs-datasource) with LogsQL, filtering on fields:
+	// VictoriaLogs makes Loki stream labels and OTLP attributes fields
+	// alike, so the panel finds the lines of amtele.BindLokiLogger
+	// (service_name, machine_id) and the records of amtele.BindOtelLogger
+	// (service.name, am.machine.id).
+	LogsVictoriaLogs LogsBackend = "victorialogs"
+)
+
+// logsBackend returns the backend of the log panels.
+func (o *Opts) logsBackend() LogsBackend {
+	if o.Logs == "" {
+		return LogsLoki
+	}
+	return o.Logs
 }
 
 // NewDashboard returns a builder holding the dashboard for the machines of
@@ -44,6 +79,7 @@ func NewDashboard(opts Opts) (*dashboard.DashboardBuilder, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("amgrafana: dashboard options: %w", err)
 	}
+	logs := opts.logsBackend()
 	b := dashboard.NewDashboardBuilder(opts.Name).
 		Uid(UID(opts.Name)).
 		Description(fmt.Sprintf("amkit machines of %s: %s.", opts.Source, strings.Join(opts.MachineIDs, ", "))).
@@ -56,12 +92,10 @@ func NewDashboard(opts Opts) (*dashboard.DashboardBuilder, error) {
 		WithVariable(dashboard.NewDatasourceVariableBuilder(varPrometheus).
 			Label("Prometheus").
 			Type("prometheus")).
-		WithVariable(dashboard.NewDatasourceVariableBuilder(varLoki).
-			Label("Loki").
-			Type("loki")).
+		WithVariable(logs.variable()).
 		WithVariable(dashboard.NewConstantVariableBuilder(varSource).
 			Label("Source").
-			Description("Prometheus job and Loki service_name of the machines.").
+			Description(logs.sourceDescription()).
 			Value(dashboard.StringOrMap{String: &opts.Source}))
 
 	var id uint32
@@ -71,7 +105,7 @@ func NewDashboard(opts Opts) (*dashboard.DashboardBuilder, error) {
 	}
 	for i, machID := range opts.MachineIDs {
 		row := dashboard.NewRowBuilder(machID).Id(next())
-		panels := machinePanels(machID, next)
+		panels := machinePanels(machID, logs, next)
 		// The first machine opens expanded. Other rows keep their panels
 		// inside, collapsed, so that Grafana runs their queries only when
 		// a row is opened.
@@ -100,10 +134,13 @@ func (o *Opts) validate() error {
 	if o.Source == "" {
 		return errors.New("source is empty")
 	}
+	if l := o.logsBackend(); l != LogsLoki && l != LogsVictoriaLogs {
+		return fmt.Errorf("logs backend %q: want %q or %q", o.Logs, LogsLoki, LogsVictoriaLogs)
+	}
 	// Grafana pastes variable values into queries as they are, so a value
 	// that would need escaping inside a quoted label value is rejected
 	if i := strings.IndexFunc(o.Source, needsEscape); i >= 0 {
-		return fmt.Errorf("source %q: %q cannot appear in a Prometheus job or Loki service_name filter", o.Source, o.Source[i:i+1])
+		return fmt.Errorf("source %q: %q cannot appear in a Prometheus job or log service name filter", o.Source, o.Source[i:i+1])
 	}
 	if ref := grafanaVariable(o.Source); ref != "" {
 		return fmt.Errorf("source %q: %s is a Grafana variable reference, which Grafana would replace", o.Source, ref)

@@ -94,23 +94,37 @@ func TestDashboardRows(t *testing.T) {
 }
 
 func TestDashboardQueries(t *testing.T) {
-	ids := []string{"plain", `with "quotes" and \ backslash`}
-	_, d := buildJSON(t, amgrafana.Opts{Name: "Queries", MachineIDs: ids, Source: "svc"})
+	for _, logs := range []amgrafana.LogsBackend{"", amgrafana.LogsLoki, amgrafana.LogsVictoriaLogs} {
+		t.Run(string(logs), func(t *testing.T) { testDashboardQueries(t, logs) })
+	}
+}
 
+func testDashboardQueries(t *testing.T, logs amgrafana.LogsBackend) {
+	ids := []string{"plain", `with "quotes" and \ backslash`}
+	_, d := buildJSON(t, amgrafana.Opts{Name: "Queries", MachineIDs: ids, Source: "svc", Logs: logs})
+
+	// the log datasource variable, by its name, and the plugin it picks
+	logsVar, logsType := "loki", "loki"
+	if logs == amgrafana.LogsVictoriaLogs {
+		logsVar, logsType = "victorialogs", "victoriametrics-logs-datasource"
+	}
 	vars := map[string]string{}
 	for _, v := range d.Templating.List {
 		vars[v.Name] = v.Type
+		if v.Name == logsVar && v.Query != logsType {
+			t.Errorf("variable %s picks datasources of type %v, want %s", v.Name, v.Query, logsType)
+		}
 	}
-	if vars["prometheus"] != "datasource" || vars["loki"] != "datasource" || vars["source"] != "constant" {
-		t.Fatalf("variables %v, want datasources prometheus and loki and the constant source", vars)
+	if len(vars) != 3 || vars["prometheus"] != "datasource" || vars[logsVar] != "datasource" || vars["source"] != "constant" {
+		t.Fatalf("variables %v, want datasources prometheus and %s and the constant source", vars, logsVar)
 	}
 	if got := d.variable(t, "source"); got != "svc" {
 		t.Errorf("source variable %q, want svc", got)
 	}
 
 	quoted := map[string]string{
-		"plain": `machine_id="plain"`,
-		ids[1]:  `machine_id="with \"quotes\" and \\ backslash"`,
+		"plain": `"plain"`,
+		ids[1]:  `"with \"quotes\" and \\ backslash"`,
 	}
 	targets := d.targets()
 	if len(targets) == 0 {
@@ -118,8 +132,9 @@ func TestDashboardQueries(t *testing.T) {
 	}
 	for _, tg := range targets {
 		where := tg.row + " / " + tg.panel + " / " + tg.RefID
-		if !strings.Contains(tg.Expr, quoted[tg.row]) {
-			t.Errorf("%s: %s does not select %s", where, tg.Expr, quoted[tg.row])
+		if vl := (tg.Datasource == jsonDSRef{Type: "victoriametrics-logs-datasource", UID: "${victorialogs}"}); !vl &&
+			!strings.Contains(tg.Expr, `machine_id=`+quoted[tg.row]) {
+			t.Errorf("%s: %s does not select machine_id=%s", where, tg.Expr, quoted[tg.row])
 		}
 		switch tg.Datasource {
 		case jsonDSRef{Type: "prometheus", UID: "${prometheus}"}:
@@ -130,8 +145,21 @@ func TestDashboardQueries(t *testing.T) {
 				t.Errorf("%s: no legend", where)
 			}
 		case jsonDSRef{Type: "loki", UID: "${loki}"}:
+			if logs == amgrafana.LogsVictoriaLogs {
+				t.Errorf("%s: a Loki query in a VictoriaLogs dashboard", where)
+			}
 			if !strings.Contains(tg.Expr, `service_name="$source"`) {
 				t.Errorf("%s: %s does not filter by service_name", where, tg.Expr)
+			}
+		case jsonDSRef{Type: "victoriametrics-logs-datasource", UID: "${victorialogs}"}:
+			if logs != amgrafana.LogsVictoriaLogs {
+				t.Errorf("%s: a VictoriaLogs query in a %q dashboard", where, logs)
+			}
+			// both the Loki push path and the OTLP path
+			want := `(service_name:="$source" or service.name:="$source")` +
+				` (machine_id:=` + quoted[tg.row] + ` or am.machine.id:=` + quoted[tg.row] + `)`
+			if tg.Expr != want || tg.QueryType != "instant" {
+				t.Errorf("%s: %s query %s, want the lines (instant) of %s", where, tg.QueryType, tg.Expr, want)
 			}
 		default:
 			t.Errorf("%s: datasource %+v is not a dashboard variable", where, tg.Datasource)
@@ -148,6 +176,7 @@ func TestNewDashboardRejects(t *testing.T) {
 	}{
 		{"no name", func(o *amgrafana.Opts) { o.Name = " " }, "name is empty"},
 		{"no source", func(o *amgrafana.Opts) { o.Source = "" }, "source is empty"},
+		{"unknown logs backend", func(o *amgrafana.Opts) { o.Logs = "elastic" }, `logs backend "elastic": want "loki" or "victorialogs"`},
 		{"quote in source", func(o *amgrafana.Opts) { o.Source = `a"b` }, `source "a\"b"`},
 		{"variable in source", func(o *amgrafana.Opts) { o.Source = "a$b" }, `"$" cannot appear`},
 		{"no IDs", func(o *amgrafana.Opts) { o.MachineIDs = nil }, "no machine IDs"},
@@ -229,5 +258,21 @@ func TestDashboardStrictDecode(t *testing.T) {
 	}
 	if n := len(d.Panels); n != 1+len(panelTitles)+1 {
 		t.Errorf("%d top-level panels, want a row with its panels and a collapsed row", n)
+	}
+}
+
+// TestDashboardStrictDecodeVictoriaLogs is TestDashboardStrictDecode for a
+// dashboard whose log panels query VictoriaLogs. The SDK knows no type for
+// that plugin's queries and keeps them as they are; the panels and the
+// datasource variable around them must still fit the schema.
+func TestDashboardStrictDecodeVictoriaLogs(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	o := goldenOpts
+	o.Logs = amgrafana.LogsVictoriaLogs
+	raw, _ := buildJSON(t, o)
+	var d dashboard.Dashboard
+	var errs cog.BuildErrors
+	if err := d.UnmarshalJSONStrict(raw); err != nil && (!errors.As(err, &errs) || len(errs) > 0) {
+		t.Fatalf("the VictoriaLogs dashboard does not decode strictly: %v", err)
 	}
 }

@@ -6,8 +6,8 @@
 // [NewDashboard] returns a builder of the Grafana Foundation SDK
 // (github.com/grafana/grafana-foundation-sdk/go) holding one dashboard for
 // one source: the Prometheus job that scrapes or receives the metrics of
-// package amprom, which is also the Loki service_name of the machines'
-// logs. Each machine ID gets a collapsible row with the same panels:
+// package amprom, which is also the service name of the machines' logs.
+// Each machine ID gets a collapsible row with the same panels:
 //
 //   - Number of transitions: transitions and canceled transitions per second
 //   - Transition mutations: transitions per second by mutation type
@@ -18,7 +18,13 @@
 //     inactive states
 //   - Average transition time: mean, 95th and 99th percentile duration
 //   - Errors: Exception activations per second
-//   - Log view: the machine's log lines from Loki
+//   - Log view: the machine's log lines from Loki or VictoriaLogs
+//
+// [Opts.Logs] picks the log backend. [LogsLoki], the default, selects the
+// LogQL stream that amtele.BindLokiLogger labels. [LogsVictoriaLogs] runs
+// LogsQL through the VictoriaLogs datasource plugin and finds the lines of
+// both loggers, amtele.BindLokiLogger over the Loki push API and
+// amtele.BindOtelLogger over OTLP.
 //
 // Rates and means come from counters and histograms, so they aggregate
 // correctly across instances and time ranges. Datasources are dashboard

@@ -19,6 +19,10 @@ import (
 	"github.com/ic2hrmk/promtail"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
 
 	"github.com/amkit-dev/amkit/internal/e2e"
 	"github.com/amkit-dev/amkit/internal/machtest"
@@ -32,11 +36,13 @@ import (
 // "Scrape interval" a Grafana datasource for it would be configured with.
 const scrapeInterval = time.Second
 
-// TestIntegrationDashboardQueries runs every query of a generated
-// dashboard, taken from its JSON, against a real Prometheus and a real
-// VictoriaLogs fed by a workload of the dashboard's machines: every query of
+// TestIntegrationDashboardQueries runs every query of the generated
+// dashboards, taken from their JSON, against a real Prometheus and a real
+// VictoriaLogs fed by a workload of the dashboards' machines: every query of
 // a machine with a workload returns data, and every query of a machine
-// without one returns none, so the filters are checked too.
+// without one returns none, so the filters are checked too. The machines log
+// both ways, over the Loki push API and over OTLP, and the log panel of the
+// VictoriaLogs dashboard must find the lines of each.
 //
 // No Loki runs here (its licence keeps it out of the project), so the Loki
 // log panel's LogQL runs on VictoriaLogs: a LogQL stream selector without a
@@ -66,15 +72,24 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 	}
 	// runs last: the workload and the loggers have stopped by then
 	t.Cleanup(lokiClient.Close)
+	otelLogs := newOtelLogs(t, vl, source)
 
-	stop := startWorkload(t, live, reg, lokiClient)
+	stop := startWorkload(t, live, reg, lokiClient, otelLogs, source)
 	defer stop()
-
-	_, dash := buildJSON(t, amgrafana.Opts{Name: "Integration", MachineIDs: append(live, idle), Source: source})
-	vars := grafanaVars(t, dash, 5*time.Minute, 1000)
-
 	waitForWorkload(t, prom, vl, source, live)
 
+	for _, logs := range []amgrafana.LogsBackend{amgrafana.LogsLoki, amgrafana.LogsVictoriaLogs} {
+		t.Run(string(logs), func(t *testing.T) {
+			_, dash := buildJSON(t, amgrafana.Opts{Name: "Integration", MachineIDs: append(live, idle), Source: source, Logs: logs})
+			runDashboardQueries(t, dash, prom, vl, idle)
+		})
+	}
+}
+
+// runDashboardQueries runs every query of dash: those of the idle machine's
+// row must return nothing, the others data.
+func runDashboardQueries(t *testing.T, dash *jsonDashboard, prom *e2e.PrometheusBackend, vl *e2e.VictoriaLogsBackend, idle string) {
+	vars := grafanaVars(t, dash, 5*time.Minute, 1000)
 	targets := dash.targets()
 	t.Logf("running the %d queries of the dashboard", len(targets))
 	for _, tg := range targets {
@@ -98,6 +113,13 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 			var entries []e2e.LogRecord
 			entries, err = vl.Query(ctx, query)
 			n = len(entries)
+		case "victoriametrics-logs-datasource":
+			var entries []e2e.LogRecord
+			entries, err = vl.Query(ctx, query)
+			n = len(entries)
+			if err == nil && tg.row != idle {
+				err = bothPaths(entries, tg.row)
+			}
 		default:
 			err = fmt.Errorf("datasource %q", tg.Datasource.Type)
 		}
@@ -113,14 +135,51 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 	}
 }
 
+// bothPaths checks that entries hold lines of machineID that came over the
+// Loki push API (machine_id in the stream) and records that came over OTLP
+// (the am.machine.id attribute).
+func bothPaths(entries []e2e.LogRecord, machineID string) error {
+	var push, otlp int
+	for _, e := range entries {
+		if e.Stream["machine_id"] == machineID {
+			push++
+		}
+		if e.Fields[amtele.LogAttrMachineID] == machineID {
+			otlp++
+		}
+	}
+	if push == 0 || otlp == 0 {
+		return fmt.Errorf("%d lines over the Loki push API and %d over OTLP, want both", push, otlp)
+	}
+	return nil
+}
+
 // streamSelector matches a LogQL stream selector of equality matchers
 // alone, such as {service_name="s", machine_id="m"}.
 var streamSelector = regexp.MustCompile(`^\{\s*\w+\s*=\s*"(?:[^"\\]|\\.)*"(?:\s*,\s*\w+\s*=\s*"(?:[^"\\]|\\.)*")*\s*\}$`)
 
+// newOtelLogs returns a logger provider that exports to VictoriaLogs over
+// OTLP/HTTP, as service source, shut down when the test ends.
+func newOtelLogs(t *testing.T, vl *e2e.VictoriaLogsBackend, source string) *sdklog.LoggerProvider {
+	t.Helper()
+	exp, err := otlploghttp.New(context.Background(), otlploghttp.WithEndpointURL(vl.OTLPLogsURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := amtele.NewOtelLoggerProvider(exp, sdklog.WithResource(resource.NewSchemaless(semconv.ServiceName(source))))
+	t.Cleanup(func() {
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Errorf("shut down the OTel logger provider: %v", err)
+		}
+	})
+	return p
+}
+
 // waitForWorkload waits until Prometheus has scraped the workload for a
 // few seconds, enough for rates over $__rate_interval, and the logs of
-// every machine are in VictoriaLogs. It uses queries of its own, so that a broken
-// dashboard query fails on its own line rather than as a timeout.
+// every machine are in VictoriaLogs, over both paths. It uses queries of its
+// own, so that a broken dashboard query fails on its own line rather than
+// as a timeout.
 func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, vl *e2e.VictoriaLogsBackend, source string, ids []string) {
 	t.Helper()
 	scrapes := fmt.Sprintf(`count_over_time(up{job=%q}[1m]) >= 8`, source)
@@ -132,17 +191,22 @@ func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, vl *e2e.Victoria
 		return err
 	})
 	e2e.Eventually(t, 30*time.Second, "the workload's logs in VictoriaLogs", func(ctx context.Context) error {
-		entries, err := vl.Query(ctx, fmt.Sprintf(`{service_name=%q}`, source))
-		if err != nil {
-			return err
-		}
-		seen := map[string]bool{}
-		for _, e := range entries {
-			seen[e.Stream["machine_id"]] = true
-		}
-		for _, id := range ids {
-			if !seen[id] {
-				return fmt.Errorf("no lines of %s", id)
+		for _, path := range []struct{ name, query, field string }{
+			{"the Loki push API", fmt.Sprintf(`{service_name=%q}`, source), "machine_id"},
+			{"OTLP", fmt.Sprintf(`{service.name=%q}`, source), amtele.LogAttrMachineID},
+		} {
+			entries, err := vl.Query(ctx, path.query)
+			if err != nil {
+				return err
+			}
+			seen := map[string]bool{}
+			for _, e := range entries {
+				seen[e.Fields[path.field]] = true
+			}
+			for _, id := range ids {
+				if !seen[id] {
+					return fmt.Errorf("no lines of %s over %s", id, path.name)
+				}
 			}
 		}
 		return nil
@@ -150,8 +214,10 @@ func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, vl *e2e.Victoria
 }
 
 // startWorkload runs machines with the given IDs, exporting their metrics
-// to reg and their logs over the Loki push API, until the returned function is called.
-func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client promtail.Client) (stop func()) {
+// to reg and their logs over the Loki push API and to otelLogs as service
+// source, until the returned function is called.
+func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client promtail.Client,
+	otelLogs *sdklog.LoggerProvider, source string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -166,6 +232,9 @@ func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client 
 			t.Fatal(err)
 		}
 		loggers = append(loggers, logger)
+		if err := amtele.BindOtelLogger(mach, otelLogs, source); err != nil {
+			t.Fatal(err)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -181,6 +250,9 @@ func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client 
 			if err := l.Flush(flushCtx); err != nil {
 				t.Errorf("flush Loki logger: %v", err)
 			}
+		}
+		if err := otelLogs.ForceFlush(flushCtx); err != nil {
+			t.Errorf("flush OTel logs: %v", err)
 		}
 	}
 }

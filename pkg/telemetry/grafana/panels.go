@@ -5,7 +5,6 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/logs"
-	"github.com/grafana/grafana-foundation-sdk/go/loki"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
@@ -25,11 +24,9 @@ const (
 	axisPerTransition = "per transition"
 )
 
-// Datasource references resolve through the dashboard's variables.
-var (
-	promDS = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${" + varPrometheus + "}")}
-	lokiDS = common.DataSourceRef{Type: cog.ToPtr("loki"), Uid: cog.ToPtr("${" + varLoki + "}")}
-)
+// promDS refers to Prometheus through the dashboard's variable; the log
+// datasource is the LogsBackend's.
+var promDS = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${" + varPrometheus + "}")}
 
 // promTarget is one query of a panel.
 type promTarget struct {
@@ -122,12 +119,12 @@ func promPanels(q promQL) []promPanel {
 }
 
 // machinePanels builds a machine's panels, numbering them from next.
-func machinePanels(machineID string, next func() uint32) []cog.Builder[dashboard.Panel] {
+func machinePanels(machineID string, logs LogsBackend, next func() uint32) []cog.Builder[dashboard.Panel] {
 	var panels []cog.Builder[dashboard.Panel]
 	for _, p := range promPanels(newPromQL(machineID)) {
 		panels = append(panels, p.builder(next()))
 	}
-	return append(panels, logPanel(machineID, next()))
+	return append(panels, logPanel(machineID, logs, next()))
 }
 
 func (p promPanel) builder(id uint32) *timeseries.PanelBuilder {
@@ -169,12 +166,13 @@ func (p promPanel) builder(id uint32) *timeseries.PanelBuilder {
 	return b
 }
 
-func logPanel(machineID string, id uint32) *logs.PanelBuilder {
+func logPanel(machineID string, backend LogsBackend, id uint32) *logs.PanelBuilder {
+	ds := backend.datasource()
 	return logs.NewPanelBuilder().
 		Id(id).
 		Title("Log view").
 		Description("The machine's log lines, newest first.").
-		Datasource(lokiDS).
+		Datasource(ds).
 		Span(logsWidth).
 		Height(logsHeight).
 		ShowTime(true).
@@ -182,11 +180,7 @@ func logPanel(machineID string, id uint32) *logs.PanelBuilder {
 		EnableLogDetails(true).
 		SortOrder(common.LogsSortOrderDescending).
 		DedupStrategy(common.LogsDedupStrategyNone).
-		WithTarget(loki.NewDataqueryBuilder().
-			RefId(refID(0)).
-			Datasource(lokiDS).
-			Expr(logQL(machineID)).
-			QueryType(string(loki.LokiQueryTypeRange)))
+		WithTarget(backend.target(machineID, ds))
 }
 
 // refID names the i-th query of a panel as Grafana does: A, B, C...

@@ -78,3 +78,15 @@ func (q promQL) gauge(name string) string {
 func logQL(machineID string) string {
 	return `{service_name="$` + varSource + `", machine_id=` + strconv.Quote(machineID) + `}`
 }
+
+// logsQL selects the log lines of one machine in VictoriaLogs, whichever
+// way they came: over the Loki push API from amtele.BindLokiLogger, with
+// the fields service_name and machine_id from its stream labels, or over
+// OTLP from amtele.BindOtelLogger, with service.name and am.machine.id from
+// its record attributes. Field filters, not a stream filter, because only
+// the first path puts the machine ID in the stream.
+func logsQL(machineID string) string {
+	id := strconv.Quote(machineID)
+	return `(service_name:="$` + varSource + `" or service.name:="$` + varSource + `")` +
+		` (machine_id:=` + id + ` or am.machine.id:=` + id + `)`
+}

@@ -48,6 +48,7 @@ type jsonTarget struct {
 	RefID      string    `json:"refId"`
 	Expr       string    `json:"expr"`
 	Legend     string    `json:"legendFormat"`
+	QueryType  string    `json:"queryType"`
 	Datasource jsonDSRef `json:"datasource"`
 }
 
