@@ -1,0 +1,312 @@
+// am-dbg's inspector page. It shows the view /api/view returns, and
+// fetches it again when /api/events says the store changed, unless the
+// user traveled back in time. Every string from the server is a peer's
+// and is set as text (textContent), never parsed as HTML; the diagram is
+// SVG the server escaped, parsed as XML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  // mach is the selected machine's ID, "" for the server's choice.
+  mach: "",
+  // at is the transition shown, or null to follow the newest.
+  at: null,
+  view: null,
+  svg: "",
+  inflight: false,
+  again: false,
+  // newest is the end time of the newest transition last shown, to tell
+  // how long it took to reach the screen.
+  newest: 0,
+};
+
+// amdbg exposes what the page measured, per update while following, the
+// newest last: lags are the times, in ms, from the newest transition's
+// end to the frame showing it; waits bound the same for the oldest
+// transition the update brought.
+window.amdbg = { lags: [], waits: [], renders: 0 };
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+async function load() {
+  if (state.inflight) {
+    state.again = true;
+    return;
+  }
+  state.inflight = true;
+  try {
+    const q = new URLSearchParams({ m: state.mach });
+    if (state.at !== null) q.set("at", String(state.at));
+    const res = await fetch("/api/view?" + q.toString(), { cache: "no-store" });
+    if (!res.ok) throw new Error(res.status + " " + res.statusText);
+    render(await res.json());
+  } catch (err) {
+    $("mode").textContent = "error: " + err.message;
+    $("mode").className = "paused";
+  } finally {
+    state.inflight = false;
+    if (state.again) {
+      state.again = false;
+      load();
+    }
+  }
+}
+
+function render(v) {
+  state.view = v;
+  const m = v.mach;
+  if (m) state.mach = m.id;
+  $("source").textContent = v.source;
+  $("clients").textContent = v.conns === 1 ? "1 client" : v.conns + " clients";
+  $("dropped").textContent = v.dropped ? v.dropped + " dropped" : "";
+  const following = state.at === null;
+  $("mode").textContent = following ? "live" : "paused";
+  $("mode").className = following ? "live" : "paused";
+  renderTree(v.machines, m ? m.id : "");
+  renderMachine(m);
+  window.amdbg.renders++;
+  document.body.dataset.rev = String(v.rev);
+  // the first view shows what came before the page: no lag to tell
+  if (state.newest === 0) state.newest = v.newest;
+  if (following && v.newest && v.newest !== state.newest) {
+    const before = state.newest;
+    state.newest = v.newest;
+    // the frame is drawn after this task; measure once it is
+    requestAnimationFrame(() => {
+      const now = Date.now();
+      // the newest transition's lag, and a bound on the oldest one's: it
+      // came after the newest of the previous frame
+      measure(window.amdbg.lags, now - v.newest / 1000);
+      measure(window.amdbg.waits, now - before / 1000);
+      $("lag").textContent = "lag " + Math.max(0, Math.round(now - v.newest / 1000)) + " ms";
+    });
+  }
+}
+
+function measure(list, ms) {
+  list.push(ms);
+  if (list.length > 1000) list.shift();
+}
+
+const lifeMarks = { running: "●", disposed: "✕", gone: "○" };
+const lifeTitles = {
+  running: "running, its client connected",
+  disposed: "disposed",
+  gone: "its client went away without disposing it: crashed, or cut off",
+};
+
+function renderTree(machines, selected) {
+  const ul = $("tree");
+  ul.replaceChildren();
+  if (!machines.length) {
+    ul.append(el("li", "empty-note", "no machine yet: bind pkg/telemetry/dbg, or run a program with AM_DBG_ADDR set"));
+    return;
+  }
+  for (const r of machines) {
+    const li = el("li", r.life + (r.id === selected ? " selected" : ""));
+    li.dataset.id = r.id;
+    li.title = lifeTitles[r.life] || "";
+    li.style.paddingLeft = 4 + r.depth * 14 + "px";
+    li.append(el("span", "life", lifeMarks[r.life] || "?"), el("span", "id", r.id), el("span", "txs", String(r.txs)));
+    ul.append(li);
+  }
+}
+
+function renderMachine(m) {
+  if (!m) {
+    $("diagram").replaceChildren();
+    for (const id of ["states", "steps", "timeline", "log", "details"]) $(id).replaceChildren();
+    return;
+  }
+  const shown = m.at >= 0 ? m.at : null;
+  $("diagram-title").textContent = "states · " + m.id + (m.tx ? " after #" + m.tx.id : "");
+  if (m.svg !== state.svg) {
+    state.svg = m.svg;
+    const doc = new DOMParser().parseFromString(m.svg, "image/svg+xml");
+    $("diagram").replaceChildren(document.importNode(doc.documentElement, true));
+  }
+  const states = $("states");
+  states.replaceChildren();
+  for (const s of m.states) {
+    const li = el("li", s.active ? "active" : "", s.name);
+    if (s.change) li.append(el("span", "change", s.change));
+    if (s.called) li.append(el("span", "change", "*"));
+    states.append(li);
+  }
+  renderTimeline(m, shown);
+  renderSteps(m.tx);
+  renderDetails(m.tx);
+  renderLog(m.log, m.tx);
+}
+
+function renderTimeline(m, shown) {
+  const slider = $("slider");
+  const total = m.next - m.first;
+  slider.min = String(m.first);
+  slider.max = String(Math.max(m.first, m.next - 1));
+  slider.disabled = total === 0;
+  if (shown !== null && document.activeElement !== slider) slider.value = String(shown);
+  $("position").textContent = shown === null ? "no transitions" : "#" + (shown + 1) + " of " + m.next +
+    (m.first > 0 ? " (" + m.first + " evicted)" : "");
+  $("timeline-title").textContent = "transitions · " + m.id;
+  const ol = $("timeline");
+  ol.replaceChildren();
+  let selected = null;
+  for (const t of m.timeline) {
+    const cls = [t.accepted ? "accepted" : "canceled"];
+    if (t.empty) cls.push("empty");
+    if (t.seq === shown) cls.push("selected");
+    const li = el("li", cls.join(" "));
+    li.dataset.seq = String(t.seq);
+    li.append(
+      el("span", "time", t.time),
+      el("span", "id", "#" + t.id),
+      el("span", "result", t.accepted ? "✓" : "✗"),
+      el("span", "type", t.type),
+      el("span", "called", t.called.join(" ") + (t.auto ? "  auto" : "")),
+    );
+    ol.append(li);
+    if (t.seq === shown) selected = li;
+  }
+  if (selected) selected.scrollIntoView({ block: "nearest" });
+}
+
+function renderSteps(tx) {
+  const ol = $("steps");
+  ol.replaceChildren();
+  $("steps-title").textContent = tx ? "steps · #" + tx.id : "steps";
+  if (!tx) return;
+  if (!tx.steps || !tx.steps.length) {
+    ol.append(el("li", "empty-note", "none recorded"));
+    return;
+  }
+  tx.steps.forEach((s, i) => {
+    const li = el("li", s.cancels ? "cancels" : "");
+    li.title = s.type;
+    li.append(el("span", "n", String(i + 1)), document.createTextNode(s.text));
+    ol.append(li);
+  });
+}
+
+function renderDetails(tx) {
+  const box = $("details");
+  box.replaceChildren();
+  box.className = "details";
+  $("details-title").textContent = tx ? "transition #" + tx.id : "details";
+  if (!tx) {
+    box.append(el("p", "empty-note", "no transition shown"));
+    return;
+  }
+  box.append(el("div", "head", "#" + tx.id + " [" + tx.type + "] " + tx.called.join(" ") + (tx.auto ? " auto" : "")));
+  if (tx.accepted) {
+    box.append(el("div", "ok", "✓ accepted " + (tx.changes && tx.changes.length ? tx.changes.join(" ") : "no state changed")));
+  } else {
+    box.append(el("div", "err", "✗ canceled: " + tx.err));
+  }
+  box.append(el("div", "meta", tx.time + " · took " + tx.took + " · queue " + tx.queueLen + " · queue tick " + tx.queueTick));
+  if (tx.from) box.append(el("div", "meta", "from " + tx.from));
+  const list = (title, items, text) => {
+    if (!items || !items.length) return;
+    box.append(el("h3", "", title));
+    const ul = el("ul");
+    for (const it of items) ul.append(el("li", it.cancels ? "cancels" : "", text(it)));
+    box.append(ul);
+  };
+  list("args", tx.args, (a) => a[0] + "=" + a[1]);
+  list("handlers", tx.handlers, (h) => h);
+  list("steps", tx.steps, (s) => s.text);
+  list("log", tx.logs, (l) => l.time + " " + l.text);
+}
+
+function renderLog(lines, tx) {
+  const ol = $("log");
+  ol.replaceChildren();
+  if (!lines || !lines.length) {
+    ol.append(el("li", "empty-note", "no log entries"));
+    return;
+  }
+  let last = null;
+  for (const l of lines) {
+    const li = el("li", tx && l.tx === tx.id ? "current" : "");
+    li.title = l.level;
+    li.append(el("span", "time", l.time), document.createTextNode(l.text));
+    ol.append(li);
+    last = li;
+  }
+  if (last && state.at === null) last.scrollIntoView({ block: "nearest" });
+}
+
+// travel shows the transition with seq, or follows the newest with null.
+function travel(seq) {
+  const m = state.view && state.view.mach;
+  if (m && seq !== null) {
+    if (m.next === 0) return;
+    seq = Math.min(Math.max(seq, m.first), m.next - 1);
+    // reaching the newest transition resumes following
+    if (seq === m.next - 1) seq = null;
+  }
+  state.at = seq;
+  load();
+}
+
+function step(delta) {
+  const m = state.view && state.view.mach;
+  if (!m || m.at < 0) return;
+  travel(m.at + delta);
+}
+
+$("tree").addEventListener("click", (ev) => {
+  const li = ev.target.closest("li[data-id]");
+  if (!li) return;
+  state.mach = li.dataset.id;
+  state.at = null;
+  state.svg = "";
+  load();
+});
+$("timeline").addEventListener("click", (ev) => {
+  const li = ev.target.closest("li[data-seq]");
+  if (li) travel(Number(li.dataset.seq));
+});
+$("slider").addEventListener("input", (ev) => travel(Number(ev.target.value)));
+$("prev").addEventListener("click", () => step(-1));
+$("next").addEventListener("click", () => step(1));
+$("follow").addEventListener("click", () => travel(null));
+document.addEventListener("keydown", (ev) => {
+  if (ev.target === $("slider") || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  const m = state.view && state.view.mach;
+  switch (ev.key) {
+    case "ArrowLeft":
+    case "ArrowUp":
+      step(-1);
+      break;
+    case "ArrowRight":
+    case "ArrowDown":
+      step(1);
+      break;
+    case "Home":
+      if (m) travel(m.first);
+      break;
+    case "End":
+      travel(null);
+      break;
+    default:
+      return;
+  }
+  ev.preventDefault();
+});
+
+const events = new EventSource("/api/events");
+events.addEventListener("rev", () => {
+  if (state.at === null) load();
+});
+events.addEventListener("error", () => {
+  $("mode").textContent = "reconnecting";
+  $("mode").className = "paused";
+});
+load();

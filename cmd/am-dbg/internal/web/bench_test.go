@@ -1,0 +1,171 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
+)
+
+// loadSchema is a machine of the load: a worker's few states.
+var loadSchema = am.Schema{
+	am.Exception: {Multi: true},
+	"Idle":       {Remove: am.S{"Working"}},
+	"Working":    {Remove: am.S{"Idle"}},
+	"Done":       {Multi: true, Require: am.S{"Working"}},
+	"Failed":     {Multi: true, After: am.S{"Working"}},
+}
+
+var loadNames = am.S{am.Exception, "Idle", "Working", "Done", "Failed"}
+
+// feeder adds transitions to a store as the dbg server would, ending
+// now, so the time a page shows them is their lag.
+type feeder struct {
+	st    *store.Store
+	machs int
+	seq   []uint64
+}
+
+func newFeeder(st *store.Store, machs int) *feeder {
+	f := &feeder{st: st, machs: machs, seq: make([]uint64, machs)}
+	for i := range machs {
+		f.add(&dbg.DbgMsgStruct{
+			MachineID: "worker-" + strconv.Itoa(i), StateNames: loadNames, Schema: loadSchema,
+			Clocks: am.Time{0, 1, 0, 0, 0},
+		})
+	}
+	return f
+}
+
+func (f *feeder) add(m dbg.DbgMsg) {
+	f.st.AddRecord(&recording.Record{ClientID: "load", Conn: 1, Msg: m})
+}
+
+// tx adds the next transition of machine i: Working and Idle alternate.
+func (f *feeder) tx(i int) {
+	f.seq[i]++
+	n := f.seq[i]
+	clocks := am.Time{0, 2*n + 1, 2 * n, 0, 0}
+	called := 1
+	if n%2 == 1 {
+		clocks[1], clocks[2], called = 2*n, 2*n-1, 2
+	}
+	now := time.Now()
+	f.add(&dbg.DbgMsgTx{
+		MachineID: "worker-" + strconv.Itoa(i), ID: n, Clocks: clocks, Type: am.MutationAdd, Called: []int{called},
+		Steps: []am.Step{
+			{Type: am.StepRequested, State: called, Related: -1},
+			{Type: am.StepRemoved, State: 3 - called, Related: called},
+			{Type: am.StepHandler, State: called, Related: -1, Handler: loadNames[called] + "State"},
+		},
+		Logs:     []am.LogEntry{{Time: now, Level: am.LogLevelChanges, Text: "[state] +" + loadNames[called], TxID: n}},
+		Accepted: true, Start: now.Add(-20 * time.Microsecond), End: now,
+	})
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkIntegrationBrowserLive sends 1,000 transitions a second from
+// 50 machines to a page in headless chromium that follows them, for 4
+// seconds per run, and reports how long a transition took from arriving
+// in the store to being on screen (the page measures it: see app.js; the
+// newest transition of each update, and a bound for its oldest one),
+// how many views the page fetched a second, and the CPU this process
+// spent a second (store, server, and the test's side of chromedp). Run
+// it with -benchtime 1x.
+func BenchmarkIntegrationBrowserLive(b *testing.B) {
+	const (
+		machs = 50
+		rate  = 1000
+		run   = 4 * time.Second
+	)
+	st := store.New(nil)
+	f := newFeeder(st, machs)
+	s := New(st, nil)
+	var views atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/view" {
+			views.Add(1)
+		}
+		s.ServeHTTP(w, r)
+	}))
+	b.Cleanup(func() {
+		s.Close()
+		ts.Close()
+	})
+	tb := openTab(b, ts.URL+"/?m=worker-0")
+	tb.waitText("#tree", "worker-49")
+	for b.Loop() {
+		eval[bool](tb, `(window.amdbg.lags = [], window.amdbg.waits = [], true)`)
+		views.Store(0)
+		cpu0, start := cpuTime(), time.Now()
+		tick := time.NewTicker(10 * time.Millisecond)
+		sent, k := 0, 0
+		for time.Since(start) < run {
+			<-tick.C
+			// catch up to the rate, whatever the ticker's jitter
+			for want := int(time.Since(start) * rate / time.Second); sent < want; sent++ {
+				f.tx(k % machs)
+				k++
+			}
+		}
+		tick.Stop()
+		elapsed := time.Since(start)
+		cpu := cpuTime() - cpu0
+		// the last update is on screen within a gap and a frame
+		time.Sleep(300 * time.Millisecond)
+		lags := eval[[]float64](tb, `window.amdbg.lags`)
+		if len(lags) == 0 {
+			b.Fatal("the page measured no update")
+		}
+		waits := eval[[]float64](tb, `window.amdbg.waits`)
+		slices.Sort(lags)
+		slices.Sort(waits)
+		b.ReportMetric(lags[len(lags)/2], "newest-p50-ms")
+		b.ReportMetric(lags[len(lags)*95/100], "newest-p95-ms")
+		b.ReportMetric(waits[len(waits)/2], "oldest-p50-ms")
+		b.ReportMetric(waits[len(waits)*95/100], "oldest-p95-ms")
+		b.ReportMetric(waits[len(waits)-1], "oldest-max-ms")
+		b.ReportMetric(float64(sent)/elapsed.Seconds(), "tx/s")
+		b.ReportMetric(float64(views.Load())/elapsed.Seconds(), "views/s")
+		b.ReportMetric(100*cpu.Seconds()/elapsed.Seconds(), "cpu-%")
+	}
+}
+
+// BenchmarkView is the server's cost of one view: the busiest of 100
+// machines holding 100,000 transitions between them, drawn after its
+// newest transition, as JSON.
+func BenchmarkView(b *testing.B) {
+	st := store.New(nil)
+	f := newFeeder(st, 100)
+	for i := range 100_000 {
+		f.tx(i % 100)
+	}
+	s := New(st, nil)
+	defer s.Close()
+	req := httptest.NewRequest(http.MethodGet, "/api/view?m=worker-7", nil)
+	req.Host = "127.0.0.1"
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}

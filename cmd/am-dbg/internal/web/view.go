@@ -1,0 +1,327 @@
+package web
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/diagram"
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
+
+// Bounds on one view, so its size and the time to build it do not grow
+// with a machine's history.
+const (
+	// timelineBefore and timelineAfter are the timeline rows sent around
+	// the transition shown; the slider reaches the rest.
+	timelineBefore = 80
+	timelineAfter  = 20
+	// logLines is how many log entries the log pane gets, the newest up
+	// to the transition shown.
+	logLines = 100
+	// logScan bounds the transitions walked back to find them.
+	logScan = 2000
+)
+
+// view is everything the page shows, as JSON. Strings are the peers'
+// own; the page sets them as text, never as markup, except SVG, which
+// the server escaped.
+type view struct {
+	// Rev is the store's revision the view was made at.
+	Rev     uint64 `json:"rev"`
+	Source  string `json:"source"`
+	Conns   int    `json:"conns"`
+	Dropped uint64 `json:"dropped"`
+	// Newest is when the newest transition of any machine ended, in Unix
+	// microseconds, or 0: the page tells from it how long transitions
+	// take to reach the screen.
+	Newest   int64     `json:"newest"`
+	Machines []treeRow `json:"machines"`
+	// Mach is the selected machine, nil before any machine is known.
+	Mach *machView `json:"mach"`
+}
+
+// treeRow is one machine in the machine tree.
+type treeRow struct {
+	ID    string `json:"id"`
+	Depth int    `json:"depth"`
+	// Life is "running", "disposed" or "gone": the client went away
+	// without disposing it, so it may have crashed.
+	Life string `json:"life"`
+	Txs  uint64 `json:"txs"`
+}
+
+// machView is the selected machine as it was after one transition.
+type machView struct {
+	ID     string   `json:"id"`
+	Parent string   `json:"parent"`
+	Tags   []string `json:"tags"`
+	// First and Next bound the kept transitions' seqs: [First, Next).
+	First uint64 `json:"first"`
+	Next  uint64 `json:"next"`
+	// At is the seq of the transition shown, or -1 with none kept.
+	At     int64       `json:"at"`
+	States []stateView `json:"states"`
+	// SVG is the state diagram, a standalone SVG document.
+	SVG string `json:"svg"`
+	// Nodes and Edges count the diagram's nodes and edges.
+	Nodes    int       `json:"nodes"`
+	Edges    int       `json:"edges"`
+	Timeline []txRow   `json:"timeline"`
+	Tx       *txView   `json:"tx"`
+	Log      []logLine `json:"log"`
+}
+
+// stateView is one state after the transition shown.
+type stateView struct {
+	Name   string `json:"name"`
+	Active bool   `json:"active"`
+	Tick   uint64 `json:"tick"`
+	// Change is "+", "-", "↻" (activated again) or "".
+	Change string `json:"change"`
+	Called bool   `json:"called"`
+}
+
+// txRow is one transition in the timeline.
+type txRow struct {
+	Seq      uint64   `json:"seq"`
+	ID       uint64   `json:"id"`
+	Type     string   `json:"type"`
+	Called   []string `json:"called"`
+	Accepted bool     `json:"accepted"`
+	Auto     bool     `json:"auto"`
+	Empty    bool     `json:"empty"`
+	Time     string   `json:"time"`
+}
+
+// txView explains one transition.
+type txView struct {
+	txRow
+	Err       string      `json:"err"`
+	Took      string      `json:"took"`
+	QueueLen  int         `json:"queueLen"`
+	QueueTick uint64      `json:"queueTick"`
+	From      string      `json:"from"`
+	Args      [][2]string `json:"args"`
+	Changes   []string    `json:"changes"`
+	Steps     []stepView  `json:"steps"`
+	Handlers  []string    `json:"handlers"`
+	Logs      []logLine   `json:"logs"`
+}
+
+// stepView is one decision of a transition.
+type stepView struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+	// Cancels is set for a step that canceled the transition.
+	Cancels bool `json:"cancels"`
+}
+
+// logLine is one log entry.
+type logLine struct {
+	Time  string `json:"time"`
+	Level string `json:"level"`
+	Text  string `json:"text"`
+	// Tx is the transition the entry was made in, 0 outside one.
+	Tx uint64 `json:"tx"`
+}
+
+const (
+	timeLayout   = "15:04:05.000"
+	detailLayout = "15:04:05.000000"
+)
+
+// buildView reads the store, under its read lock, for the machine with
+// the ID (the first one when "" or unknown) as it was after the
+// transition with seq at (the newest when at < 0).
+func (s *Server) buildView(id string, at int64) *view {
+	st := s.store
+	st.RLock()
+	defer st.RUnlock()
+	v := &view{Rev: st.Revision(), Source: s.source, Conns: st.Conns(), Dropped: st.Dropped()}
+	tree := st.Tree()
+	v.Machines = make([]treeRow, len(tree))
+	for i, r := range tree {
+		v.Machines[i] = treeRow{
+			ID: r.Machine.ID(), Depth: r.Depth, Life: lifeNames[r.Machine.Life()],
+			Txs: r.Machine.History().Next(),
+		}
+		if h := r.Machine.History(); h.Len() > 0 {
+			v.Newest = max(v.Newest, h.At(h.Next()-1).Msg.End.UnixMicro())
+		}
+	}
+	m := st.Lookup(id)
+	if m == nil && len(tree) > 0 {
+		m = tree[0].Machine
+	}
+	if m != nil {
+		v.Mach = s.machView(m, at)
+	}
+	return v
+}
+
+var lifeNames = [...]string{store.Running: "running", store.Disposed: "disposed", store.Gone: "gone"}
+
+func (s *Server) machView(m *store.Machine, at int64) *machView {
+	h := m.History()
+	mv := &machView{ID: m.ID(), Parent: m.Parent(), Tags: m.Tags(), First: h.First(), Next: h.Next(), At: -1}
+	var t *store.Tx
+	if h.Len() > 0 {
+		seq := h.Next() - 1
+		if at >= 0 {
+			seq = min(max(uint64(at), h.First()), seq)
+		}
+		t = h.At(seq)
+		mv.At = int64(seq)
+	}
+	sch, clocks := m.Schema(), m.Clocks()
+	var hl diagram.Highlight
+	if t != nil {
+		sch, clocks = t.Schema, t.Msg.Clocks
+		before := t.Before
+		if t.BeforeSchema != t.Schema {
+			// clocks of another schema version cannot be compared index by
+			// index
+			before = nil
+		}
+		hl = diagram.ForTx(sch.Names(), before, t.Msg)
+	} else {
+		hl.Active = diagram.Active(sch.Names(), clocks)
+	}
+	lay := s.layouts.get(sch)
+	mv.SVG = string(lay.svg(marksFor(lay.g, hl)))
+	mv.Nodes, mv.Edges = len(lay.g.Nodes), len(lay.g.Edges)
+
+	for _, name := range sch.Names() {
+		tick := sch.Tick(clocks, name)
+		sv := stateView{Name: name, Active: tick%2 == 1, Tick: tick}
+		if t != nil {
+			sv.Change = changeMarks[t.Change(name)]
+			sv.Called = t.Called(name)
+		}
+		mv.States = append(mv.States, sv)
+	}
+	if t == nil {
+		return mv
+	}
+	from := max(h.First(), t.Seq-min(t.Seq, timelineBefore))
+	to := min(h.Next(), t.Seq+timelineAfter+1)
+	mv.Timeline = make([]txRow, 0, to-from)
+	for seq := from; seq < to; seq++ {
+		mv.Timeline = append(mv.Timeline, rowOf(h.At(seq)))
+	}
+	mv.Tx = detailsOf(t)
+	mv.Log = logUpTo(h, t.Seq)
+	return mv
+}
+
+var changeMarks = [...]string{store.Unchanged: "", store.Activated: "+", store.Deactivated: "-", store.Reactivated: "↻"}
+
+func rowOf(t *store.Tx) txRow {
+	return txRow{
+		Seq: t.Seq, ID: t.Msg.ID, Type: t.Msg.Type.String(), Called: t.CalledNames(),
+		Accepted: t.Msg.Accepted, Auto: t.Msg.Auto, Empty: t.Empty(),
+		Time: t.Msg.Start.Format(timeLayout),
+	}
+}
+
+func detailsOf(t *store.Tx) *txView {
+	msg := t.Msg
+	d := &txView{
+		txRow: rowOf(t), Err: msg.Err, Took: durationText(msg.End.Sub(msg.Start)),
+		QueueLen: msg.QueueLen, QueueTick: msg.QueueTick,
+	}
+	d.Time = msg.Start.Format(detailLayout)
+	if !msg.Source.IsZero() {
+		d.From = msg.Source.MachineID + " #" + strconv.FormatUint(msg.Source.TxID, 10)
+	}
+	for _, k := range slices.Sorted(maps.Keys(msg.Args)) {
+		d.Args = append(d.Args, [2]string{k, msg.Args[k]})
+	}
+	for _, name := range t.Schema.Names() {
+		if c := t.Change(name); c != store.Unchanged {
+			d.Changes = append(d.Changes, changeMarks[c]+name)
+		}
+	}
+	names := t.Schema.Names()
+	for _, step := range msg.Steps {
+		d.Steps = append(d.Steps, stepView{Type: step.Type.String(), Text: step.Describe(names), Cancels: cancels(step.Type)})
+		if step.Type == am.StepHandler || step.Type == am.StepHandlerCanceled || step.Type == am.StepHandlerPanic {
+			d.Handlers = append(d.Handlers, step.Handler)
+		}
+	}
+	for _, e := range msg.LogsBefore {
+		d.Logs = append(d.Logs, lineOf(&e))
+	}
+	for _, e := range msg.Logs {
+		d.Logs = append(d.Logs, lineOf(&e))
+	}
+	return d
+}
+
+// cancels reports whether a step of this type cancels its transition,
+// or (for a panic) may have.
+func cancels(t am.StepType) bool {
+	switch t {
+	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic:
+		return true
+	}
+	return false
+}
+
+func lineOf(e *am.LogEntry) logLine {
+	return logLine{Time: e.Time.Format(timeLayout), Level: e.Level.String(), Text: e.Text, Tx: e.TxID}
+}
+
+// logUpTo returns the newest log entries of the transitions up to and
+// including seq, oldest first.
+func logUpTo(h *store.History, seq uint64) []logLine {
+	var rev []logLine
+	for n := 0; n < logScan && len(rev) < logLines; n++ {
+		t := h.At(seq)
+		if t == nil {
+			break
+		}
+		for _, list := range [...][]am.LogEntry{t.Msg.Logs, t.Msg.LogsBefore} {
+			for i := len(list) - 1; i >= 0 && len(rev) < logLines; i-- {
+				rev = append(rev, lineOf(&list[i]))
+			}
+		}
+		if seq == 0 {
+			break
+		}
+		seq--
+	}
+	slices.Reverse(rev)
+	return rev
+}
+
+// layoutCache keeps the layout of each schema version drawn lately.
+// Schemas never change once made, so a layout stays valid as long as its
+// schema lives; the cache forgets them all when full, which only a
+// client changing schemas without end would cause.
+type layoutCache struct {
+	mu    sync.Mutex
+	max   int
+	items map[*store.Schema]*layout
+}
+
+func (c *layoutCache) get(sch *store.Schema) *layout {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l, ok := c.items[sch]; ok {
+		return l
+	}
+	if len(c.items) >= c.max {
+		clear(c.items)
+	}
+	l := newLayout(diagram.FromStruct(sch.Msg))
+	c.items[sch] = l
+	return l
+}
+
+// durationText formats d for the details, to the microsecond.
+func durationText(d time.Duration) string { return d.Round(time.Microsecond).String() }
