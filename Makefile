@@ -3,7 +3,7 @@
 GO      ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test unit vet fmt-check fuzz-smoke bench e2e-deps stack
+.PHONY: test unit vet fmt-check fuzz-smoke bench e2e-deps stack web-screenshot
 
 ## test: everything CI checks: backends, vet, gofmt, race tests, short fuzzing.
 test: e2e-deps vet fmt-check
@@ -47,3 +47,8 @@ e2e-deps:
 stack: e2e-deps
 	@$(GO) build -o bin/amkit-stack ./examples/demo/stack
 	@bin/amkit-stack
+
+## web-screenshot: regenerates assets/am-dbg-web.png, the README's picture of
+## am-dbg's web inspector, from its browser test (needs chromium: make e2e-deps).
+web-screenshot:
+	AMDBG_WEB_SCREENSHOT=$(CURDIR)/assets/am-dbg-web.png $(GO) test -count=1 -run '^TestIntegrationWeb$$' ./cmd/am-dbg/

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/web"
 	"github.com/amkit-dev/amkit/internal/buildinfo"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
@@ -39,6 +40,9 @@ type config struct {
 	version bool
 	// maxMem is the memory budget of the store, in bytes.
 	maxMem int64
+	// web is the web inspector's address, or "" without it; webToken the
+	// token its requests need, or "".
+	web, webToken string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -56,12 +60,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"over it, disposed machines and the oldest transitions are evicted")
 	fs.BoolVar(&cfg.diagrams, "diagrams", false, "write each machine's schema as Mermaid (.mmd) and Graphviz (.dot) into --dir, at the end of --import or on exit")
 	fs.StringVar(&cfg.dir, "dir", defaultDiagramsDir, "`directory` for diagrams")
+	fs.StringVar(&cfg.web, "web", "", "serve the web inspector on `address` (1 means "+web.DefaultAddr+")")
+	fs.StringVar(&cfg.webToken, "web-token", "", "require this `token` of the web inspector's visitors; needed beyond loopback")
 	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
 			"  am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
 			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]]\n"+
 			"  am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]\n"+
+			"  am-dbg [--headless] [--import FILE] --web ADDR [--web-token TOKEN]\n"+
 			"  am-dbg --version\n\n")
 		fs.PrintDefaults()
 	}
@@ -83,11 +90,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if cfg.dir == "" {
 		return config{}, errors.New("--dir must name a directory")
 	}
+	if cfg.web != "" {
+		addr, err := web.ParseAddr(cfg.web)
+		if err != nil {
+			return config{}, err
+		}
+		cfg.web = addr
+	} else if cfg.webToken != "" {
+		return config{}, errors.New("--web-token needs --web")
+	}
 	if cfg.history < 1 {
 		return config{}, fmt.Errorf("--history must be at least 1, got %d", cfg.history)
 	}
 	cfg.headless = cfg.headless || cfg.print
-	if cfg.headless && cfg.importFile == "" && cfg.record == "" {
+	if cfg.headless && cfg.importFile == "" && cfg.record == "" && cfg.web == "" {
 		cfg.print = true
 	}
 	return cfg, nil

@@ -82,7 +82,7 @@ func runImport(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	if cfg.headless {
+	if cfg.headless && cfg.web == "" {
 		err := importRecording(cfg.importFile, cfg.print, stdout, diag)
 		if diag != nil {
 			err = errors.Join(err, diag.Close())
@@ -97,7 +97,7 @@ func runImport(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 		}
 		reportDiagrams(stderr, diag, cfg.dir)
 	}
-	return viewRecording(ctx, cfg)
+	return viewRecording(ctx, cfg, stderr)
 }
 
 // reportDiagrams says where the diagrams went.
@@ -113,6 +113,8 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 	if !cfg.headless {
 		// the UI shows clients coming and going; keep only the warnings
 		level = slog.LevelWarn
+	}
+	if !cfg.headless || cfg.web != "" {
 		inbox = store.NewInbox(&store.InboxOptions{MaxBytes: cfg.maxMem / 4})
 		consumers = append(consumers, inbox)
 	}
@@ -136,15 +138,29 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 	}
 	data := store.New(&store.Options{HistoryLimit: cfg.history, MaxBytes: cfg.maxMem})
 	pumped := make(chan struct{})
+	gap := ui.FrameGap
+	if cfg.headless {
+		gap = headlessPumpGap
+	}
 	go func() {
 		defer close(pumped)
-		data.Pump(inbox, ui.FrameGap)
+		data.Pump(inbox, gap)
 	}()
-	view := ui.New(data, &ui.Options{
-		Source: srv.Addr().String(), Live: true, RecordTo: cfg.record,
-	})
-	err = ui.Run(ctx, view)
-	err = errors.Join(err, srv.Close(), inbox.Close())
+	insp, err := startWeb(ctx, cfg, data, "listening "+srv.Addr().String(), stderr)
+	if err != nil {
+		err = errors.Join(err, srv.Close(), inbox.Close())
+		<-pumped
+		return err
+	}
+	if cfg.headless {
+		<-ctx.Done()
+	} else {
+		view := ui.New(data, &ui.Options{
+			Source: srv.Addr().String() + insp.about(), Live: true, RecordTo: cfg.record,
+		})
+		err = ui.Run(ctx, view)
+	}
+	err = errors.Join(err, insp.Close(), srv.Close(), inbox.Close())
 	<-pumped
 	return err
 }

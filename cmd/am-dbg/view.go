@@ -13,8 +13,9 @@ import (
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
 )
 
-// viewRecording opens the UI over the recording cfg.importFile.
-func viewRecording(ctx context.Context, cfg config) error {
+// viewRecording opens the UI, the web inspector, or both, over the
+// recording cfg.importFile.
+func viewRecording(ctx context.Context, cfg config, stderr io.Writer) error {
 	data := store.New(&store.Options{HistoryLimit: cfg.history, MaxBytes: cfg.maxMem})
 	source := cfg.importFile
 	truncated, err := loadRecording(cfg.importFile, data)
@@ -24,7 +25,16 @@ func viewRecording(ctx context.Context, cfg config) error {
 	if truncated {
 		source += " (truncated)"
 	}
-	return ui.Run(ctx, ui.New(data, &ui.Options{Source: source}))
+	insp, err := startWeb(ctx, cfg, data, "recording "+source, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.headless {
+		<-ctx.Done()
+		return insp.Close()
+	}
+	err = ui.Run(ctx, ui.New(data, &ui.Options{Source: source + insp.about()}))
+	return errors.Join(err, insp.Close())
 }
 
 // loadRecording adds every record of the recording at path to data. A

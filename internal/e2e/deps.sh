@@ -86,6 +86,9 @@ command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
 # Graphviz's dot renders am-dbg's diagrams in cmd/am-dbg/internal/diagram's test.
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+# Headless Chromium runs am-dbg's web inspector in its browser tests
+# (internal/e2e/browser).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
 	log "installing ${missing[*]} from Debian (first run, ~1 min)..."
 	apt_install "${missing[@]}"

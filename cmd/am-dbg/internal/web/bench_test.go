@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	"github.com/amkit-dev/amkit/internal/e2e/browser"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
@@ -108,10 +109,10 @@ func BenchmarkIntegrationBrowserLive(b *testing.B) {
 		s.Close()
 		ts.Close()
 	})
-	tb := openTab(b, ts.URL+"/?m=worker-0")
-	tb.waitText("#tree", "worker-49")
+	tb := browser.Open(b, ts.URL+"/?m=worker-0", nil)
+	tb.WaitText("#tree", "worker-49")
 	for b.Loop() {
-		eval[bool](tb, `(window.amdbg.lags = [], window.amdbg.waits = [], true)`)
+		browser.Eval[bool](tb, `(window.amdbg.lags = [], window.amdbg.waits = [], true)`)
 		views.Store(0)
 		cpu0, start := cpuTime(), time.Now()
 		tick := time.NewTicker(10 * time.Millisecond)
@@ -129,11 +130,11 @@ func BenchmarkIntegrationBrowserLive(b *testing.B) {
 		cpu := cpuTime() - cpu0
 		// the last update is on screen within a gap and a frame
 		time.Sleep(300 * time.Millisecond)
-		lags := eval[[]float64](tb, `window.amdbg.lags`)
+		lags := browser.Eval[[]float64](tb, `window.amdbg.lags`)
 		if len(lags) == 0 {
 			b.Fatal("the page measured no update")
 		}
-		waits := eval[[]float64](tb, `window.amdbg.waits`)
+		waits := browser.Eval[[]float64](tb, `window.amdbg.waits`)
 		slices.Sort(lags)
 		slices.Sort(waits)
 		b.ReportMetric(lags[len(lags)/2], "newest-p50-ms")

@@ -111,9 +111,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // follow passes the store's change notifications to the pages until the
 // server closes.
 func (s *Server) follow() {
-	for {
+	for rev := s.store.Revision(); ; rev = s.store.Revision() {
 		select {
-		case <-s.store.Changed():
+		case <-s.store.Changed(rev):
 			s.events.notify()
 		case <-s.done:
 			return

@@ -108,8 +108,11 @@ type txView struct {
 	Args      [][2]string `json:"args"`
 	Changes   []string    `json:"changes"`
 	Steps     []stepView  `json:"steps"`
-	Handlers  []string    `json:"handlers"`
-	Logs      []logLine   `json:"logs"`
+	// Handlers are the handler steps, in words: which ran, which canceled,
+	// panicked or overran their timeout. The protocol carries no time per
+	// handler; Took is the whole transition's.
+	Handlers []string  `json:"handlers"`
+	Logs     []logLine `json:"logs"`
 }
 
 // stepView is one decision of a transition.
@@ -249,8 +252,9 @@ func detailsOf(t *store.Tx) *txView {
 	names := t.Schema.Names()
 	for _, step := range msg.Steps {
 		d.Steps = append(d.Steps, stepView{Type: step.Type.String(), Text: step.Describe(names), Cancels: cancels(step.Type)})
-		if step.Type == am.StepHandler || step.Type == am.StepHandlerCanceled || step.Type == am.StepHandlerPanic {
-			d.Handlers = append(d.Handlers, step.Handler)
+		switch step.Type {
+		case am.StepHandler, am.StepHandlerCanceled, am.StepHandlerPanic, am.StepHandlerTimeout:
+			d.Handlers = append(d.Handlers, step.Describe(names))
 		}
 	}
 	for _, e := range msg.LogsBefore {
@@ -263,10 +267,10 @@ func detailsOf(t *store.Tx) *txView {
 }
 
 // cancels reports whether a step of this type cancels its transition,
-// or (for a panic) may have.
+// or (for a panic or a timeout) may have.
 func cancels(t am.StepType) bool {
 	switch t {
-	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic:
+	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic, am.StepHandlerTimeout:
 		return true
 	}
 	return false

@@ -1,6 +1,6 @@
 // am-dbg's inspector page. It shows the view /api/view returns, and
-// fetches it again when /api/events says the store changed, unless the
-// user traveled back in time. Every string from the server is a peer's
+// fetches it again when /api/events says the store changed: the newest
+// transition while following, the one the user traveled to otherwise. Every string from the server is a peer's
 // and is set as text (textContent), never parsed as HTML; the diagram is
 // SVG the server escaped, parsed as XML.
 "use strict";
@@ -302,9 +302,10 @@ document.addEventListener("keydown", (ev) => {
 });
 
 const events = new EventSource("/api/events");
-events.addEventListener("rev", () => {
-  if (state.at === null) load();
-});
+// while following, an update moves to the newest transition; after
+// traveling back, it keeps the transition shown and only brings the
+// tree, the counts and the timeline's tail up to date
+events.addEventListener("rev", () => load());
 events.addEventListener("error", () => {
   $("mode").textContent = "reconnecting";
   $("mode").className = "paused";
