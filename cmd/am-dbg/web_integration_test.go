@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -53,6 +54,17 @@ func waitOutput(t *testing.T, out *e2e.SyncBuffer, want string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func waitTrue(tab *browser.Tab, expr string) bool {
+	deadline := time.Now().Add(15 * time.Second)
+	for !browser.Eval[bool](tab, expr) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
 }
 
 // litStates returns the states lit in the page's diagram, sorted.
@@ -142,7 +154,15 @@ func TestIntegrationWeb(t *testing.T) {
 	if err := example.Wait(); err != nil {
 		t.Fatalf("dbg-orders: %v", err)
 	}
-	tab.WaitTrue(`document.querySelector('#tree li[data-id="payment-2"]').classList.contains("disposed")`)
+	if !waitTrue(tab, `document.querySelector('#tree li[data-id="payment-2"]').classList.contains("disposed")`) {
+		res, err := http.Get("http://" + webAddr + "/api/view")
+		var body []byte
+		if err == nil {
+			body, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+		}
+		t.Fatalf("payment-2 never shown disposed; the page: %s / %s / %s; the view: %v %s\n%s", tab.Text("#mode"), tab.Text("#tree"), browser.Eval[string](tab, "document.body.dataset.rev"), err, body, dbgOut.String())
+	}
 	if err := dbgCmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

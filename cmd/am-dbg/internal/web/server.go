@@ -163,7 +163,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.Close()
 	shutCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	err := hs.Shutdown(shutCtx)
+	var err error
+	if serr := hs.Shutdown(shutCtx); errors.Is(serr, context.DeadlineExceeded) {
+		// a page's request still running at exit is not worth waiting for
+		err = hs.Close()
+	} else {
+		err = serr
+	}
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
