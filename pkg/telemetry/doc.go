@@ -100,6 +100,9 @@
 // service.name. VictoriaLogs keeps the attribute names as fields (such as
 // am.machine.id); Loki makes service.name its service_name label and the
 // attributes structured metadata, with dots turned to underscores.
+// When the machine also has the OTel tracer of [NewOtelMachTracer], the
+// records made during a transition carry the trace and span IDs of its span
+// (found through [TransitionSpanner]).
 //
 // # Configuration from the environment
 //

@@ -3,12 +3,13 @@ package amtele
 import (
 	"context"
 	"fmt"
-	"go.opentelemetry.io/otel/attribute"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
+	"go.opentelemetry.io/otel/trace"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
@@ -53,6 +54,14 @@ func NewOtelLoggerProvider(exporter sdklog.Exporter, opts ...sdklog.LoggerProvid
 // the severity number in their usual words (Loki's detected_level "info",
 // "debug", "error"), rather than from the machine's level names.
 //
+// When an OTel tracer ([NewOtelMachTracer]) is bound to the same machine,
+// in either order, each record made during a transition carries the trace
+// and span IDs of that transition's span, as the OTel SDK takes them from
+// the context of Emit; records made outside a transition, and those of a
+// transition whose span is not sampled, carry none. A span that the tracer
+// drops at the transition's end (SkipEmpty, SkipCanceled) is named all the
+// same, since that is not known while the transition logs.
+//
 // Entries follow the machine's log level ([am.Machine.SetLogLevel]), which
 // is [am.LogLevelNothing] unless [am.Opts.LogLevel] says otherwise. The
 // binding is an inheritable tracer, so submachines created with
@@ -75,6 +84,7 @@ type otelLogBinder struct {
 	am.NoOpTracer
 	logger  log.Logger
 	service attribute.KeyValue
+	spans   logSpans
 }
 
 // TracerID returns "otel-logger".
@@ -91,18 +101,32 @@ func (b *otelLogBinder) MachineInit(m *am.Machine) {
 		logger:  b.logger,
 		service: b.service,
 		machine: attribute.String(LogAttrMachineID, m.ID()),
+		spans:   b.spans.machine(m),
 	})
 }
+
+// TransitionInit looks for the machine's transition spans, while it has
+// none.
+func (b *otelLogBinder) TransitionInit(tx *am.Transition) { b.spans.seen(tx) }
+
+// MachineDispose forgets the machine's span lookup; its sink keeps its own.
+func (b *otelLogBinder) MachineDispose(machineID string) { b.spans.disposed(machineID) }
 
 // otelLogSink turns a machine's log entries into log records.
 type otelLogSink struct {
 	logger           log.Logger
 	service, machine attribute.KeyValue
+	spans            *machineSpans
 }
 
-// LogEntry emits e. The batch processor only queues it, so this never
-// waits for the exporter.
+// LogEntry emits e, in the context of its transition's span if it has one.
+// The batch processor only queues it, so this never waits for the
+// exporter.
 func (s *otelLogSink) LogEntry(e *am.LogEntry) {
+	ctx := context.Background()
+	if sc, ok := s.spans.span(e.TxID); ok {
+		ctx = trace.ContextWithSpanContext(ctx, sc)
+	}
 	var r log.Record
 	r.SetTimestamp(e.Time)
 	r.SetSeverity(OtelSeverity(e))
@@ -118,7 +142,7 @@ func (s *otelLogSink) LogEntry(e *am.LogEntry) {
 		}
 		r.AddAttributes(attribute.Slice(LogAttrStates, states...))
 	}
-	s.logger.Emit(context.Background(), r)
+	s.logger.Emit(ctx, r)
 }
 
 // levelAttrs are the LogAttrLevel attributes of the machine's levels, made

@@ -3,14 +3,16 @@ package amtele_test
 import (
 	"context"
 	"errors"
-	"go.opentelemetry.io/otel/attribute"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
@@ -39,6 +41,8 @@ type logLine struct {
 	Body, Level, Service, Machine, States string
 	Severity                              log.Severity
 	TxID                                  int64
+	// Trace and Span are the record's trace context, in hex.
+	Trace, Span string
 }
 
 // flushed flushes provider and returns every record exported so far.
@@ -55,6 +59,9 @@ func (e *memLogExporter) flushed(t *testing.T, provider *sdklog.LoggerProvider) 
 			t.Errorf("record %q has severity text %q, want none", r.Body().AsString(), r.SeverityText())
 		}
 		l := logLine{Body: r.Body().AsString(), Severity: r.Severity()}
+		if r.TraceID().IsValid() {
+			l.Trace, l.Span = r.TraceID().String(), r.SpanID().String()
+		}
 		r.WalkAttributes(func(kv attribute.KeyValue) bool {
 			switch string(kv.Key) {
 			case "service.name":
@@ -149,5 +156,123 @@ func TestOtelSeverity(t *testing.T) {
 		if got := amtele.OtelSeverity(&am.LogEntry{Level: tc.level, Text: tc.text}); got != tc.want {
 			t.Errorf("OtelSeverity(%v, %q) = %v, want %v", tc.level, tc.text, got, tc.want)
 		}
+	}
+}
+
+// loggedHandlers logs from a handler, inside the transition.
+type loggedHandlers struct{}
+
+func (*loggedHandlers) FooState(e *am.Event) { e.Machine.Log("in FooState") }
+
+// TestOtelLoggerTraceContext binds an OTel tracer and an OTel logger to the
+// same machine, in both orders: the records of a transition carry its
+// span's trace and span IDs, those of a submachine its own transition's,
+// and records made outside a transition none.
+func TestOtelLoggerTraceContext(t *testing.T) {
+	for _, loggerFirst := range []bool{true, false} {
+		exp := &memLogExporter{}
+		provider := amtele.NewOtelLoggerProvider(exp)
+		t.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
+		tracer, rec := recorded(t, nil)
+
+		root := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "root", LogLevel: am.LogLevelOps})
+		bindLogger := func() {
+			if err := amtele.BindOtelLogger(root, provider, "svc"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if loggerFirst {
+			bindLogger()
+		}
+		if err := root.BindTracer(tracer); err != nil {
+			t.Fatal(err)
+		}
+		if !loggerFirst {
+			bindLogger()
+		}
+		if err := root.BindHandlers(&loggedHandlers{}); err != nil {
+			t.Fatal(err)
+		}
+		child := newMachine(t, am.Schema{"Bar": {}}, &am.Opts{ID: "child", Parent: root, LogLevel: am.LogLevelOps})
+		root.Add1("Foo", nil)
+		root.Log("between transitions")
+		child.Add1("Bar", nil)
+
+		spans := newSpanTree(rec.Ended())
+		ids := func(name string) (string, string) {
+			sc := spans.one(t, name).SpanContext()
+			return sc.TraceID().String(), sc.SpanID().String()
+		}
+		fooTrace, fooSpan := ids("[add] Foo")
+		barTrace, barSpan := ids("[add] Bar")
+		want := []logLine{
+			{Body: "[add] Foo", Severity: log.SeverityInfo, Level: "ops", Service: "svc", Machine: "root", TxID: 1, States: "Foo", Trace: fooTrace, Span: fooSpan},
+			{Body: "[state] +Foo", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "root", TxID: 1, States: "Foo", Trace: fooTrace, Span: fooSpan},
+			{Body: "in FooState", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "root", TxID: 1, Trace: fooTrace, Span: fooSpan},
+			{Body: "between transitions", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "root"},
+			{Body: "[add] Bar", Severity: log.SeverityInfo, Level: "ops", Service: "svc", Machine: "child", TxID: 1, States: "Bar", Trace: barTrace, Span: barSpan},
+			{Body: "[state] +Bar", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "child", TxID: 1, States: "Bar", Trace: barTrace, Span: barSpan},
+		}
+		if got := exp.flushed(t, provider); !slices.Equal(got, want) {
+			t.Errorf("logger first=%v: records:\n%v\nwant:\n%v", loggerFirst, got, want)
+		}
+	}
+}
+
+// TestOtelLoggerUnsampled gives records no trace context when the
+// transition's span is not sampled: it is never exported, so its IDs would
+// point at nothing.
+func TestOtelLoggerUnsampled(t *testing.T) {
+	exp := &memLogExporter{}
+	provider := amtele.NewOtelLoggerProvider(exp)
+	t.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec), sdktrace.WithSampler(sdktrace.NeverSample()))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tracer := amtele.NewOtelMachTracer(tp.Tracer("amtele-test"), nil)
+
+	mach := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "m", LogLevel: am.LogLevelChanges, Tracers: []am.Tracer{tracer}})
+	if err := amtele.BindOtelLogger(mach, provider, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	mach.Add1("Foo", nil)
+	want := []logLine{{Body: "[state] +Foo", Severity: log.SeverityInfo, Level: "changes", Service: "svc", Machine: "m", TxID: 1, States: "Foo"}}
+	if got := exp.flushed(t, provider); !slices.Equal(got, want) {
+		t.Errorf("records:\n%v\nwant:\n%v", got, want)
+	}
+}
+
+// TestOtelLoggerTracerBoundLater binds the OTel tracer after the logger
+// and after a few transitions: the logger finds it at the next transition
+// it looks again at (the 4th), and from then on records carry span IDs.
+func TestOtelLoggerTracerBoundLater(t *testing.T) {
+	exp := &memLogExporter{}
+	provider := amtele.NewOtelLoggerProvider(exp)
+	t.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
+	mach := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "m", LogLevel: am.LogLevelChanges})
+	if err := amtele.BindOtelLogger(mach, provider, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	mach.Add1("Foo", nil)    // tx 1
+	mach.Remove1("Foo", nil) // tx 2
+	mach.Add1("Foo", nil)    // tx 3
+	tracer, rec := recorded(t, nil)
+	if err := mach.BindTracer(tracer); err != nil {
+		t.Fatal(err)
+	}
+	mach.Remove1("Foo", nil) // tx 4
+
+	got := exp.flushed(t, provider)
+	if len(got) != 4 {
+		t.Fatalf("records:\n%v\nwant 4", got)
+	}
+	for _, l := range got[:3] {
+		if l.Trace != "" {
+			t.Errorf("record %q of tx %d has trace %s before a tracer was bound", l.Body, l.TxID, l.Trace)
+		}
+	}
+	sc := newSpanTree(rec.Ended()).one(t, "[remove] Foo").SpanContext()
+	if l := got[3]; l.TxID != 4 || l.Trace != sc.TraceID().String() || l.Span != sc.SpanID().String() {
+		t.Errorf("record %+v, want tx 4 with the span %s of [remove] Foo", l, sc.SpanID())
 	}
 }
