@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -25,6 +28,13 @@ type VictoriaLogsBackend struct {
 	UIURL string
 	// Dir holds the storage and VictoriaLogs' log.
 	Dir string
+
+	// h, proc and args restart the same process after Stop; runs counts
+	// the restarts, which name their log directories.
+	h    host
+	proc *process
+	args []string
+	runs int
 }
 
 // StartVictoriaLogs starts VictoriaLogs (the pinned app/victoria-logs build)
@@ -41,7 +51,7 @@ func StartVictoriaLogs(t testing.TB) *VictoriaLogsBackend {
 // is ready.
 func startVictoriaLogs(ctx context.Context, h host) (*VictoriaLogsBackend, error) {
 	v := &VictoriaLogsBackend{}
-	if _, err := startBackend(ctx, h, VictoriaLogs, func(dir string) (launchSpec, error) {
+	p, err := startBackend(ctx, h, VictoriaLogs, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(1)
 		if err != nil {
 			return launchSpec{}, err
@@ -54,18 +64,65 @@ func startVictoriaLogs(ctx context.Context, h host) (*VictoriaLogsBackend, error
 			OTLPLogsURL: base + "/insert/opentelemetry/v1/logs",
 			UIURL:       base + "/select/vmui/",
 			Dir:         dir,
-		}
-		return launchSpec{
+			h:           h,
 			args: []string{
 				"-httpListenAddr=" + addr,
 				"-storageDataPath=" + filepath.Join(dir, "data"),
 			},
-			// /health answers once storage is open and the HTTP server
-			// serves, which is also when ingestion and queries work.
-			ready: httpOK(base + "/health"),
-		}, nil
-	}); err != nil {
+		}
+		return launchSpec{args: v.args, ready: v.ready()}, nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	v.proc = p
 	return v, nil
+}
+
+// ready is the readiness probe: /health answers once storage is open and
+// the HTTP server serves, which is also when ingestion and queries work.
+func (v *VictoriaLogsBackend) ready() func(ctx context.Context) error {
+	return httpOK(v.URL + "/health")
+}
+
+// Stop stops VictoriaLogs the way an operator does (SIGTERM, so it writes
+// what it buffered to storage), for tests of clients during an outage:
+// connections to its port are refused until Restart. Stop and Restart are
+// not safe for concurrent use.
+func (v *VictoriaLogsBackend) Stop() error {
+	if err := v.proc.stop(); err != nil {
+		return fmt.Errorf("stopping victorialogs: %w", err)
+	}
+	return nil
+}
+
+// Restart starts VictoriaLogs again after Stop, on the same port and the
+// same storage, so the entries stored before the outage are still there,
+// and waits until it is ready or ctx ends. Its log goes to a directory of
+// its own under Dir. The restarted process stops with the test or session,
+// like the first.
+func (v *VictoriaLogsBackend) Restart(ctx context.Context) error {
+	select {
+	case <-v.proc.exited:
+	default:
+		return errors.New("restarting victorialogs: it is still running; Stop it first")
+	}
+	bin, _, err := BinaryPath(VictoriaLogs)
+	if err != nil {
+		return fmt.Errorf("restarting victorialogs: %w", err)
+	}
+	v.runs++
+	dir := filepath.Join(v.Dir, fmt.Sprintf("restart-%d", v.runs))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("restarting victorialogs: %w", err)
+	}
+	p, err := launch(ctx, launchSpec{name: VictoriaLogs, bin: bin, args: v.args, dir: dir, ready: v.ready()})
+	if err != nil {
+		return fmt.Errorf("restarting victorialogs: %w", err)
+	}
+	if err := v.h.adopt(p); err != nil {
+		return err
+	}
+	v.proc = p
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,56 @@ func TestIntegrationVictoriaLogsLokiPush(t *testing.T) {
 	}
 	for i, w := range want {
 		assertRecord(t, i, got[i], w)
+	}
+}
+
+// TestIntegrationVictoriaLogsRestart pushes a line, stops VictoriaLogs,
+// sees a push refused while it is down, restarts it, and finds the first
+// line kept and a new one stored.
+func TestIntegrationVictoriaLogsRestart(t *testing.T) {
+	t.Parallel()
+	e2e.Require(t, e2e.VictoriaLogs)
+
+	vl := e2e.StartVictoriaLogs(t)
+	ctx, cancel := context.WithTimeout(context.Background(), pollTimeout)
+	defer cancel()
+	push := func(line string) error {
+		body := fmt.Sprintf(`{"streams":[{"stream":{"app":"restart"},"values":[[%q,%q]]}]}`,
+			strconv.FormatInt(time.Now().UnixNano(), 10), line)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, vl.LokiPushURL, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			return fmt.Errorf("push: status %s", resp.Status)
+		}
+		return nil
+	}
+	if err := push("before the outage"); err != nil {
+		t.Fatal(err)
+	}
+	queryUntil(t, vl, `{app="restart"}`, 1)
+	if err := vl.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := push("during the outage"); err == nil {
+		t.Fatal("a push to the stopped VictoriaLogs succeeded")
+	}
+	if err := vl.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := push("after the outage"); err != nil {
+		t.Fatal(err)
+	}
+	got := queryUntil(t, vl, `{app="restart"}`, 2)
+	if got[0].Msg != "before the outage" || got[1].Msg != "after the outage" {
+		t.Errorf("lines %q and %q, want the ones before and after the outage", got[0].Msg, got[1].Msg)
 	}
 }
 
