@@ -32,7 +32,15 @@
 //   - Auto: an inactive auto state activates by itself after any accepted
 //     transition, in a follow-up transition marked auto, when its
 //     requirements are active and no Remove relation links it to an active
-//     state. Conflicting auto states: the lower index wins. At most 10 auto
+//     state. Conflicting auto states: the lower index wins. In the auto
+//     transition, an auto state that cannot be active (a requirement that
+//     fails, a lost Remove conflict) is dropped like an implied state, and
+//     one whose handler vetoes is left out and the others are tried again
+//     in a new auto transition: the ready auto states that can activate
+//     do. A vetoed auto state is tried again after the next accepted
+//     transition. The caller's result and [Machine.LastCancel] describe
+//     the caller's own transition; auto transitions are observable on their
+//     own, through tracers and their steps. At most 10 accepted auto
 //     transitions follow each other.
 //   - Multi: adding an active multi state re-activates it: its clock moves
 //     by 2 and its Enter and State handlers run again. Exception is multi.
@@ -56,7 +64,14 @@
 // FIFO order and returns [Queued]; the goroutine running the queue drains
 // it before returning. Auto transitions run right after the transition
 // that enabled them, before queued mutations. Wait for queued work with
-// [Machine.WhenQueueDone], [Machine.When] or [Machine.WhenTicks].
+// [Machine.WhenQueueDone], [Machine.When] or [Machine.WhenTicks];
+// [Machine.Eval] runs a function on the queue.
+//
+// Every wait ends no later than dispose or its ctx. A wait on a state the
+// schema lacks ends at once and logs an error entry: its condition can
+// never change (an unknown state is never active, so [Machine.WhenNot]
+// holds, and [Machine.When] never would), and a channel that never closes
+// would leak its reader.
 //
 // # Dry runs
 //
@@ -86,10 +101,13 @@
 //
 // Errors are a state: [Machine.AddErr] activates [Exception] with the error
 // in its args, and a panic in a final handler does the same. A panic in a
-// negotiation handler cancels the transition. Unknown states and mutations
-// of a disposed machine cancel with an error wrapping [ErrUnknownState] or
-// [ErrDisposed], reachable through [Machine.LastCancel], the transition's
-// Err, and the log; nothing panics.
+// negotiation handler cancels the transition. A panic in a final handler
+// of a transition that activates Exception is reported as an error
+// [LogEntry], recorded on the transition, and not raised again, so a
+// failing Exception handler cannot livelock the machine. Unknown states
+// and mutations of a disposed machine cancel with an error wrapping
+// [ErrUnknownState] or [ErrDisposed], reachable through
+// [Machine.LastCancel], the transition's Err, and the log; nothing panics.
 //
 // # Observability
 //
@@ -98,9 +116,10 @@
 // Logs are structured [LogEntry] values sent to any number of [LogSink]s
 // ([NewTextSink], [NewSlogSink], exporters). A machine's own output is
 // [Opts.Logger], standard error by default; exporters add sinks next to it.
-// Args reach logs and telemetry only when named in [Opts.LoggableArgs]. Mutations made with the Ev* methods (for example
-// [Machine.EvAdd]) record their source transition, to link cause and effect
-// across machines.
+// Args reach logs and telemetry only when named in [Opts.LoggableArgs].
+// Mutations made with the Ev* methods (for example [Machine.EvAdd]) record
+// their source transition, to link cause and effect across machines.
+// [Opts.Groups] name sets of states for debuggers and telemetry filters.
 //
 // # Submachines
 //

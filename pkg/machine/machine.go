@@ -346,6 +346,43 @@ func (m *Machine) Clock(states S) Clock {
 	return c
 }
 
+// IsClock reports whether no state of c has ticked since c was taken (for
+// example with [Machine.Clock]): every state's clock still equals its
+// value in c. A state the schema lacks makes it false.
+func (m *Machine) IsClock(c Clock) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for name, tick := range c {
+		i, ok := m.schema.index[name]
+		if !ok || m.clocks[i] != tick {
+			return false
+		}
+	}
+	return true
+}
+
+// IsTime reports whether the clocks of states still equal t, a snapshot
+// taken with [Machine.Time] for the same states; nil states means all
+// states in index order. A length mismatch or a state the schema lacks
+// makes it false.
+func (m *Machine) IsTime(t Time, states S) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if states == nil {
+		return slices.Equal(t, m.clocks)
+	}
+	if len(t) != len(states) {
+		return false
+	}
+	for k, name := range states {
+		i, ok := m.schema.index[name]
+		if !ok || m.clocks[i] != t[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // ActiveStates returns the active states in index order.
 func (m *Machine) ActiveStates() S {
 	m.mu.RLock()
@@ -366,10 +403,12 @@ func (m *Machine) Err() error {
 	return m.err
 }
 
-// LastCancel returns why the most recent canceled transition or rejected
-// mutation was canceled, or nil. Test it with [errors.Is] against
+// LastCancel returns why the most recent canceled mutation was canceled,
+// or nil. Auto transitions are the machine's own and do not change it;
+// nor do dry runs ([Machine.Check]). Test it with [errors.Is] against
 // [ErrUnknownState], [ErrDisposed], [ErrConflict], [ErrRequirement],
-// [ErrHandlerCanceled] and [ErrHandlerPanic].
+// [ErrHandlerCanceled], [ErrHandlerPanic], [ErrHandlerTimeout] and
+// [ErrQueueFull].
 func (m *Machine) LastCancel() error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

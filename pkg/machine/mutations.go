@@ -285,46 +285,109 @@ func (m *Machine) runMutation(mut *Mutation, rejected error) Result {
 	return Executed
 }
 
-// maxAutoChain bounds how many auto transitions may follow each other, so a
-// schema whose auto states keep displacing each other cannot loop forever.
+// maxAutoChain bounds how many accepted auto transitions may follow each
+// other, so a schema whose auto states keep displacing each other cannot
+// loop forever.
 const maxAutoChain = 10
 
 // runAuto activates the auto states that can activate, in follow-up
 // transitions marked auto, until none can or the chain limit is reached.
+// An auto state that the resolution drops, or whose handler vetoes the
+// auto transition, is left out of the rest of the chain, and the others
+// are tried again without it; each attempt is a transition of its own, so
+// tracers see why a state did not activate. None of this touches the
+// caller's result or [Machine.LastCancel].
 func (m *Machine) runAuto() {
 	// Only the runner replaces the schema (SetSchema is serialized), so it
 	// reads m.schema without the lock.
 	if !m.schema.hasAuto {
 		return
 	}
-	for range maxAutoChain {
+	var skip []int
+	for accepted := 0; accepted < maxAutoChain; {
 		m.mu.RLock()
-		called := m.autoCandidates()
+		called := m.autoCandidates(skip)
 		m.mu.RUnlock()
 		if len(called) == 0 {
 			return
 		}
 		tx := m.transition(&Mutation{Type: MutationAdd, Called: called, Auto: true}, nil)
+		skip = appendDropped(skip, tx)
 		if !tx.Accepted {
+			culprit := blame(tx)
+			if culprit < 0 {
+				return
+			}
+			skip = append(skip, culprit)
+			continue
+		}
+		if !tx.changed() {
 			return
 		}
+		accepted++
 	}
 	if m.logEnabled(LogLevelOps) {
 		m.log(LogLevelOps, "[auto] stopped after %d auto transitions in a row", maxAutoChain)
 	}
 }
 
-// autoCandidates returns the inactive auto states that can activate without
-// displacing an active state: requirements active, no Remove relation
-// between them and an active state. Among candidates that conflict, the
-// lower index wins. The caller holds mu.
-func (m *Machine) autoCandidates() []int {
+// appendDropped appends to skip the called states of an auto transition
+// that its resolution dropped.
+func appendDropped(skip []int, tx *Transition) []int {
+	for _, s := range tx.Steps {
+		if (s.Type == StepDropped || s.Type == StepRemoved) && slices.Contains(tx.Mutation.Called, s.State) {
+			skip = append(skip, s.State)
+		}
+	}
+	return skip
+}
+
+// blame returns the called state of a canceled auto transition that led to
+// the handler which canceled it: the handler's own state, or the called
+// state that implied it, removed it, or removed what it required. It
+// returns -1 when no called state is to blame (AnyEnter, AnyExit).
+func blame(tx *Transition) int {
+	state := -1
+	for _, s := range tx.Steps {
+		switch s.Type {
+		case StepHandlerCanceled, StepHandlerPanic, StepHandlerTimeout:
+			state = s.State
+		}
+	}
+	// each step names its cause; following at most len(Steps) causes
+	// cannot loop
+	for range len(tx.Steps) + 1 {
+		if state < 0 || slices.Contains(tx.Mutation.Called, state) {
+			return state
+		}
+		cause := -1
+		for _, s := range tx.Steps {
+			if s.State == state && (s.Type == StepImplied || s.Type == StepRemoved || s.Type == StepRequirementLost) {
+				cause = s.Related
+				break
+			}
+		}
+		state = cause
+	}
+	return -1
+}
+
+// changed reports whether any clock moved.
+func (tx *Transition) changed() bool {
+	return !slices.Equal(tx.TimeBefore, tx.TimeAfter)
+}
+
+// autoCandidates returns the inactive auto states, except those in skip,
+// that can activate without displacing an active state: requirements
+// active, no Remove relation between them and an active state. Among
+// candidates that conflict, the lower index wins. The caller holds mu.
+func (m *Machine) autoCandidates(skip []int) []int {
 	c := m.schema
 	var out []int
 	active := func(i int) bool { return m.clocks[i]%2 == 1 || slices.Contains(out, i) }
 	for i := range c.states {
 		st := &c.states[i]
-		if !st.auto || m.clocks[i]%2 == 1 {
+		if !st.auto || m.clocks[i]%2 == 1 || slices.Contains(skip, i) {
 			continue
 		}
 		ok := true

@@ -72,12 +72,23 @@ func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition)
 		return r.requirements(c, tx)
 	}
 
+	// The auto states of an auto transition are called with the priority
+	// of implied states: one that cannot be active is dropped, and the
+	// others still activate.
+	calledPrio := prioCalled
+	if mut.Auto {
+		calledPrio = prioImplied
+	}
+	r.bfs = r.bfs[:0]
 	for _, i := range mut.Called {
-		target[i], prio[i] = true, prioCalled
+		if r.excluded[i] {
+			continue
+		}
+		target[i], prio[i] = true, calledPrio
+		r.bfs = append(r.bfs, i)
 	}
 	// Add relations, breadth first from the called states. Only states that
 	// are being activated imply others.
-	r.bfs = append(r.bfs[:0], mut.Called...)
 	for k := 0; k < len(r.bfs); k++ {
 		x := r.bfs[k]
 		for _, y := range c.states[x].add {

@@ -288,9 +288,13 @@ func (m *Machine) transition(mut *Mutation, rejected error) *Transition {
 func (m *Machine) cancelTx(tx *Transition, err error, tracers []Tracer) *Transition {
 	tx.Err = err
 	tx.TimeAfter = tx.TimeBefore
-	m.mu.Lock()
-	m.cancelErr = err
-	m.mu.Unlock()
+	// LastCancel describes the caller's mutations; an auto transition is
+	// the machine's own, observable through tracers
+	if !tx.Mutation.Auto {
+		m.mu.Lock()
+		m.cancelErr = err
+		m.mu.Unlock()
+	}
 	if m.logEnabled(LogLevelOps) {
 		m.logTx(LogLevelOps, tx, "[cancel] "+tx.String())
 	}

@@ -2,6 +2,7 @@ package machine
 
 import (
 	"context"
+	"fmt"
 	"slices"
 )
 
@@ -11,6 +12,7 @@ const (
 	waitActive waitKind = iota
 	waitInactive
 	waitTicks
+	waitTime
 	waitQueueDone
 )
 
@@ -20,6 +22,7 @@ type waiter struct {
 	kind   waitKind
 	states []int
 	tick   uint64 // waitTicks: the clock to reach
+	ticks  Time   // waitTime: the clocks to reach, one per state
 	ch     chan struct{}
 	stop   func() bool // unregisters the ctx callback
 }
@@ -51,6 +54,13 @@ func (m *Machine) ready(w *waiter) bool {
 		return true
 	case waitTicks:
 		return m.clocks[w.states[0]] >= w.tick
+	case waitTime:
+		for k, i := range w.states {
+			if m.clocks[i] < w.ticks[k] {
+				return false
+			}
+		}
+		return true
 	case waitQueueDone:
 		return !m.running
 	}
@@ -118,46 +128,62 @@ func (m *Machine) wait(ctx context.Context, w *waiter) <-chan struct{} {
 	return w.ch
 }
 
-// neverCh never closes; it is returned for waits on unknown states, which
-// can never hold, when no ctx can end them.
-var neverCh = make(chan struct{})
-
-func (m *Machine) waitStates(ctx context.Context, kind waitKind, states S) <-chan struct{} {
+// waitStates registers a waiter on states. A wait on a state the schema
+// lacks ends at once, like one on a disposed machine: its condition can
+// never change, and a channel that never closes would leak its reader. The
+// mistake is reported as an error entry, so a typo does not go unnoticed.
+func (m *Machine) waitStates(ctx context.Context, w *waiter, states S) <-chan struct{} {
 	m.mu.RLock()
 	idx, unknown := m.schema.appendIndexes(nil, states)
 	m.mu.RUnlock()
 	if unknown != "" {
-		if m.logEnabled(LogLevelOps) {
-			m.log(LogLevelOps, "[wait] unknown state %q will never be active", unknown)
-		}
-		if ctx == nil {
-			return neverCh
-		}
-		return ctx.Done()
+		m.deliverErr(fmt.Errorf("wait on %v of %s ends at once: %w %q", states, m.id, ErrUnknownState, unknown), 0, false)
+		return closedCh
 	}
-	return m.wait(ctx, &waiter{kind: kind, states: idx})
+	w.states = idx
+	return m.wait(ctx, w)
 }
 
 // When returns a channel closed once all states are active at the same
 // time, or when ctx ends, or the machine is disposed. ctx may be nil.
+//
+// Every When* wait ends no later than the machine's dispose or its ctx,
+// and a wait on a state the schema lacks ends at once, with an error entry
+// in the log (see [LogEntry.Err]). A closed channel therefore does not
+// prove the condition: check it again (for example with [Machine.Is])
+// when dispose, ctx or a typo can end the wait.
 func (m *Machine) When(states S, ctx context.Context) <-chan struct{} {
-	return m.waitStates(ctx, waitActive, states)
+	return m.waitStates(ctx, &waiter{kind: waitActive}, states)
 }
 
 // When1 is [Machine.When] for one state.
 func (m *Machine) When1(state string, ctx context.Context) <-chan struct{} {
-	return m.waitStates(ctx, waitActive, S{state})
+	return m.waitStates(ctx, &waiter{kind: waitActive}, S{state})
 }
 
 // WhenNot returns a channel closed once none of the states is active, or
-// when ctx ends, or the machine is disposed.
+// when ctx ends, or the machine is disposed. See [Machine.When] for states
+// the schema lacks.
 func (m *Machine) WhenNot(states S, ctx context.Context) <-chan struct{} {
-	return m.waitStates(ctx, waitInactive, states)
+	return m.waitStates(ctx, &waiter{kind: waitInactive}, states)
 }
 
 // WhenErr returns a channel closed once [Exception] is active.
 func (m *Machine) WhenErr(ctx context.Context) <-chan struct{} {
-	return m.waitStates(ctx, waitActive, S{Exception})
+	return m.waitStates(ctx, &waiter{kind: waitActive}, S{Exception})
+}
+
+// WhenTime returns a channel closed once the clock of every states[k] has
+// reached at least t[k], or when ctx ends, or the machine is disposed. Use
+// it with a [Machine.Time] snapshot to wait for a known number of
+// activations. A t whose length differs from states ends the wait at once,
+// with an error entry, like an unknown state (see [Machine.When]).
+func (m *Machine) WhenTime(states S, t Time, ctx context.Context) <-chan struct{} {
+	if len(t) != len(states) {
+		m.deliverErr(fmt.Errorf("wait on %v of %s ends at once: %d clocks for %d states", states, m.id, len(t), len(states)), 0, false)
+		return closedCh
+	}
+	return m.waitStates(ctx, &waiter{kind: waitTime, ticks: slices.Clone(t)}, states)
 }
 
 // WhenTicks returns a channel closed once the clock of state has moved by
@@ -172,7 +198,7 @@ func (m *Machine) WhenTicks(state string, ticks uint64, ctx context.Context) <-c
 	}
 	m.mu.RUnlock()
 	if !ok {
-		return m.waitStates(ctx, waitTicks, S{state})
+		return m.waitStates(ctx, &waiter{kind: waitTicks}, S{state})
 	}
 	return m.wait(ctx, &waiter{kind: waitTicks, states: []int{i}, tick: now + ticks})
 }

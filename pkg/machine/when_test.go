@@ -66,7 +66,7 @@ func TestWhen(t *testing.T) {
 }
 
 func TestWhenEndsWithCtx(t *testing.T) {
-	mach, _ := newMach(t, abcde(nil), nil)
+	mach, _ := newMach(t, abcde(nil), &am.Opts{Logger: am.DiscardLogs})
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := mach.When1("A", ctx)
 	unknown := mach.When1("Nope", ctx)
