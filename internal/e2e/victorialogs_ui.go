@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -13,11 +14,18 @@ import (
 var uiScript = regexp.MustCompile(`<script[^>]+src="\./(assets/[^"]+\.js)"`)
 
 // CheckVictoriaLogsUI checks that uiURL (a [VictoriaLogsBackend.UIURL], or
-// a link a program printed) serves VictoriaLogs' web UI the way a browser
-// loads it: an HTML page titled as the UI, and the JavaScript bundle it
-// names, which must be VictoriaLogs' own. A proxy's or another server's
-// page fails.
+// a link a program printed, which may carry a query in its #fragment)
+// serves VictoriaLogs' web UI the way a browser loads it: an HTML page
+// titled as the UI, and the JavaScript bundle it names, which must be
+// VictoriaLogs' own. A proxy's or another server's page fails.
 func CheckVictoriaLogsUI(ctx context.Context, uiURL string) error {
+	u, err := url.Parse(uiURL)
+	if err != nil {
+		return fmt.Errorf("victorialogs ui %q: %w", uiURL, err)
+	}
+	// the browser keeps the fragment and the query to itself
+	u.Fragment, u.RawFragment, u.RawQuery = "", "", ""
+	uiURL = u.String()
 	page, ctype, err := getPage(ctx, uiURL)
 	if err != nil {
 		return err

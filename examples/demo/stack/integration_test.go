@@ -17,6 +17,7 @@ import (
 
 	"github.com/amkit-dev/amkit/examples/demo/internal/readme"
 	"github.com/amkit-dev/amkit/internal/e2e"
+	"github.com/amkit-dev/amkit/internal/e2e/browser"
 )
 
 // pollTimeout bounds each wait for the stack: the first run builds the demo
@@ -90,8 +91,9 @@ func TestIntegrationStack(t *testing.T) {
 			return nil
 		})
 	}
+	uiLink := link(`logs\s+VictoriaLogs\s+(\S+)`)
 	uiCtx, uiDone := context.WithTimeout(ctx, time.Minute)
-	if err := e2e.CheckVictoriaLogsUI(uiCtx, link(`logs\s+VictoriaLogs\s+(\S+)`)); err != nil {
+	if err := e2e.CheckVictoriaLogsUI(uiCtx, uiLink); err != nil {
 		t.Error(err)
 	}
 	uiDone()
@@ -106,6 +108,13 @@ func TestIntegrationStack(t *testing.T) {
 		}
 		return nil
 	})
+	// a person opens the UI link: it runs the demo's query and lists the
+	// lines of worker-1
+	tab := browser.Open(t, uiLink, nil)
+	tab.WaitText("body", "Total logs returned", "[state] +Assigned")
+	if n := tab.Dialogs(); n > 0 {
+		t.Errorf("the UI opened %d dialogs", n)
+	}
 	jaegerBase := strings.TrimSuffix(link(`traces\s+Jaeger\s+(http://[^/]+)`), "/")
 	e2e.Eventually(t, pollTimeout, "the demo's traces in Jaeger", func(ctx context.Context) error {
 		body, err := get(jaegerBase + "/api/traces?" + url.Values{"service": {demoService}, "limit": {"5"}}.Encode())

@@ -18,12 +18,14 @@ const (
 )
 
 // links are the URLs to open, by what they show: logs is the VictoriaLogs
-// UI, logsAPI the same query's lines as JSON.
+// UI with the demo's query filled in (the UI reads it from the fragment),
+// logsAPI the same query's lines as JSON.
 func (s *stack) links() (jaeger, prom, gw, logs, logsAPI string) {
 	jaeger = s.jaeger.QueryURL + "/search?" + url.Values{"service": {demoService}}.Encode()
 	prom = s.prom.URL + "/graph?" + url.Values{"g0.expr": {promQuery}, "g0.tab": {"0"}, "g0.range_input": {"15m"}}.Encode()
 	logsAPI = s.vlogs.URL + "/select/logsql/query?" + url.Values{"query": {logsQuery}, "limit": {"50"}}.Encode()
-	return jaeger, prom, s.gw.URL, s.vlogs.UIURL, logsAPI
+	logs = s.vlogs.UIURL + "#/?" + url.Values{"query": {logsQuery}}.Encode()
+	return jaeger, prom, s.gw.URL, logs, logsAPI
 }
 
 // print tells what runs where, and how to stop it.
