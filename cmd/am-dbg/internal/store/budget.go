@@ -22,6 +22,8 @@ type budget struct {
 	arrivals []arrival
 	arrHead  int
 	stale    int
+	// arrived counts the transitions that ever arrived.
+	arrived uint64
 	// disposedQ lists machines in the order they were disposed, from
 	// dispHead on, each at most once; entries of machines reused since
 	// are skipped.
@@ -31,10 +33,12 @@ type budget struct {
 	evictedTxs, evictedMachines, trimmedTxs uint64
 }
 
-// arrival is a transition in arrival order.
+// arrival is a transition in arrival order: the n-th to arrive in the
+// store, seq in its machine's history.
 type arrival struct {
 	m   *Machine
 	seq uint64
+	n   uint64
 }
 
 // Stats describe the store's memory and what it evicted.
@@ -94,7 +98,8 @@ func (s *Store) pushTx(m *Machine, t *Tx) {
 	}
 	s.bytes += t.size
 	s.txs++
-	s.arrivals = append(s.arrivals, arrival{m: m, seq: t.Seq})
+	s.arrivals = append(s.arrivals, arrival{m: m, seq: t.Seq, n: s.arrived})
+	s.arrived++
 	s.compactArrivals()
 }
 

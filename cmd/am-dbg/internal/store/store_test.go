@@ -165,3 +165,52 @@ func TestInboxLimit(t *testing.T) {
 		data.RUnlock()
 	}
 }
+
+// Arrivals lists every machine's kept transitions in the order they
+// arrived, from a number either way, skipping what the history limit
+// evicted and what keep refuses.
+func TestArrivals(t *testing.T) {
+	data := store.New(&store.Options{HistoryLimit: 5})
+	syn := storetest.New()
+	for _, id := range []string{"a", "b"} {
+		syn.Machine(data, id, "")
+	}
+	// a gets 10, b 3: a's first 5 are evicted by the limit
+	for i := range 13 {
+		id := "a"
+		if i%4 == 3 {
+			id = "b"
+		}
+		syn.Send(data, syn.Tx(id))
+	}
+	data.RLock()
+	defer data.RUnlock()
+	str := func(as []store.Arrival) string {
+		var out []string
+		for _, a := range as {
+			out = append(out, strconv.FormatUint(a.N, 10)+a.Machine.ID()+strconv.FormatUint(a.Tx.Msg.ID, 10))
+		}
+		return strings.Join(out, " ")
+	}
+	if data.Arrived() != 13 {
+		t.Errorf("arrived %d, want 13", data.Arrived())
+	}
+	// arrivals 0-12: a1 a2 a3 b1 a4 a5 a6 b2 a7 a8 a9 b3 a10; a keeps 6-10
+	for _, tc := range []struct {
+		from     uint64
+		dir, max int
+		keep     func(store.Arrival) bool
+		want     string
+	}{
+		{0, 1, 100, nil, "3b1 6a6 7b2 8a7 9a8 10a9 11b3 12a10"},
+		{8, 1, 2, nil, "8a7 9a8"},
+		{8, -1, 3, nil, "6a6 7b2 8a7"},
+		{^uint64(0), -1, 2, nil, "11b3 12a10"},
+		{0, 1, 2, func(a store.Arrival) bool { return a.Machine.ID() == "a" }, "6a6 8a7"},
+		{5, -1, 10, func(a store.Arrival) bool { return a.Machine.ID() == "a" }, ""},
+	} {
+		if got := str(data.Arrivals(tc.from, tc.dir, tc.max, tc.keep)); got != tc.want {
+			t.Errorf("Arrivals(%d, %d, %d) = %q, want %q", tc.from, tc.dir, tc.max, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"slices"
+
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
@@ -98,11 +100,14 @@ func (t *Tx) CalledNames() am.S {
 	return out
 }
 
-// Empty reports whether the transition changed no clock: canceled, or
-// accepted with every called state already in the asked-for condition.
+// Empty reports whether the transition was accepted and changed no
+// clock: every called state was already as the mutation asked.
 func (t *Tx) Empty() bool {
 	if !t.Msg.Accepted {
-		return true
+		return false
+	}
+	if t.Schema == t.BeforeSchema {
+		return slices.Equal(t.Before, t.Msg.Clocks)
 	}
 	for _, name := range t.Schema.Names() {
 		if t.Change(name) != Unchanged {
@@ -110,4 +115,29 @@ func (t *Tx) Empty() bool {
 		}
 	}
 	return true
+}
+
+// Stuck returns the handlers of the transition that overran their
+// timeout ([am.StepHandlerTimeout]), in the order they ran.
+func (t *Tx) Stuck() []string {
+	var out []string
+	for _, s := range t.Msg.Steps {
+		if s.Type == am.StepHandlerTimeout {
+			out = append(out, s.Handler)
+		}
+	}
+	return out
+}
+
+// Failed reports whether the transition went wrong beyond being
+// canceled: it activated Exception, or a handler panicked or overran its
+// timeout.
+func (t *Tx) Failed() bool {
+	for _, s := range t.Msg.Steps {
+		if s.Type == am.StepHandlerPanic || s.Type == am.StepHandlerTimeout {
+			return true
+		}
+	}
+	c := t.Change(am.Exception)
+	return c == Activated || c == Reactivated
 }

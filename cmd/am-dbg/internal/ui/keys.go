@@ -10,11 +10,15 @@ type keyMap struct {
 	PageUp, PageDown   key.Binding
 
 	Back, Forward        key.Binding
+	Back100, Forward100  key.Binding
 	First, Last          key.Binding
 	PrevTouch, NextTouch key.Binding
 	Follow               key.Binding
 
-	HideCanceled, HideAuto, OnlyTouching key.Binding
+	HideCanceled, HideAuto, HideEmpty, HideChecks, OnlyTouching key.Binding
+	LogLevel                                                    key.Binding
+
+	Matrix, Rain, Diagrams key.Binding
 
 	Search, NextMatch, PrevMatch key.Binding
 	Help, Quit                   key.Binding
@@ -38,16 +42,25 @@ func defaultKeys() keyMap {
 		PageUp:   b("pgup", "page up", "pgup"),
 		PageDown: b("pgdn", "page down", "pgdown"),
 
-		Back:      b("←/h", "step back one transition", "left", "h"),
-		Forward:   b("→/l", "step forward one transition", "right", "l"),
-		First:     b("home/g", "first transition", "home", "g"),
-		Last:      b("end/G", "last transition", "end", "G"),
-		PrevTouch: b("[", "previous transition touching selected state", "["),
-		NextTouch: b("]", "next transition touching selected state", "]"),
-		Follow:    b("f", "follow live: stay on the newest transition", "f"),
+		Back:       b("←/h", "step back one transition", "left", "h"),
+		Forward:    b("→/l", "step forward one transition", "right", "l"),
+		Back100:    b("<", "jump back 100 transitions", "<"),
+		Forward100: b(">", "jump forward 100 transitions", ">"),
+		First:      b("home/g", "first transition", "home", "g"),
+		Last:       b("end/G", "last transition", "end", "G"),
+		PrevTouch:  b("[", "previous transition touching selected state", "["),
+		NextTouch:  b("]", "next transition touching selected state", "]"),
+		Follow:     b("f", "follow live: stay on the newest transition", "f"),
 
 		HideCanceled: b("c", "hide canceled transitions", "c"),
 		HideAuto:     b("a", "hide auto transitions", "a"),
+		HideEmpty:    b("e", "hide empty transitions (no state changed)", "e"),
+		HideChecks:   b("x", "hide checks (dry runs: CanAdd and the like)", "x"),
+		LogLevel:     b("L", "log level: show fewer log entries, cycling", "L"),
+
+		Matrix:       b("m", "relations matrix of the selected machine", "m"),
+		Rain:         b("r", "rain: every machine's transitions, a line each", "r"),
+		Diagrams:     b("d", "write the machine's diagrams (Mermaid, DOT)", "d"),
 		OnlyTouching: b("t", "only transitions touching selected state", "t"),
 
 		Search:    b("/", "search machines and states", "/"),
@@ -62,8 +75,9 @@ func defaultKeys() keyMap {
 func (k keyMap) groups() []keyGroup {
 	return []keyGroup{
 		{"panes", []key.Binding{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown}},
-		{"time travel", []key.Binding{k.Back, k.Forward, k.First, k.Last, k.PrevTouch, k.NextTouch, k.Follow}},
-		{"filters", []key.Binding{k.HideCanceled, k.HideAuto, k.OnlyTouching}},
+		{"time travel", []key.Binding{k.Back, k.Forward, k.Back100, k.Forward100, k.First, k.Last, k.PrevTouch, k.NextTouch, k.Follow}},
+		{"filters", []key.Binding{k.HideCanceled, k.HideAuto, k.HideEmpty, k.HideChecks, k.OnlyTouching, k.LogLevel}},
+		{"views", []key.Binding{k.Matrix, k.Rain, k.Diagrams}},
 		{"search and more", []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Help, k.Quit}},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
 // FrameGap is the shortest time between two redraws caused by incoming
@@ -37,7 +38,22 @@ type Options struct {
 	// RecordTo is the recording a live session is written to, if any, for
 	// the status bar.
 	RecordTo string
+	// Dir is the directory the diagrams key writes to; "" means the
+	// current directory.
+	Dir string
 }
+
+// mode is what fills the screen above the status bar.
+type mode uint8
+
+const (
+	// modePanes shows the machines, states, timeline, details and log.
+	modePanes mode = iota
+	// modeMatrix shows the selected machine's relations, states × states.
+	modeMatrix
+	// modeRain shows every machine's transitions, a line each.
+	modeRain
+)
 
 // Model is the debugger's UI, a Bubble Tea model: [Model.Update] takes
 // keys, window sizes and incoming data, [Model.View] draws the screen
@@ -49,12 +65,17 @@ type Model struct {
 	rev      uint64
 	source   string
 	recordTo string
+	dir      string
 	keys     keyMap
 	st       styles
 
 	width, height int
+	mode          mode
 	focus         pane
 	help          bool
+	// notice is a line for the status bar, until the next key: what a
+	// command did.
+	notice string
 
 	tree    []store.TreeRow
 	treeRev uint64
@@ -74,7 +95,11 @@ type Model struct {
 	// detailsTop and logBack scroll the details pane from its top and the
 	// log pane back from its newest line.
 	detailsTop, logBack int
+	// logLevel is the highest level of log entries shown.
+	logLevel am.LogLevel
 
+	matrix matrixCache
+	rain   rain
 	search search
 }
 
@@ -89,6 +114,9 @@ func New(data *store.Store, opts *Options) *Model {
 		live:     o.Live,
 		source:   o.Source,
 		recordTo: o.RecordTo,
+		dir:      o.Dir,
+		logLevel: am.LogLevelEverything,
+		rain:     rain{follow: true},
 		keys:     defaultKeys(),
 		st:       defaultStyles(),
 		follow:   true,
@@ -139,6 +167,7 @@ func (m *Model) refresh() {
 	if m.follow {
 		m.tl.moveTo(m.tl.len() - 1)
 	}
+	m.rain.refresh(m)
 }
 
 // selectMachine shows machine mach, keeping the selected state when it

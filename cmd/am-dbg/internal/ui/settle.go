@@ -7,6 +7,18 @@ func (m *Model) settle() {
 	if m.width < minWidth || m.height < minHeight {
 		return
 	}
+	switch m.mode {
+	case modeRain:
+		// the frame and the header
+		m.rain.scroll(m, m.height-4)
+		return
+	case modeMatrix:
+		sch := m.statesSchema()
+		c := m.matrix.get(sch)
+		rows := m.matrixLayout(c, len(m.relationLines(sch, m.width-2))).rows
+		m.stateTop = scrollTo(m.stateTop, m.stateRow(), rows, len(sch.Names()))
+		return
+	}
 	l := m.layout()
 	m.machTop = scrollTo(m.machTop, m.machineRow(), l.machines.h-2, len(m.tree))
 	sch := m.statesSchema()

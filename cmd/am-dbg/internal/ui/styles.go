@@ -18,6 +18,7 @@ type styles struct {
 	called    lipgloss.Style
 	accepted  lipgloss.Style
 	canceled  lipgloss.Style
+	failed    lipgloss.Style
 	auto      lipgloss.Style
 	heading   lipgloss.Style
 	match     lipgloss.Style
@@ -41,6 +42,7 @@ func defaultStyles() styles {
 		called:    lipgloss.NewStyle().Underline(true),
 		accepted:  fg("2"),
 		canceled:  fg("1"),
+		failed:    fg("1").Bold(true),
 		auto:      fg("5"),
 		heading:   fg("4").Bold(true),
 		match:     fg("3").Underline(true),

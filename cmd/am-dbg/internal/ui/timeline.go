@@ -6,19 +6,45 @@ import (
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 )
 
-// filter selects the transitions the timeline shows.
+// filter selects the transitions the timeline and the rain show.
 type filter struct {
 	hideCanceled bool
 	hideAuto     bool
-	// touching, when set, shows only transitions touching that state.
+	hideEmpty    bool
+	hideChecks   bool
+	// touching, when set, shows only transitions touching that state; the
+	// rain ignores it, as it shows every machine.
 	touching string
 }
 
-func (f filter) on() bool { return f.hideCanceled || f.hideAuto || f.touching != "" }
+func (f filter) on() bool {
+	return f.hideCanceled || f.hideAuto || f.hideEmpty || f.hideChecks || f.touching != ""
+}
 
 func (f filter) keep(t *store.Tx) bool {
+	return f.keepKind(t) && (f.touching == "" || t.Touches(f.touching))
+}
+
+// keepKind applies the filters of what kind a transition is.
+func (f filter) keepKind(t *store.Tx) bool {
 	return !(f.hideCanceled && !t.Msg.Accepted) && !(f.hideAuto && t.Msg.Auto) &&
-		(f.touching == "" || t.Touches(f.touching))
+		!(f.hideChecks && t.Msg.CheckOnly) && !(f.hideEmpty && t.Empty())
+}
+
+// notes names the filters that are on, for titles.
+func (f filter) notes() []string {
+	var notes []string
+	for _, n := range []struct {
+		on   bool
+		note string
+	}{
+		{f.hideCanceled, "no canceled"}, {f.hideAuto, "no auto"}, {f.hideEmpty, "no empty"}, {f.hideChecks, "no checks"},
+	} {
+		if n.on {
+			notes = append(notes, n.note)
+		}
+	}
+	return notes
 }
 
 // timeline is one machine's history as the filters show it, with the

@@ -3,6 +3,9 @@ package ui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
 // Update applies a message: a key, a new window size, or news from the
@@ -19,7 +22,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.refresh()
 		cmd = m.waitChange()
 	case tea.KeyPressMsg:
+		m.notice = ""
 		cmd = m.key(msg)
+	case tea.MouseClickMsg, tea.MouseWheelMsg:
+		if !m.help && !m.search.typing {
+			m.mouse(msg)
+		}
+	case diagramsMsg:
+		m.notice = msg.notice()
 	}
 	m.settle()
 	return m, cmd
@@ -40,11 +50,81 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.help = false
 		return nil
 	}
+	if m.mode != modePanes && msg.String() == "esc" {
+		m.mode = modePanes
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
 	case key.Matches(msg, k.Help):
 		m.help = true
+	case key.Matches(msg, k.Matrix):
+		m.toggleMode(modeMatrix)
+	case key.Matches(msg, k.Rain):
+		m.toggleMode(modeRain)
+	case key.Matches(msg, k.Diagrams):
+		return m.writeDiagrams()
+	case key.Matches(msg, k.Search):
+		return m.startSearch()
+	case key.Matches(msg, k.NextMatch):
+		m.cycleMatch(1)
+	case key.Matches(msg, k.PrevMatch):
+		m.cycleMatch(-1)
+
+	case key.Matches(msg, k.HideCanceled):
+		m.filter.hideCanceled = !m.filter.hideCanceled
+		m.applyFilter()
+	case key.Matches(msg, k.HideAuto):
+		m.filter.hideAuto = !m.filter.hideAuto
+		m.applyFilter()
+	case key.Matches(msg, k.HideEmpty):
+		m.filter.hideEmpty = !m.filter.hideEmpty
+		m.applyFilter()
+	case key.Matches(msg, k.HideChecks):
+		m.filter.hideChecks = !m.filter.hideChecks
+		m.applyFilter()
+	case key.Matches(msg, k.OnlyTouching):
+		if m.filter.touching == "" {
+			m.filter.touching = m.state
+		} else {
+			m.filter.touching = ""
+		}
+		m.applyFilter()
+	case key.Matches(msg, k.LogLevel):
+		// fewer entries each press, then all again
+		m.logLevel--
+		if m.logLevel < am.LogLevelChanges {
+			m.logLevel = am.LogLevelEverything
+		}
+		m.logBack = 0
+
+	default:
+		if m.mode == modeRain {
+			m.rainKey(msg)
+		} else {
+			m.navKey(msg)
+		}
+	}
+	return nil
+}
+
+// toggleMode shows view v, or the panes when v is showing.
+func (m *Model) toggleMode(v mode) {
+	if m.mode == v {
+		m.mode = modePanes
+		return
+	}
+	m.mode = v
+	if v == modeRain {
+		m.rain.refresh(m)
+	}
+}
+
+// navKey handles the keys that move in the panes and the matrix.
+func (m *Model) navKey(msg tea.KeyPressMsg) {
+	k := m.keys
+	switch {
 	case key.Matches(msg, k.NextPane):
 		m.focus = (m.focus + 1) % paneCount
 	case key.Matches(msg, k.PrevPane):
@@ -62,6 +142,10 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.travel(func() { m.tl.step(-1) })
 	case key.Matches(msg, k.Forward):
 		m.travel(func() { m.tl.step(1) })
+	case key.Matches(msg, k.Back100):
+		m.travel(func() { m.tl.step(-100) })
+	case key.Matches(msg, k.Forward100):
+		m.travel(func() { m.tl.step(100) })
 	case key.Matches(msg, k.First):
 		m.travel(func() { m.tl.moveTo(0) })
 	case key.Matches(msg, k.Last):
@@ -76,29 +160,56 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.tl.moveTo(m.tl.len() - 1)
 			m.detailsTop, m.logBack = 0, 0
 		}
-
-	case key.Matches(msg, k.HideCanceled):
-		m.filter.hideCanceled = !m.filter.hideCanceled
-		m.applyFilter()
-	case key.Matches(msg, k.HideAuto):
-		m.filter.hideAuto = !m.filter.hideAuto
-		m.applyFilter()
-	case key.Matches(msg, k.OnlyTouching):
-		if m.filter.touching == "" {
-			m.filter.touching = m.state
-		} else {
-			m.filter.touching = ""
-		}
-		m.applyFilter()
-
-	case key.Matches(msg, k.Search):
-		return m.startSearch()
-	case key.Matches(msg, k.NextMatch):
-		m.cycleMatch(1)
-	case key.Matches(msg, k.PrevMatch):
-		m.cycleMatch(-1)
 	}
-	return nil
+}
+
+// rainKey handles the keys that move in the rain; enter opens the
+// cursor's transition in the panes.
+func (m *Model) rainKey(msg tea.KeyPressMsg) {
+	k := m.keys
+	rows := max(m.height-4, 1)
+	switch {
+	case key.Matches(msg, k.Up, k.Back):
+		m.rain.step(m, -1)
+	case key.Matches(msg, k.Down, k.Forward):
+		m.rain.step(m, 1)
+	case key.Matches(msg, k.PageUp):
+		m.rain.step(m, -rows)
+	case key.Matches(msg, k.PageDown):
+		m.rain.step(m, rows)
+	case key.Matches(msg, k.Back100):
+		m.rain.step(m, -100)
+	case key.Matches(msg, k.Forward100):
+		m.rain.step(m, 100)
+	case key.Matches(msg, k.First):
+		m.rain.first(m)
+		m.rain.follow = false
+	case key.Matches(msg, k.Last):
+		m.rain.last(m)
+		m.rain.follow = true
+	case key.Matches(msg, k.Follow):
+		m.rain.follow = !m.rain.follow
+		if m.rain.follow {
+			m.rain.last(m)
+		}
+	case msg.String() == "enter":
+		if a, ok := m.rain.current(m); ok {
+			m.openTx(a)
+		}
+	}
+}
+
+// openTx shows a transition of the rain in the panes.
+func (m *Model) openTx(a store.Arrival) {
+	m.mode = modePanes
+	if a.Machine != m.mach {
+		m.selectMachine(a.Machine)
+	}
+	m.follow = false
+	m.tl.cur = a.Tx.Seq
+	m.tl.moveTo(m.tl.pos(a.Tx.Seq))
+	m.focus = paneTimeline
+	m.detailsTop, m.logBack = 0, 0
 }
 
 // travel moves the cursor through time. Moving stops following live
@@ -110,9 +221,18 @@ func (m *Model) travel(move func()) {
 }
 
 // move moves within the focused pane: through machines, states or
-// transitions, or scrolls the details and the log.
+// transitions, or scrolls the details and the log. In the matrix it moves
+// through states, in the rain through transitions.
 func (m *Model) move(delta int) {
-	switch m.focus {
+	focus := m.focus
+	switch m.mode {
+	case modeMatrix:
+		focus = paneStates
+	case modeRain:
+		m.rain.step(m, delta)
+		return
+	}
+	switch focus {
 	case paneMachines:
 		if len(m.tree) > 0 {
 			row := min(max(m.machineRow()+delta, 0), len(m.tree)-1)
@@ -137,6 +257,9 @@ func (m *Model) move(delta int) {
 
 // pageRows is how far a page key moves: most of the focused pane.
 func (m *Model) pageRows() int {
+	if m.mode == modeMatrix {
+		return max(m.height-8, 1)
+	}
 	return max(m.layout().paneRows(m.focus)-1, 1)
 }
 

@@ -7,12 +7,15 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// View draws the screen: the panes and the status bar, or the help.
+// View draws the screen: the panes, the matrix or the rain, and the
+// status bar; or the help. Mouse reports are on, for clicks and the
+// wheel.
 func (m *Model) View() tea.View {
 	m.data.RLock()
 	defer m.data.RUnlock()
 	v := tea.NewView(m.render())
 	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "am-dbg"
 	return v
 }
@@ -26,11 +29,18 @@ func (m *Model) render() string {
 	if m.help {
 		return m.renderHelp()
 	}
-	l := m.layout()
 	var b strings.Builder
 	b.Grow(m.width * m.height * 2)
-	joinRows(&b, m.machinesPane(l.machines), m.statesPane(l.states), m.timelinePane(l.timeline))
-	joinRows(&b, m.detailsPane(l.details), m.logPane(l.log))
+	switch m.mode {
+	case modeMatrix:
+		joinRows(&b, m.matrixView())
+	case modeRain:
+		joinRows(&b, m.rainView())
+	default:
+		l := m.layout()
+		joinRows(&b, m.machinesPane(l.machines), m.statesPane(l.states), m.timelinePane(l.timeline))
+		joinRows(&b, m.detailsPane(l.details), m.logPane(l.log))
+	}
 	b.WriteString(m.statusBar())
 	return b.String()
 }

@@ -52,12 +52,12 @@ func (m *Model) machineLines() []string {
 	if m.mach == nil {
 		return []string{m.st.dim.Render("no machine yet: bind pkg/telemetry/dbg, or run a program with AM_DBG_ADDR set")}
 	}
-	lines := []string{m.st.heading.Render("machine " + m.mach.ID())}
+	lines := []string{m.st.heading.Render("machine " + safe(m.mach.ID()))}
 	if m.mach.Parent() != "" {
-		lines = append(lines, "parent "+m.mach.Parent())
+		lines = append(lines, "parent "+safe(m.mach.Parent()))
 	}
 	if len(m.mach.Tags()) > 0 {
-		lines = append(lines, "tags "+strings.Join(m.mach.Tags(), ", "))
+		lines = append(lines, "tags "+safeJoin(m.mach.Tags()))
 	}
 	return append(lines, strconv.Itoa(len(m.mach.Schema().Names()))+" states, no transition shown")
 }
@@ -65,7 +65,7 @@ func (m *Model) machineLines() []string {
 func (m *Model) txLines(t *store.Tx) []string {
 	msg := t.Msg
 	head := m.st.heading.Render("#"+strconv.FormatUint(msg.ID, 10)+" ["+msg.Type.String()+"]") +
-		" " + m.st.called.Render(strings.Join(t.CalledNames(), " "))
+		" " + m.st.called.Render(safeJoin(t.CalledNames()))
 	if msg.Auto {
 		head += " " + m.st.auto.Render("auto")
 	}
@@ -73,7 +73,13 @@ func (m *Model) txLines(t *store.Tx) []string {
 	if msg.Accepted {
 		lines = append(lines, m.st.accepted.Render("✓ accepted")+" "+m.changeSummary(t))
 	} else {
-		lines = append(lines, m.st.canceled.Render("✗ canceled: "+msg.Err))
+		lines = append(lines, m.st.canceled.Render("✗ canceled: "+safe(msg.Err)))
+	}
+	for _, h := range t.Stuck() {
+		lines = append(lines, m.st.failed.Render("⏱ stuck: "+safe(h)+" overran its timeout"))
+	}
+	if msg.CheckOnly {
+		lines = append(lines, m.st.auto.Render("check: a dry run, nothing was applied"))
 	}
 	lines = append(lines, m.st.dim.Render(msg.Start.Format(detailTimeLayout)+" · took "+
 		msg.End.Sub(msg.Start).String()+" · queue "+strconv.Itoa(msg.QueueLen)+
@@ -84,7 +90,7 @@ func (m *Model) txLines(t *store.Tx) []string {
 	if len(msg.Args) > 0 {
 		var args []string
 		for _, k := range slices.Sorted(maps.Keys(msg.Args)) {
-			args = append(args, k+"="+msg.Args[k])
+			args = append(args, safe(k)+"="+safe(msg.Args[k]))
 		}
 		lines = append(lines, "args "+strings.Join(args, " "))
 	}
@@ -93,7 +99,7 @@ func (m *Model) txLines(t *store.Tx) []string {
 		lines = append(lines, m.st.dim.Render("  none recorded"))
 	}
 	for i, s := range msg.Steps {
-		text := "  " + padLeft(strconv.Itoa(i+1), 2) + " " + s.Describe(t.Schema.Names())
+		text := "  " + padLeft(strconv.Itoa(i+1), 2) + " " + safe(s.Describe(t.Schema.Names()))
 		if canceling(s.Type) {
 			text = m.st.canceled.Render(text)
 		}
@@ -102,10 +108,14 @@ func (m *Model) txLines(t *store.Tx) []string {
 	if len(msg.LogsBefore)+len(msg.Logs) > 0 {
 		lines = append(lines, m.st.heading.Render("log"))
 		for _, e := range msg.LogsBefore {
-			lines = append(lines, m.st.dim.Render("  "+e.Time.Format(timeLayout)+" "+e.Text))
+			if m.logShown(e) {
+				lines = append(lines, m.st.dim.Render("  "+e.Time.Format(timeLayout)+" "+safe(e.Text)))
+			}
 		}
 		for _, e := range msg.Logs {
-			lines = append(lines, "  "+m.st.dim.Render(e.Time.Format(timeLayout))+" "+e.Text)
+			if m.logShown(e) {
+				lines = append(lines, "  "+m.st.dim.Render(e.Time.Format(timeLayout))+" "+safe(e.Text))
+			}
 		}
 	}
 	return lines
@@ -115,7 +125,7 @@ func (m *Model) txLines(t *store.Tx) []string {
 // or (for a panic) may have.
 func canceling(t am.StepType) bool {
 	switch t {
-	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic:
+	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic, am.StepHandlerTimeout:
 		return true
 	}
 	return false
@@ -124,19 +134,26 @@ func canceling(t am.StepType) bool {
 // changeSummary lists what the transition changed: +activated,
 // -deactivated, ↻activated again.
 func (m *Model) changeSummary(t *store.Tx) string {
-	var out []string
-	for _, name := range t.Schema.Names() {
-		switch t.Change(name) {
-		case store.Activated:
-			out = append(out, "+"+name)
-		case store.Deactivated:
-			out = append(out, "-"+name)
-		case store.Reactivated:
-			out = append(out, "↻"+name)
-		}
-	}
+	out := changeList(t)
 	if len(out) == 0 {
 		return m.st.dim.Render("no state changed")
 	}
 	return m.st.changed.Render(strings.Join(out, " "))
+}
+
+// changeList returns what the transition changed, escaped: +activated,
+// -deactivated, ↻activated again.
+func changeList(t *store.Tx) []string {
+	var out []string
+	for _, name := range t.Schema.Names() {
+		switch t.Change(name) {
+		case store.Activated:
+			out = append(out, "+"+safe(name))
+		case store.Deactivated:
+			out = append(out, "-"+safe(name))
+		case store.Reactivated:
+			out = append(out, "↻"+safe(name))
+		}
+	}
+	return out
 }

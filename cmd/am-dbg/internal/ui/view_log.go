@@ -21,7 +21,10 @@ func (m *Model) logPane(sz size) []string {
 	}
 	title := "log"
 	if m.mach != nil {
-		title += " · " + m.mach.ID()
+		title += " · " + safe(m.mach.ID())
+	}
+	if m.logLevel < am.LogLevelEverything {
+		title += " · up to " + m.logLevel.String()
 	}
 	return m.st.frame(title, lines, sz.w, sz.h, m.focus == paneLog)
 }
@@ -50,11 +53,18 @@ func (m *Model) logLines(want int) []string {
 func (m *Model) appendLog(lines []string, entries []am.LogEntry, bright bool, want int) []string {
 	for i := len(entries) - 1; i >= 0 && len(lines) < want; i-- {
 		e := entries[i]
-		line := m.st.dim.Render(e.Time.Format(timeLayout) + " " + e.Text)
+		if !m.logShown(e) {
+			continue
+		}
+		line := m.st.dim.Render(e.Time.Format(timeLayout) + " " + safe(e.Text))
 		if bright {
-			line = m.st.dim.Render(e.Time.Format(timeLayout)) + " " + e.Text
+			line = m.st.dim.Render(e.Time.Format(timeLayout)) + " " + safe(e.Text)
 		}
 		lines = append(lines, line)
 	}
 	return lines
 }
+
+// logShown reports whether the log level filter shows the entry. An
+// entry without a level, from an older client, always shows.
+func (m *Model) logShown(e am.LogEntry) bool { return e.Level <= m.logLevel }

@@ -19,7 +19,7 @@ func (m *Model) machinesPane(sz size) []string {
 		r := m.tree[i]
 		marker := lifeMarker(r.Machine)
 		count := strconv.FormatUint(r.Machine.History().Next(), 10)
-		name := fit(r.Prefix+r.Machine.ID(), max(w-4-len(count), 1))
+		name := fit(r.Prefix+safe(r.Machine.ID()), max(w-4-len(count), 1))
 		var line string
 		switch {
 		case i == sel:

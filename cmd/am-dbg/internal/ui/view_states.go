@@ -75,7 +75,7 @@ func (m *Model) statesPane(sz size) []string {
 			}
 		}
 		nameW := max(w-7-clockW, 1)
-		text := fit(name, nameW) + " " + padLeft(strconv.FormatUint(tick, 10), clockW) + " " + chg + called
+		text := fit(safe(name), nameW) + " " + padLeft(strconv.FormatUint(tick, 10), clockW) + " " + chg + called
 		switch {
 		case i == sel:
 			lines = append(lines, m.st.selected.Render("▸"+marker+" "+text))
@@ -94,7 +94,7 @@ func (m *Model) statesPane(sz size) []string {
 
 	title := "states"
 	if m.mach != nil {
-		title += " · " + m.mach.ID()
+		title += " · " + safe(m.mach.ID())
 		if t != nil {
 			title += " after #" + strconv.FormatUint(t.Msg.ID, 10)
 		}
@@ -122,7 +122,7 @@ func (m *Model) relationLines(sch *store.Schema, w int) []string {
 	}
 	def := sch.Msg.Schema[m.state]
 	out, in := sch.Outbound(m.state), sch.Inbound[m.state]
-	head := "─ " + m.state + " "
+	head := "─ " + safe(m.state) + " "
 	lines := []string{m.st.heading.Render(head + strings.Repeat("─", max(w-len([]rune(head)), 0)))}
 	var flags []string
 	if def.Auto {
@@ -132,7 +132,7 @@ func (m *Model) relationLines(sch *store.Schema, w int) []string {
 		flags = append(flags, "multi")
 	}
 	if len(def.Tags) > 0 {
-		flags = append(flags, "tags "+strings.Join(def.Tags, ","))
+		flags = append(flags, "tags "+safeJoin(def.Tags))
 	}
 	if len(flags) > 0 {
 		lines = append(lines, strings.Join(flags, " · "))
@@ -147,7 +147,7 @@ func (m *Model) relationLines(sch *store.Schema, w int) []string {
 		{"after", out.After}, {"before", in.After},
 	} {
 		if len(r.states) > 0 {
-			lines = append(lines, m.st.dim.Render(fit(r.label, 12))+strings.Join(r.states, " "))
+			lines = append(lines, m.st.dim.Render(fit(r.label, 12))+safeJoin(r.states))
 		}
 	}
 	if len(lines) == 1 {

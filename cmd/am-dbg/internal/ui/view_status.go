@@ -10,7 +10,8 @@ import (
 
 // statusBar is the last line: where the data comes from, the connected
 // clients, transitions lost on the way, what the memory budget evicted,
-// and where the cursor is in the selected machine's history. While searching, it is the search input.
+// and where the cursor is in the selected machine's history, after what
+// the last command did. While searching, it is the search input.
 func (m *Model) statusBar() string {
 	if m.search.typing {
 		left := m.search.input.View()
@@ -18,6 +19,10 @@ func (m *Model) statusBar() string {
 		return m.st.statusBar.Render(spread(left, right, m.width))
 	}
 	parts := []string{" am-dbg"}
+	if m.notice != "" {
+		// first: the line is cut at its end when too long
+		parts = append(parts, m.notice)
+	}
 	if m.live {
 		parts = append(parts, "listening "+m.source, plural(m.data.Conns(), "client"))
 	} else {
@@ -31,16 +36,23 @@ func (m *Model) statusBar() string {
 		parts = append(parts, "memory full: evicted "+plural(int(st.EvictedTransitions), "transition")+
 			", "+plural(int(st.EvictedMachines), "machine"))
 	}
-	if m.mach != nil {
+	switch {
+	case m.mode == modeRain && m.rain.follow:
+		parts = append(parts, "rain following")
+	case m.mode == modeRain:
+		parts = append(parts, "rain paused")
+	case m.mach != nil:
 		pos := "history 0/0"
 		if n := m.tl.len(); n > 0 {
 			pos = "history " + strconv.Itoa(m.tl.pos(m.tl.cur)+1) + "/" + strconv.Itoa(n)
 		}
-		parts = append(parts, m.mach.ID()+" "+pos)
+		parts = append(parts, safe(m.mach.ID())+" "+pos)
 	}
-	if m.follow {
+	switch {
+	case m.mode == modeRain:
+	case m.follow:
 		parts = append(parts, "following")
-	} else {
+	default:
 		parts = append(parts, "paused")
 	}
 	if n := len(m.search.matches); n > 0 {

@@ -52,14 +52,20 @@ func (m *Model) timelineRow(t *store.Tx, cursor bool, w int) string {
 		result, resultStyle = "✗", m.st.canceled
 	}
 	auto := ""
-	if t.Msg.Auto {
+	switch {
+	case t.Msg.CheckOnly:
+		auto = "check"
+	case t.Msg.Auto:
 		auto = "auto"
 	}
 	id := padLeft(strconv.FormatUint(t.Msg.ID, 10), idW)
 	end := t.Msg.End.Format(timeLayout)
 	typ := fit(t.Msg.Type.String(), 6)
 	q := padLeft(strconv.Itoa(t.Msg.QueueLen), 3)
-	called := strings.Join(t.CalledNames(), " ")
+	called := safeJoin(t.CalledNames())
+	if len(t.Stuck()) > 0 {
+		called = "⏱ " + called
+	}
 	if cursor {
 		return m.st.selected.Render(fit(mark+id+" "+end+" "+typ+" "+fit(auto, 6)+q+" "+result+" "+called, w))
 	}
@@ -77,15 +83,9 @@ func (m *Model) timelineTitle() string {
 	if n := m.tl.len(); n > 0 {
 		title += " " + strconv.Itoa(m.tl.pos(m.tl.cur)+1) + "/" + strconv.Itoa(n)
 	}
-	var notes []string
-	if m.filter.hideCanceled {
-		notes = append(notes, "no canceled")
-	}
-	if m.filter.hideAuto {
-		notes = append(notes, "no auto")
-	}
+	notes := m.filter.notes()
 	if m.tl.f.touching != "" {
-		notes = append(notes, "touching "+m.tl.f.touching)
+		notes = append(notes, "touching "+safe(m.tl.f.touching))
 	}
 	if h := m.mach.History(); h.First() > 0 {
 		notes = append(notes, strconv.FormatUint(h.First(), 10)+" older evicted")
