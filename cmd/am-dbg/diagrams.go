@@ -3,11 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/diagram"
@@ -139,7 +137,7 @@ func (d *diagrammer) writeLocked(id string) {
 	d.size -= dm.size
 	g := diagram.FromStruct(dm.st)
 	h := diagram.Highlight{Active: diagram.Active(dm.st.StateNames, dm.clocks)}
-	base := filepath.Join(d.dir, diagramFileName(id))
+	base := filepath.Join(d.dir, diagram.FileName(id))
 	for ext, write := range map[string]func(io.Writer, diagram.Highlight) error{".mmd": g.Mermaid, ".dot": g.DOT} {
 		if err := writeFile(base+ext, func(w io.Writer) error { return write(w, h) }); err != nil {
 			d.err = errors.Join(d.err, err)
@@ -179,34 +177,6 @@ func writeFile(path string, write func(io.Writer) error) error {
 		err = fmt.Errorf("write diagram %s: %w", path, cerr)
 	}
 	return err
-}
-
-// diagramFileName turns a machine ID, which a peer chose, into a file name
-// without path separators or dots to climb with: letters, digits, '-' and
-// '_' are kept, anything else becomes '_', and an ID that had to change,
-// or is long, gets a hash of the original, so two IDs never share a file.
-func diagramFileName(id string) string {
-	var b strings.Builder
-	changed := false
-	for _, r := range id {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-			changed = true
-		}
-	}
-	name := b.String()
-	if len(name) > 80 {
-		name, changed = name[:80], true
-	}
-	if changed || name == "" {
-		h := fnv.New64a()
-		h.Write([]byte(id))
-		name = fmt.Sprintf("%s-%016x", name, h.Sum64())
-	}
-	return name
 }
 
 // structSize approximates the memory a struct message holds, for the

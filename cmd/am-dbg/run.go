@@ -156,7 +156,7 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 		<-ctx.Done()
 	} else {
 		view := ui.New(data, &ui.Options{
-			Source: srv.Addr().String() + insp.about(), Live: true, RecordTo: cfg.record,
+			Source: srv.Addr().String() + insp.about(), Live: true, RecordTo: cfg.record, Dir: cfg.dir,
 		})
 		err = ui.Run(ctx, view)
 	}

@@ -4,10 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/amkit-dev/amkit/internal/e2e"
 )
 
 // tmux runs a program in a detached tmux session on its own server, and
@@ -131,7 +134,8 @@ func TestIntegrationTUI(t *testing.T) {
 	exitFile := filepath.Join(dir, "exit")
 
 	tm := &tmux{bin: tmuxBin, sock: filepath.Join(dir, "tmux.sock"), session: "amdbg"}
-	tm.start(t, amDbg+" --listen "+addr+" --record "+rec+"; echo $? > "+exitFile+"; sleep 60")
+	diagrams := filepath.Join(dir, "diagrams")
+	tm.start(t, amDbg+" --listen "+addr+" --record "+rec+" --dir "+diagrams+"; echo $? > "+exitFile+"; sleep 60")
 	tm.waitFor(t, "listening "+addr, "recording to session.amdbg", "0 clients", "waiting for machines")
 
 	example := exec.Command(orders, "--orders", "2", "--pace", "0", "--hold")
@@ -171,6 +175,8 @@ func TestIntegrationTUI(t *testing.T) {
 	wantScreenLine(t, screen, "○ Shipped", "*")
 	wantScreenLine(t, screen, "order-1 history 2/5", "paused")
 
+	viewsAndControls(t, tm, diagrams)
+
 	// the example ends, disposing its machines: they are marked disposed,
 	// not merely gone with their client
 	if err := example.Process.Signal(syscall.SIGINT); err != nil {
@@ -196,7 +202,111 @@ func TestIntegrationTUI(t *testing.T) {
 	screen = tm.waitFor(t, "transition #2")
 	wantScreenLine(t, screen, "canceled: Shipped requires Paid, which cannot be active")
 	tm.keys(t, "?")
-	tm.waitFor(t, "am-dbg keys", "step back one transition", "hide canceled transitions")
+	screen = tm.waitFor(t, "am-dbg keys", "step back one transition", "hide canceled transitions")
+	for _, key := range []string{"jump back 100", "jump forward 100", "hide empty", "hide checks", "log level",
+		"relations matrix", "rain:", "diagrams", "click selects"} {
+		if !strings.Contains(screen, key) {
+			t.Errorf("the help lacks %q:\n%s", key, screen)
+		}
+	}
+}
+
+// viewsAndControls drives the views and controls beyond the panes, over
+// the live dbg-orders session with order-1 selected: jumps, filters, the
+// log level, the relations matrix, the rain, diagrams and the mouse.
+func viewsAndControls(t *testing.T, tm *tmux, diagrams string) {
+	t.Helper()
+	tm.keys(t, ">")
+	tm.waitFor(t, "order-1 history 5/5")
+	tm.keys(t, "<")
+	tm.waitFor(t, "order-1 history 1/5")
+
+	tm.keys(t, "e", "x")
+	tm.waitFor(t, "no empty · no checks")
+	tm.keys(t, "e", "x", "L")
+	tm.waitFor(t, "log · order-1 · up to decisions")
+	tm.keys(t, "L", "L", "L")
+	screen := tm.waitFor(t, "log · order-1 ─")
+	if screenLine(screen, "no empty") != "" {
+		t.Errorf("filters still on:\n%s", screen)
+	}
+
+	// the matrix: Shipped requires Paid
+	tm.keys(t, "m")
+	screen = tm.waitFor(t, "relations · order-1", "R requires · A adds · X removes · > after")
+	wantScreenLine(t, screen, "Shipped", "R")
+	tm.keys(t, "m")
+	tm.waitFor(t, "states · order-1 after #1")
+
+	// the rain: every machine's transitions; enter opens one in the panes
+	tm.keys(t, "r")
+	screen = tm.waitFor(t, "rain · every machine", "rain following")
+	wantScreenLine(t, screen, "shop", "#1")
+	wantScreenLine(t, screen, "order-1", "✗", "Shipped")
+	wantScreenLine(t, screen, "order-2", "#6", "auto", "✓", "Delivered")
+	wantScreenLine(t, screen, "▶", "add")
+	tm.keys(t, "Up")
+	tm.waitFor(t, "rain paused")
+	tm.keys(t, "Enter")
+	tm.waitFor(t, "history", "paused", "transition #")
+
+	// diagrams of order-1 at its first transition, which Graphviz reads
+	tm.text(t, "/order-1")
+	tm.keys(t, "Enter", "g", "d")
+	tm.waitFor(t, "wrote order-1.mmd, order-1.dot at #1 to "+diagrams)
+	mmd, err := os.ReadFile(filepath.Join(diagrams, "order-1.mmd"))
+	if err != nil || !strings.Contains(string(mmd), "%% machine order-1") {
+		t.Errorf("order-1.mmd: %v\n%s", err, mmd)
+	}
+	checkDOT(t, filepath.Join(diagrams, "order-1.dot"))
+
+	// the mouse: a click on payment-2's row in the tree (the 5th row, under
+	// the border), then the wheel over the timeline
+	tm.mouse(t, 0, 3, 5)
+	tm.waitFor(t, "states · payment-2", "▸● ", "payment-2 history")
+	tm.mouse(t, 64, 100, 5)
+	tm.waitFor(t, "payment-2 history 1/")
+	tm.mouse(t, 65, 100, 5)
+	tm.waitFor(t, "payment-2 history 4/4")
+	// back to order-1's Shipped, as the rest of the test expects
+	tm.text(t, "/Shipped")
+	tm.keys(t, "Enter", "g", "]")
+	tm.waitFor(t, "order-1 history 2/5")
+}
+
+// mouse sends a mouse press and release of button (0 left, 64 wheel up,
+// 65 wheel down) at column x, row y from 0, in the SGR encoding the
+// terminal would send.
+func (tm *tmux) mouse(t *testing.T, button, x, y int) {
+	t.Helper()
+	for _, end := range []string{"M", "m"} {
+		if button >= 64 && end == "m" {
+			// a wheel notch has no release
+			break
+		}
+		seq := "\x1b[<" + strconv.Itoa(button) + ";" + strconv.Itoa(x+1) + ";" + strconv.Itoa(y+1) + end
+		var hex []string
+		for _, b := range []byte(seq) {
+			hex = append(hex, strconv.FormatUint(uint64(b), 16))
+		}
+		tm.run(t, append([]string{"send-keys", "-t", tm.session, "-H"}, hex...)...)
+	}
+}
+
+// checkDOT renders the DOT file with Graphviz, which must accept it.
+func checkDOT(t *testing.T, path string) {
+	t.Helper()
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		if e2e.InCI() {
+			t.Fatalf("Graphviz dot not found (CI=true: run \"make e2e-deps\"): %v", err)
+		}
+		t.Logf("Graphviz dot not found; %s not rendered", path)
+		return
+	}
+	if out, err := exec.Command(dot, "-Tsvg", "-o", os.DevNull, path).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("dot -Tsvg %s: %v\n%s", path, err, out)
+	}
 }
 
 // waitExit waits for the exit status the session's shell writes, and

@@ -33,7 +33,7 @@ func viewRecording(ctx context.Context, cfg config, stderr io.Writer) error {
 		<-ctx.Done()
 		return insp.Close()
 	}
-	err = ui.Run(ctx, ui.New(data, &ui.Options{Source: source + insp.about()}))
+	err = ui.Run(ctx, ui.New(data, &ui.Options{Source: source + insp.about(), Dir: cfg.dir}))
 	return errors.Join(err, insp.Close())
 }
 

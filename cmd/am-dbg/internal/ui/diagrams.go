@@ -41,8 +41,9 @@ func (m *Model) writeDiagrams() tea.Cmd {
 	}
 }
 
-// writeDiagramFiles writes <dir>/<id>.mmd and <dir>/<id>.dot, the ID made
-// safe for a file name, and returns their paths.
+// writeDiagramFiles writes the machine's .mmd and .dot files into dir,
+// named as --diagrams names them ([diagram.FileName]), and returns their
+// paths.
 func writeDiagramFiles(dir, id string, sch *store.Schema, clocks am.Time, t *store.Tx) ([]string, error) {
 	g := diagram.FromStruct(sch.Msg)
 	h := diagram.Highlight{Active: diagram.Active(sch.Names(), clocks)}
@@ -54,7 +55,12 @@ func writeDiagramFiles(dir, id string, sch *store.Schema, clocks am.Time, t *sto
 		}
 		h = diagram.ForTx(sch.Names(), before, t.Msg)
 	}
-	base := filepath.Join(dir, fileName(id))
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("diagrams directory: %w", err)
+		}
+	}
+	base := filepath.Join(dir, diagram.FileName(id))
 	var paths []string
 	for _, f := range []struct {
 		ext  string
@@ -74,24 +80,6 @@ func writeDiagramFiles(dir, id string, sch *store.Schema, clocks am.Time, t *sto
 		paths = append(paths, path)
 	}
 	return paths, nil
-}
-
-// fileName makes a machine ID, which a peer chose, a plain file name:
-// only letters, digits, '.', '-' and '_', not starting with a dot, so it
-// cannot name another directory.
-func fileName(id string) string {
-	name := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, id)
-	name = strings.TrimLeft(name, ".")
-	if name == "" {
-		name = "machine"
-	}
-	return name
 }
 
 // diagramsNotice says what writing the diagrams did, for the status bar.

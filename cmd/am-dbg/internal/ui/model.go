@@ -38,8 +38,8 @@ type Options struct {
 	// RecordTo is the recording a live session is written to, if any, for
 	// the status bar.
 	RecordTo string
-	// Dir is the directory the diagrams key writes to; "" means the
-	// current directory.
+	// Dir is the directory the diagrams key writes to, made when
+	// missing; "" means the current directory.
 	Dir string
 }
 

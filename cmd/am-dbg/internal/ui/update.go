@@ -26,6 +26,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.key(msg)
 	case tea.MouseClickMsg, tea.MouseWheelMsg:
 		if !m.help && !m.search.typing {
+			m.notice = ""
 			m.mouse(msg)
 		}
 	case diagramsMsg:

@@ -302,17 +302,6 @@ func TestDiagrams(t *testing.T) {
 	}
 }
 
-// A machine ID a peer chose cannot name a file elsewhere.
-func TestDiagramFileName(t *testing.T) {
-	for id, want := range map[string]string{
-		"../../etc/passwd": "_.._etc_passwd", "a/b": "a_b", "...": "machine", "ok-1.x": "ok-1.x", "é\x1b": "__",
-	} {
-		if got := fileName(id); got != want {
-			t.Errorf("fileName(%q) = %q, want %q", id, got, want)
-		}
-	}
-}
-
 // Control characters a peer put in names, args, errors and logs reach the
 // screen escaped, never as control sequences.
 func TestEscapesPeerText(t *testing.T) {
