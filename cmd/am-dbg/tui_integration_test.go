@@ -192,8 +192,10 @@ func TestIntegrationTUI(t *testing.T) {
 	tm.keys(t, "q")
 	waitExit(t, exitFile)
 
-	// the recording opens in the same UI
+	// the recording opens in the same UI, on a tmux server of its own: the
+	// first one may still be exiting with its last session
 	tm.run(t, "kill-session", "-t", tm.session)
+	tm = &tmux{bin: tmuxBin, sock: filepath.Join(dir, "tmux-import.sock"), session: "amdbg"}
 	tm.start(t, amDbg+" --import "+rec)
 	// the disposals were recorded too
 	tm.waitFor(t, "recording "+rec, "✕   └ payment-2")
