@@ -74,11 +74,10 @@ func TestIntegrationDemo(t *testing.T) {
 
 	traceFile := filepath.Join(t.TempDir(), "trace.json")
 	for k, v := range map[string]string{
-		envLogLevel: "ops",
-		envPromAddr: demoAddr,
-		envPushURL:  gw.URL,
-		// the promtail client appends /loki/api/v1/push
-		envLokiAddr:  vl.URL + "/insert",
+		envLogLevel:  "ops",
+		envPromAddr:  demoAddr,
+		envPushURL:   gw.URL,
+		envLokiAddr:  vl.LokiPushURL,
 		envTraceFile: traceFile,
 		dbg.EnvAddr:  srv.Addr().String(),
 		// as the README shows; logs go to VictoriaLogs' OTLP endpoint instead

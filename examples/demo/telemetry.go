@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
-	"github.com/ic2hrmk/promtail"
+	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
 // serviceName names the demo in every backend: the OpenTelemetry service,
@@ -108,26 +109,30 @@ func (t *telemetry) summary(w io.Writer) {
 	}
 }
 
-// bindLoki sends machine logs to Loki with a promtail client, labelled with
-// the service name (and, by amtele, the machine ID and level).
+// bindLoki sends machine logs to Loki with our Loki client, labelled with
+// the service name (and, by amtele, the machine ID and level). The address
+// may leave out the scheme, as in 127.0.0.1:3100.
 func (t *telemetry) bindLoki(_ context.Context, cfg config, mach *am.Machine) error {
 	t.add("loki", cfg.LokiAddr, envLokiAddr)
 	if cfg.LokiAddr == "" {
 		return nil
 	}
-	client, err := promtail.NewJSONv1Client(cfg.LokiAddr, map[string]string{"service_name": serviceName})
+	addr := cfg.LokiAddr
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	client, err := loki.New(loki.Options{URL: addr, Labels: map[string]string{"service_name": serviceName}})
 	if err != nil {
 		return fmt.Errorf("loki client for %s: %w", cfg.LokiAddr, err)
 	}
 	logger, err := amtele.BindLokiLogger(mach, client)
 	if err != nil {
-		client.Close()
+		_ = client.Close(context.Background())
 		return fmt.Errorf("binding loki logger: %w", err)
 	}
 	t.closers = append(t.closers, func(ctx context.Context) error {
-		err := logger.Flush(ctx)
-		// Close sends the client's last batch
-		client.Close()
+		// Close sends what Flush could not, or counts it as lost
+		err := errors.Join(logger.Flush(ctx), client.Close(ctx))
 		if err != nil {
 			return fmt.Errorf("flushing logs to loki: %w", err)
 		}

@@ -4,24 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"sync/atomic"
 	"time"
 
-	"github.com/ic2hrmk/promtail"
-
 	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
-// Loki stream labels that [BindLokiLogger] adds to every entry. The service
-// name comes from the client's own labels, as in the example of
-// BindLokiLogger.
+// Loki stream labels and structured metadata that [BindLokiLogger] adds to
+// every entry. The service name comes from the client's own labels
+// (loki.Options.Labels), as in the example of BindLokiLogger.
 const (
 	// LokiLabelMachineID holds the ID of the machine that logged.
 	LokiLabelMachineID = "machine_id"
 	// LokiLabelLevel holds the entry's machine log level: "changes",
 	// "ops", "decisions" or "everything".
 	LokiLabelLevel = "level"
+	// LokiMetaTxID is the structured metadata holding the ID of the
+	// transition that logged, for entries made during one. It is not a
+	// label: every transition has its own, which as a label would make a
+	// stream per transition.
+	LokiMetaTxID = "tx_id"
 )
 
 // DefaultLokiQueueSize is the number of entries a [LokiLogger] holds for
@@ -32,21 +36,25 @@ const DefaultLokiQueueSize = 2048
 // before it exits; a busy machine keeps one goroutine, an idle one none.
 const lokiIdle = time.Second
 
-// LokiClient is what [BindLokiLogger] needs from a Loki client. The client
-// of github.com/ic2hrmk/promtail implements it. LogfWithLabels may block
-// (promtail's does once its own queue is full); it is never called from a
+// LokiClient is what [BindLokiLogger] needs from a Loki client; the
+// [loki.Client] of package github.com/amkit-dev/amkit/pkg/telemetry/loki
+// implements it. Push must not block; it is never called from a
 // machine's goroutine.
 type LokiClient interface {
-	LogfWithLabels(level promtail.Level, labels map[string]string, format string, args ...any)
+	// Push queues an entry, or drops it and returns false.
+	Push(e loki.Entry) bool
+	// Flush sends what was pushed before it.
+	Flush(ctx context.Context) error
 }
 
 // LokiLoggerOpts configures [NewLokiLogger]. The zero value is valid.
 type LokiLoggerOpts struct {
-	// QueueSize bounds the entries waiting for the client. While the
-	// queue is full, new entries are dropped and counted (see
-	// [LokiLogger.Dropped]), so a slow or unreachable Loki costs bounded
-	// memory and never slows the machine. Zero means
-	// [DefaultLokiQueueSize].
+	// QueueSize bounds the entries waiting to be handed to the client.
+	// While the queue is full, new entries are dropped and counted (see
+	// [LokiLogger.Dropped]), so that the machine never waits. The client
+	// has a bounded queue of its own, which absorbs a slow or unreachable
+	// Loki; this one only has to hold what arrives while entries are
+	// converted. Zero means [DefaultLokiQueueSize].
 	QueueSize int
 }
 
@@ -58,7 +66,21 @@ type LokiLogger struct {
 	queue   chan lokiItem
 	running atomic.Bool
 	dropped atomic.Uint64
+
+	// streams holds one label map per machine and level, shared by their
+	// entries; only the delivering goroutine uses it
+	streams map[lokiStream]map[string]string
 }
+
+// lokiStream names the stream of an entry, within the client's labels.
+type lokiStream struct {
+	machineID string
+	level     am.LogLevel
+}
+
+// lokiStreamsKept bounds the label maps a logger keeps; past it, they
+// are made again, so that many short-lived machine IDs cost no memory.
+const lokiStreamsKept = 1024
 
 // lokiItem is a queued entry, or a flush request that the delivery
 // goroutine answers by closing flushed.
@@ -68,16 +90,16 @@ type lokiItem struct {
 }
 
 // BindLokiLogger sends every log entry of mach, and of its submachines, to
-// Loki through client, with [NewLokiLogger]'s defaults. For example, with
-// github.com/ic2hrmk/promtail:
+// Loki through client, with [NewLokiLogger]'s defaults. For example:
 //
-//	client, err := promtail.NewJSONv1Client("localhost:3100", map[string]string{
-//		"service_name": "my-service",
+//	client, err := loki.New(loki.Options{
+//		URL:    "http://localhost:3100",
+//		Labels: map[string]string{"service_name": "my-service"},
 //	})
 //	if err != nil {
 //		return err
 //	}
-//	defer client.Close()
+//	defer client.Close(ctx)
 //	logger, err := amtele.BindLokiLogger(mach, client)
 //	if err != nil {
 //		return err
@@ -91,24 +113,18 @@ func BindLokiLogger(mach *am.Machine, client LokiClient) (*LokiLogger, error) {
 // Loki through client. Each entry becomes a line holding its text, in a
 // stream labelled with the machine ID ([LokiLabelMachineID]), the entry's
 // level ([LokiLabelLevel]) and the client's own labels, such as
-// service_name; the client picks its severity with [LokiLevel]. (The
-// promtail JSON client starts each line with that severity, as in
-// "INFO: [state] +Ready", and labels it logLevel.)
+// service_name; an entry made during a transition carries the
+// transition's ID as structured metadata ([LokiMetaTxID]).
 //
 // Entries follow the machine's log level ([am.Machine.SetLogLevel]), which
 // is [am.LogLevelNothing] unless [am.Opts.LogLevel] says otherwise. The
 // binding is an inheritable tracer, so submachines created with
 // [am.Opts.Parent] (or [am.OptsWithParentTracers]) are logged too.
 //
-// The machine only queues entries; a goroutine hands them to the client
-// while there are any.
-//
-// The promtail client (v0.0.4) batches 5 entries or 5 seconds by default
-// (see its WithSendBatchSize and WithSendBatchTimeout), posts one batch at
-// a time without a timeout, and its Close drops the entries it has not
-// taken from its own queue yet. A hanging Loki therefore stalls it until
-// the connection breaks; the logger meanwhile drops and counts what does
-// not fit in its queue, and delivery resumes with the client.
+// The machine only copies each entry into a queue; a goroutine, running
+// while there are entries, turns them into [loki.Entry] values and pushes
+// them to the client, which batches and sends them on a goroutine of its
+// own.
 //
 // Loki keeps an index entry per stream, and the labels make one stream per
 // machine and level. Many short-lived machines with distinct IDs therefore
@@ -126,33 +142,27 @@ func NewLokiLogger(mach *am.Machine, client LokiClient, opts *LokiLoggerOpts) (*
 	if size < 0 {
 		return nil, fmt.Errorf("bind loki logger: negative queue size %d", size)
 	}
-	l := &LokiLogger{client: client, queue: make(chan lokiItem, size)}
+	l := &LokiLogger{
+		client:  client,
+		queue:   make(chan lokiItem, size),
+		streams: map[lokiStream]map[string]string{},
+	}
 	if err := mach.BindTracer(&lokiBinder{sink: l}); err != nil {
 		return nil, fmt.Errorf("bind loki logger to %s: %w", mach.ID(), err)
 	}
 	return l, nil
 }
 
-// LokiLevel returns the severity under which an entry is sent: errors the
-// machine reports (entries starting with "[error]") are Error, changes and
-// ops are Info, decisions and everything are Debug.
-func LokiLevel(e *am.LogEntry) promtail.Level {
-	switch {
-	case strings.HasPrefix(e.Text, "[error]"):
-		return promtail.Error
-	case e.Level <= am.LogLevelOps:
-		return promtail.Info
-	}
-	return promtail.Debug
-}
-
-// Dropped returns how many entries were dropped because the queue was
-// full: the client did not keep up, usually because Loki is down or slow.
+// Dropped returns how many entries never reached the client's queue:
+// the logger's queue was full, or the client refused them (its queue was
+// full, usually because Loki is down or slow, or it was closed). The
+// client's own counts, such as entries that Loki refused, are in its
+// Stats.
 func (l *LokiLogger) Dropped() uint64 { return l.dropped.Load() }
 
-// Flush waits until every entry queued so far has been handed to the
-// client, or until ctx ends. The client may still hold them in a batch of
-// its own: close it (after Flush) to send that.
+// Flush hands every entry queued so far to the client and flushes the
+// client, so that once it returns nil they are in Loki. It fails with
+// the client's error, or when ctx ends.
 func (l *LokiLogger) Flush(ctx context.Context) error {
 	done := make(chan struct{})
 	select {
@@ -163,10 +173,13 @@ func (l *LokiLogger) Flush(ctx context.Context) error {
 	l.wake()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("flush loki logger: %w", ctx.Err())
 	}
+	if err := l.client.Flush(ctx); err != nil {
+		return fmt.Errorf("flush loki logger: %w", err)
+	}
+	return nil
 }
 
 // LogEntry queues e, or drops it when the queue is full. It implements
@@ -195,7 +208,7 @@ func (l *LokiLogger) deliver() {
 	for {
 		select {
 		case item := <-l.queue:
-			l.send(item)
+			l.send(&item)
 			idle.Reset(lokiIdle)
 		case <-idle.C:
 			l.running.Store(false)
@@ -210,17 +223,41 @@ func (l *LokiLogger) deliver() {
 	}
 }
 
-func (l *LokiLogger) send(item lokiItem) {
+func (l *LokiLogger) send(item *lokiItem) {
 	if item.flushed != nil {
 		close(item.flushed)
 		return
 	}
-	e := &item.entry
-	labels := map[string]string{
+	if !l.client.Push(l.entry(&item.entry)) {
+		l.dropped.Add(1)
+	}
+}
+
+// entry makes the Loki entry of e.
+func (l *LokiLogger) entry(e *am.LogEntry) loki.Entry {
+	out := loki.Entry{Time: e.Time, Labels: l.labels(e), Line: e.Text}
+	if e.TxID != 0 {
+		out.Metadata = []loki.Label{{Name: LokiMetaTxID, Value: strconv.FormatUint(e.TxID, 10)}}
+	}
+	return out
+}
+
+// labels returns the stream labels of e, one map per machine and level,
+// which the client keeps until it sent the entries using it.
+func (l *LokiLogger) labels(e *am.LogEntry) map[string]string {
+	key := lokiStream{machineID: e.MachineID, level: e.Level}
+	if m, ok := l.streams[key]; ok {
+		return m
+	}
+	if len(l.streams) >= lokiStreamsKept {
+		clear(l.streams)
+	}
+	m := map[string]string{
 		LokiLabelMachineID: e.MachineID,
 		LokiLabelLevel:     e.Level.String(),
 	}
-	l.client.LogfWithLabels(LokiLevel(e), labels, "%s", e.Text)
+	l.streams[key] = m
+	return m
 }
 
 // lokiBinder adds the logger's sink to every machine it is bound to or

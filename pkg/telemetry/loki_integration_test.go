@@ -3,38 +3,60 @@ package amtele_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"runtime"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/ic2hrmk/promtail"
-
 	"github.com/amkit-dev/amkit/internal/e2e"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
 const lokiService = "amtele-loki"
 
-// newPromtail returns a promtail JSON client for base, whose push errors
-// fail the test, closed when the test ends. It pushes every 50ms; its
-// Close drops what it has not taken from its queue yet, so tests wait for
-// their entries in VictoriaLogs instead. Close must not run while the client is
-// used, so tests dispose their machines and flush their logger first (see
-// lokiDone).
-func newPromtail(t *testing.T, base string) promtail.Client {
+// newLokiClient returns a client pushing to pushURL every 50ms, closed
+// when the test ends. What it logs fails the test, unless the test
+// expects failures (outages), where it is only logged. Tests dispose
+// their machines and flush their logger first (see lokiDone), so that
+// Close finds nothing left to send.
+func newLokiClient(t *testing.T, pushURL string, failuresExpected bool) *loki.Client {
 	t.Helper()
-	client, err := promtail.NewJSONv1Client(base, map[string]string{"service_name": lokiService},
-		promtail.WithSendBatchSize(100),
-		promtail.WithSendBatchTimeout(50*time.Millisecond),
-		promtail.WithErrorCallback(func(err error) { t.Errorf("promtail push: %v", err) }),
-	)
+	client, err := loki.New(loki.Options{
+		URL:       pushURL,
+		Labels:    map[string]string{"service_name": lokiService},
+		BatchWait: 50 * time.Millisecond,
+		ErrorLog:  log.New(testErrorWriter{t, failuresExpected}, "", 0),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(client.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := client.Close(ctx); err != nil {
+			t.Errorf("close loki client: %v", err)
+		}
+	})
 	return client
+}
+
+// testErrorWriter fails the test with each line written to it, or only
+// logs it when failures are expected.
+type testErrorWriter struct {
+	t        *testing.T
+	expected bool
+}
+
+func (w testErrorWriter) Write(p []byte) (int, error) {
+	if w.expected {
+		w.t.Logf("%s", p)
+	} else {
+		w.t.Errorf("%s", p)
+	}
+	return len(p), nil
 }
 
 // lokiLines queries the lines of a LogsQL query, oldest first.
@@ -50,12 +72,8 @@ func lokiLines(ctx context.Context, vl *e2e.VictoriaLogsBackend, logsql string) 
 	return lines, entries, nil
 }
 
-// promtailURL is the base URL of VictoriaLogs' Loki push API, to which the
-// promtail client appends /loki/api/v1/push.
-func promtailURL(vl *e2e.VictoriaLogsBackend) string { return vl.URL + "/insert" }
-
 // TestIntegrationLokiLogger sends the logs of a machine and its submachine
-// through the promtail client to a real VictoriaLogs, which takes Loki's
+// through our Loki client to a real VictoriaLogs, which takes Loki's
 // push API, at each of the five log levels, and reads them back with
 // LogsQL: all of them, in order, by machine ID, by level, and with a
 // substring filter.
@@ -64,7 +82,7 @@ func TestIntegrationLokiLogger(t *testing.T) {
 	levels := []am.LogLevel{am.LogLevelNothing, am.LogLevelChanges, am.LogLevelOps, am.LogLevelDecisions, am.LogLevelEverything}
 	for _, level := range levels {
 		t.Run(level.String(), func(t *testing.T) {
-			client := newPromtail(t, promtailURL(vl))
+			client := newLokiClient(t, vl.LokiPushURL, false)
 			parent := newLokiMachine(t, "loki-"+level.String(), nil, level)
 			rec := &lokiRecorder{}
 			parent.AddLogSink(rec)
@@ -100,7 +118,7 @@ func TestIntegrationLokiLogger(t *testing.T) {
 						return err
 					}
 					if want := rec.lines(c.machine, -1); c.machine == sentinel.ID() {
-						if !slices.Equal(got, []string{"INFO: done"}) {
+						if !slices.Equal(got, []string{"done"}) {
 							return fmt.Errorf("%s: %q, want the sentinel's line", c.logsql, got)
 						}
 					} else if !slices.Equal(got, want) {
@@ -147,7 +165,7 @@ func TestIntegrationLokiLogger(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := []string{"ERROR: [error] failure 0", "ERROR: [error] failure 1", "ERROR: [error] failure 2"}
+				want := []string{"[error] failure 0", "[error] failure 1", "[error] failure 2"}
 				if !slices.Equal(got, want) {
 					t.Errorf("%s: %q, want %q", logsql, got, want)
 				}
@@ -164,7 +182,7 @@ func TestIntegrationLokiLogger(t *testing.T) {
 func TestIntegrationLokiOutage(t *testing.T) {
 	vl := e2e.StartVictoriaLogs(t)
 	gw := e2e.NewOutage(t, vl.URL)
-	client := newPromtail(t, gw.URL+"/insert")
+	client := newLokiClient(t, gw.URL+"/insert"+loki.PushPath, true)
 	mach := newLokiMachine(t, "loki-outage", nil, am.LogLevelChanges)
 	logger, err := amtele.NewLokiLogger(mach, client, &amtele.LokiLoggerOpts{QueueSize: 256})
 	if err != nil {
@@ -215,7 +233,7 @@ func TestIntegrationLokiOutage(t *testing.T) {
 	var want []string
 	for i := range 20 {
 		mach.Log("after the outage %d", i)
-		want = append(want, fmt.Sprintf("INFO: after the outage %d", i))
+		want = append(want, fmt.Sprintf("after the outage %d", i))
 	}
 	flush(t, logger)
 	logsql := fmt.Sprintf(`{machine_id=%q} "after the outage"`, mach.ID())

@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/ic2hrmk/promtail"
-
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
 // lokiSchema has relations and an auto state, so that every log level has
@@ -69,35 +69,37 @@ func (r *lokiRecorder) LogEntry(e *am.LogEntry) {
 	r.entries = append(r.entries, *e)
 }
 
-// lines returns what the promtail JSON client makes of the recorded
-// entries of machineID at level (any level when level is -1): the
-// severity, a colon and the text.
+// lines returns the texts of the recorded entries of machineID at level
+// (any level when level is -1), which the logger sends as lines.
 func (r *lokiRecorder) lines(machineID string, level am.LogLevel) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
 	for _, e := range r.entries {
 		if e.MachineID == machineID && (level < 0 || e.Level == level) {
-			out = append(out, amtele.LokiLevel(&e).String()+": "+e.Text)
+			out = append(out, e.Text)
 		}
 	}
 	return out
 }
 
-// fakeLoki is a LokiClient that keeps what it is given, formatted like the
-// promtail JSON client does, and can be made to block like promtail does
-// when its queue is full.
+// fakeLoki is a LokiClient that keeps what it is given, and can be made to
+// refuse entries like a client whose queue is full.
 type fakeLoki struct {
 	mu      sync.Mutex
-	lines   map[string][]string // by machine ID
-	labels  []map[string]string
-	blocked chan struct{} // while open, LogfWithLabels waits
-	calls   chan struct{} // gets a value per call, if not nil
+	entries map[string][]loki.Entry // by machine ID
+	refuse  bool
+	flushes int
+	// while blocked is open, Push waits, breaking the LokiClient contract
+	// to fill the logger's own queue; calls gets a value per Push, if
+	// not nil
+	blocked chan struct{}
+	calls   chan struct{}
 }
 
-func newFakeLoki() *fakeLoki { return &fakeLoki{lines: map[string][]string{}} }
+func newFakeLoki() *fakeLoki { return &fakeLoki{entries: map[string][]loki.Entry{}} }
 
-func (f *fakeLoki) LogfWithLabels(level promtail.Level, labels map[string]string, format string, args ...any) {
+func (f *fakeLoki) Push(e loki.Entry) bool {
 	if f.calls != nil {
 		f.calls <- struct{}{}
 	}
@@ -106,15 +108,39 @@ func (f *fakeLoki) LogfWithLabels(level promtail.Level, labels map[string]string
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	id := labels[amtele.LokiLabelMachineID]
-	f.lines[id] = append(f.lines[id], level.String()+": "+fmt.Sprintf(format, args...))
-	f.labels = append(f.labels, labels)
+	if f.refuse {
+		return false
+	}
+	id := e.Labels[amtele.LokiLabelMachineID]
+	f.entries[id] = append(f.entries[id], e)
+	return true
+}
+
+func (f *fakeLoki) Flush(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushes++
+	return nil
 }
 
 func (f *fakeLoki) of(machineID string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Clone(f.lines[machineID])
+	var lines []string
+	for _, e := range f.entries[machineID] {
+		lines = append(lines, e.Line)
+	}
+	return lines
+}
+
+func (f *fakeLoki) all() []loki.Entry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []loki.Entry
+	for _, es := range f.entries {
+		out = append(out, es...)
+	}
+	return out
 }
 
 func flush(t testing.TB, l *amtele.LokiLogger) {
@@ -127,8 +153,8 @@ func flush(t testing.TB, l *amtele.LokiLogger) {
 }
 
 // TestLokiLoggerLines checks that a machine and its submachine send every
-// entry of their log level, in order, with the documented labels, and
-// follow SetLogLevel.
+// entry of their log level, in order, with the documented labels and
+// metadata, and follow SetLogLevel.
 func TestLokiLoggerLines(t *testing.T) {
 	client := newFakeLoki()
 	parent := newLokiMachine(t, "parent", nil, am.LogLevelEverything)
@@ -157,10 +183,10 @@ func TestLokiLoggerLines(t *testing.T) {
 	}
 	// every level was sent, so the comparison above covered them all
 	levels := map[string]bool{}
-	for _, l := range client.labels {
-		levels[l[amtele.LokiLabelLevel]] = true
-		if len(l) != 2 {
-			t.Errorf("labels %v, want machine_id and level only", l)
+	for _, e := range client.all() {
+		levels[e.Labels[amtele.LokiLabelLevel]] = true
+		if len(e.Labels) != 2 {
+			t.Errorf("labels %v, want machine_id and level only", e.Labels)
 		}
 	}
 	for _, l := range []am.LogLevel{am.LogLevelChanges, am.LogLevelOps, am.LogLevelDecisions, am.LogLevelEverything} {
@@ -168,11 +194,57 @@ func TestLokiLoggerLines(t *testing.T) {
 			t.Errorf("no entry labelled level=%s", l)
 		}
 	}
-	if got := client.of("child"); slices.ContainsFunc(got, func(s string) bool { return s == "INFO: user line 3" }) {
+	if got := client.of("child"); slices.Contains(got, "user line 3") {
 		t.Error("an entry logged at LogLevelNothing was sent")
 	}
 	if n := logger.Dropped(); n != 0 {
 		t.Errorf("%d entries dropped", n)
+	}
+	client.mu.Lock()
+	defer client.mu.Unlock()
+	if client.flushes != 1 {
+		t.Errorf("the logger's Flush flushed the client %d times, want 1", client.flushes)
+	}
+}
+
+// TestLokiLoggerEntries compares each sent entry with the machine's: time,
+// text, labels, and the transition ID as metadata when there was one.
+func TestLokiLoggerEntries(t *testing.T) {
+	client := newFakeLoki()
+	mach := newLokiMachine(t, "m", nil, am.LogLevelOps)
+	rec := &lokiRecorder{}
+	mach.AddLogSink(rec)
+	logger, err := amtele.BindLokiLogger(mach, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lokiWorkload(mach, 1)
+	flush(t, logger)
+
+	got := client.all()
+	rec.mu.Lock()
+	want := slices.Clone(rec.entries)
+	rec.mu.Unlock()
+	if len(got) != len(want) {
+		t.Fatalf("%d entries sent, want %d", len(got), len(want))
+	}
+	withTx, withoutTx := 0, 0
+	for i, w := range want {
+		g := got[i]
+		var meta []loki.Label
+		if w.TxID != 0 {
+			meta = []loki.Label{{Name: amtele.LokiMetaTxID, Value: strconv.FormatUint(w.TxID, 10)}}
+			withTx++
+		} else {
+			withoutTx++
+		}
+		if !g.Time.Equal(w.Time) || g.Line != w.Text || !slices.Equal(g.Metadata, meta) ||
+			g.Labels[amtele.LokiLabelMachineID] != "m" || g.Labels[amtele.LokiLabelLevel] != w.Level.String() {
+			t.Errorf("entry %d: %+v, from %+v", i, g, w)
+		}
+	}
+	if withTx == 0 || withoutTx == 0 {
+		t.Errorf("%d entries with a transition, %d without: the workload covers both", withTx, withoutTx)
 	}
 }
 
@@ -212,12 +284,31 @@ func TestLokiLoggerNeverBlocks(t *testing.T) {
 	client.calls = nil
 	close(client.blocked)
 	flush(t, logger)
-	want := []string{"INFO: first"}
+	want := []string{"first"}
 	for i := range queue {
-		want = append(want, fmt.Sprintf("INFO: line %d", i))
+		want = append(want, fmt.Sprintf("line %d", i))
 	}
 	if got := client.of("m"); !slices.Equal(got, want) {
 		t.Errorf("sent %q, want %q", got, want)
+	}
+}
+
+// TestLokiLoggerRefused checks that entries the client refuses are
+// counted as dropped.
+func TestLokiLoggerRefused(t *testing.T) {
+	client := newFakeLoki()
+	client.refuse = true
+	mach := newLokiMachine(t, "m", nil, am.LogLevelChanges)
+	logger, err := amtele.BindLokiLogger(mach, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		mach.Log("line %d", i)
+	}
+	flush(t, logger)
+	if n := logger.Dropped(); n != 5 {
+		t.Errorf("Dropped = %d, want 5", n)
 	}
 }
 
@@ -256,26 +347,8 @@ func TestLokiLoggerFlushTimeout(t *testing.T) {
 	}
 }
 
-// TestLokiLevel checks the severities given to entries.
-func TestLokiLevel(t *testing.T) {
-	for _, c := range []struct {
-		e    am.LogEntry
-		want promtail.Level
-	}{
-		{am.LogEntry{Level: am.LogLevelChanges, Text: "[state] +A"}, promtail.Info},
-		{am.LogEntry{Level: am.LogLevelChanges, Text: "[error] boom"}, promtail.Error},
-		{am.LogEntry{Level: am.LogLevelOps, Text: "[add] A"}, promtail.Info},
-		{am.LogEntry{Level: am.LogLevelDecisions, Text: "[step] A requested"}, promtail.Debug},
-		{am.LogEntry{Level: am.LogLevelEverything, Text: "[handler] AState"}, promtail.Debug},
-	} {
-		if got := amtele.LokiLevel(&c.e); got != c.want {
-			t.Errorf("LokiLevel(%v %q) = %v, want %v", c.e.Level, c.e.Text, got, c.want)
-		}
-	}
-}
-
 // TestLokiSeedSnippet runs the snippet that users of the seed library
-// know, as written apart from the import paths, and checks that it binds.
+// know, with our client in place of promtail's, and checks that it binds.
 // The client never connects: the machine logs nothing.
 func TestLokiSeedSnippet(t *testing.T) {
 	mach := newLokiMachine(t, "seed", nil, am.LogLevelNothing)
@@ -284,12 +357,12 @@ func TestLokiSeedSnippet(t *testing.T) {
 	identifiers := map[string]string{
 		"service_name": service,
 	}
-	promtailClient, err := promtail.NewJSONv1Client("localhost:3100", identifiers)
+	lokiClient, err := loki.New(loki.Options{URL: "http://localhost:3100", Labels: identifiers})
 	if err != nil {
 		panic(err)
 	}
-	defer promtailClient.Close()
-	amtele.BindLokiLogger(mach, promtailClient)
+	defer lokiClient.Close(context.Background())
+	amtele.BindLokiLogger(mach, lokiClient)
 
 	bound := slices.ContainsFunc(mach.Tracers(), func(tr am.Tracer) bool { return tr.TracerID() == "loki-logger" })
 	if !bound {

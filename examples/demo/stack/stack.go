@@ -83,9 +83,8 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 		"AM_LOG_LEVEL=ops",
 		"AM_PROM_ADDR=" + demoAddr,
 		"AM_PUSHGATEWAY_URL=" + s.gw.URL,
-		// VictoriaLogs takes Loki's push API under /insert; the promtail
-		// client appends /loki/api/v1/push
-		"AM_LOKI_ADDR=" + s.vlogs.URL + "/insert",
+		// VictoriaLogs takes Loki's push API under /insert
+		"AM_LOKI_ADDR=" + s.vlogs.LokiPushURL,
 		// the debugger is optional: the demo connects once am-dbg runs
 		"AM_DBG_ADDR=1",
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://" + s.jaeger.OTLPHTTPAddr + "/v1/traces",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ic2hrmk/promtail"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
@@ -29,6 +29,7 @@ import (
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
 	amgrafana "github.com/amkit-dev/amkit/pkg/telemetry/grafana"
+	amloki "github.com/amkit-dev/amkit/pkg/telemetry/loki"
 	amprom "github.com/amkit-dev/amkit/pkg/telemetry/prometheus"
 )
 
@@ -63,15 +64,23 @@ func TestIntegrationDashboardQueries(t *testing.T) {
 		ScrapeInterval: scrapeInterval,
 	})
 	vl := e2e.StartVictoriaLogs(t)
-	// the promtail client appends /loki/api/v1/push
-	lokiClient, err := promtail.NewJSONv1Client(vl.URL+"/insert", map[string]string{"service_name": source},
-		promtail.WithSendBatchTimeout(50*time.Millisecond),
-		promtail.WithErrorCallback(func(err error) { t.Errorf("promtail push: %v", err) }))
+	lokiClient, err := amloki.New(amloki.Options{
+		URL:       vl.LokiPushURL,
+		Labels:    map[string]string{"service_name": source},
+		BatchWait: 50 * time.Millisecond,
+		ErrorLog:  log.New(testErrorWriter{t}, "", 0),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// runs last: the workload and the loggers have stopped by then
-	t.Cleanup(lokiClient.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := lokiClient.Close(ctx); err != nil {
+			t.Errorf("close Loki client: %v", err)
+		}
+	})
 	otelLogs := newOtelLogs(t, vl, source)
 
 	stop := startWorkload(t, live, reg, lokiClient, otelLogs, source)
@@ -213,10 +222,19 @@ func waitForWorkload(t *testing.T, prom *e2e.PrometheusBackend, vl *e2e.Victoria
 	})
 }
 
+// testErrorWriter fails the test with each line written to it, for the
+// Loki client's ErrorLog.
+type testErrorWriter struct{ t *testing.T }
+
+func (w testErrorWriter) Write(p []byte) (int, error) {
+	w.t.Errorf("%s", p)
+	return len(p), nil
+}
+
 // startWorkload runs machines with the given IDs, exporting their metrics
 // to reg and their logs over the Loki push API and to otelLogs as service
 // source, until the returned function is called.
-func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client promtail.Client,
+func startWorkload(t *testing.T, ids []string, reg *prometheus.Registry, client amtele.LokiClient,
 	otelLogs *sdklog.LoggerProvider, source string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
