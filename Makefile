@@ -25,6 +25,7 @@ fmt-check:
 fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzSchema$$' -fuzztime $(FUZZTIME) ./pkg/machine/
 	$(GO) test -run '^$$' -fuzz '^FuzzMutations$$' -fuzztime $(FUZZTIME) ./pkg/machine/
+	$(GO) test -run '^$$' -fuzz '^FuzzSnapshotBinary$$' -fuzztime $(FUZZTIME) ./pkg/machine/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/telemetry/dbg/
 	$(GO) test -run '^$$' -fuzz '^FuzzServeConn$$' -fuzztime $(FUZZTIME) ./pkg/telemetry/dbg/server/
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./pkg/telemetry/dbg/recording/

@@ -141,6 +141,15 @@ func New(ctx context.Context, schema Schema, opts *Opts) (*Machine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new machine %q: %w", opts.ID, err)
 	}
+	return newMachine(ctx, c, opts, nil)
+}
+
+// newMachine creates a machine for the compiled schema c, with clocks
+// (nil means all zero) in place before any tracer sees the machine.
+func newMachine(ctx context.Context, c *compiled, opts *Opts, clocks Time) (*Machine, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("new machine: nil context")
+	}
 	groups, err := checkGroups(c, opts.Groups)
 	if err != nil {
 		return nil, fmt.Errorf("new machine %q: %w", opts.ID, err)
@@ -153,9 +162,12 @@ func New(ctx context.Context, schema Schema, opts *Opts) (*Machine, error) {
 		loggableArgs: slices.Clone(opts.LoggableArgs),
 		disposedCh:   make(chan struct{}),
 		schema:       c,
-		clocks:       make(Time, len(c.names)),
+		clocks:       clocks,
 		tracers:      slices.Clone(opts.Tracers),
 		stateCtxs:    map[int]stateCtx{},
+	}
+	if m.clocks == nil {
+		m.clocks = make(Time, len(c.names))
 	}
 	if m.id == "" {
 		m.id = fmt.Sprintf("%08x", rand.Uint32())
