@@ -192,6 +192,10 @@ var readmeCommands = []readmeCommand{{
 	// the program that `make stack` builds and runs
 	dir: "examples/demo/stack", tests: []string{"TestIntegrationStack"},
 }, {
+	cmd: "AMKIT_E2E_PROMETHEUS_URL=http://127.0.0.1:9090 AMKIT_E2E_PUSHGATEWAY_URL=http://127.0.0.1:9091 go test -run Integration ./...",
+	// the harness's own backends, named by these variables for a second session
+	dir: "internal/e2e", tests: []string{"TestIntegrationExistingBackends", "TestExternalPrometheus"},
+}, {
 	cmd: "go get github.com/amkit-dev/amkit@latest",
 	why: "it fetches the published module, which a checkout cannot test",
 }, {

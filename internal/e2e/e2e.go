@@ -9,6 +9,12 @@
 // The binaries come from `make e2e-deps` (internal/e2e/deps.sh). When one is
 // missing, tests skip with a hint, except under CI=true, where a missing or
 // broken backend fails the test: CI must never go green by skipping.
+//
+// AMKIT_E2E_PROMETHEUS_URL, AMKIT_E2E_PUSHGATEWAY_URL, AMKIT_E2E_JAEGER_URL
+// and AMKIT_E2E_VICTORIALOGS_URL point the harness at backends that already
+// run instead (EnvPrometheusURL and the others): it starts no process for
+// them, and the tests that must control a backend's process, or need a
+// Prometheus to scrape targets of their own, skip with a line saying so.
 package e2e
 
 import (
@@ -129,12 +135,16 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 
 // Require skips the test when any of the named backends is not installed,
 // with one line telling how to install them; under CI=true it fails the test
-// instead. Start functions call it themselves, so tests only need it to skip
+// instead. A backend that the environment points at an existing one (see
+// EnvPrometheusURL) needs no binary. Start functions call it themselves, so tests only need it to skip
 // before doing expensive setup of their own.
 func Require(t testing.TB, names ...string) {
 	t.Helper()
 	var missing []string
 	for _, n := range names {
+		if External(n) != "" {
+			continue
+		}
 		if _, _, err := BinaryPath(n); err != nil {
 			missing = append(missing, err.Error())
 		}

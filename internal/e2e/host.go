@@ -50,5 +50,8 @@ func mustStart(t testing.TB, name string, err error) {
 	if errors.Is(err, errNotInstalled) {
 		Require(t, name)
 	}
+	if errors.Is(err, errExternal) {
+		t.Skipf("%v; skipped: the run asked for existing backends", err)
+	}
 	t.Fatalf("e2e: %v", err)
 }

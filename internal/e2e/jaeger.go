@@ -19,7 +19,8 @@ type JaegerBackend struct {
 	OTLPHTTPAddr string
 	// QueryURL is the base URL of the query service (UI and /api/...).
 	QueryURL string
-	// HealthURL is the health check extension's status endpoint.
+	// HealthURL is the health check extension's status endpoint; empty for
+	// an existing Jaeger (EnvJaegerURL), as are MetricsURL and Dir.
 	HealthURL string
 	// MetricsURL is where Jaeger exposes its own Prometheus metrics.
 	MetricsURL string
@@ -40,8 +41,9 @@ const (
 
 // StartJaeger starts Jaeger v2 (the pinned cmd/jaeger build) with in-memory
 // storage, OTLP gRPC and HTTP receivers and the query API, every listener on
-// its own free loopback port so several Jaegers can run at once. It skips or
-// fails like Require when the binary is missing.
+// its own free loopback port so several Jaegers can run at once, or returns
+// the one EnvJaegerURL names. It skips or fails like Require when the
+// binary is missing.
 func StartJaeger(t testing.TB) *JaegerBackend {
 	t.Helper()
 	b, err := startJaeger(context.Background(), testHost{t})
@@ -51,6 +53,9 @@ func StartJaeger(t testing.TB) *JaegerBackend {
 
 // startJaeger starts Jaeger for h; ctx bounds the wait until it is ready.
 func startJaeger(ctx context.Context, h host) (*JaegerBackend, error) {
+	if u := External(Jaeger); u != "" {
+		return externalJaeger(ctx, u)
+	}
 	j := &JaegerBackend{}
 	if _, err := startBackend(ctx, h, Jaeger, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(jPortCount)

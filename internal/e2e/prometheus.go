@@ -41,13 +41,16 @@ type PrometheusOptions struct {
 type PrometheusBackend struct {
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
 	URL string
-	// Dir holds the generated config, the TSDB and Prometheus' log.
+	// Dir holds the generated config, the TSDB and Prometheus' log; empty
+	// for an existing Prometheus (EnvPrometheusURL).
 	Dir string
 }
 
 // StartPrometheus starts the Debian-packaged Prometheus on a free loopback
-// port with a fresh TSDB, scraping opts.Targets. It skips or fails like
-// Require when the binary is missing.
+// port with a fresh TSDB, scraping opts.Targets, or returns the one
+// EnvPrometheusURL names, skipping the test when that one is not known to
+// scrape opts.Targets. It skips or fails like Require when the binary is
+// missing.
 func StartPrometheus(t testing.TB, opts PrometheusOptions) *PrometheusBackend {
 	t.Helper()
 	b, err := startPrometheus(context.Background(), testHost{t}, opts)
@@ -57,6 +60,9 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *PrometheusBackend {
 
 // startPrometheus starts Prometheus for h; ctx bounds the wait until it is ready.
 func startPrometheus(ctx context.Context, h host, opts PrometheusOptions) (*PrometheusBackend, error) {
+	if u := External(Prometheus); u != "" {
+		return externalPrometheus(ctx, u, opts)
+	}
 	interval := opts.ScrapeInterval
 	if interval <= 0 {
 		interval = time.Second

@@ -11,13 +11,15 @@ type PushgatewayBackend struct {
 	URL string
 	// Addr is host:port, for scrape configs.
 	Addr string
-	// Dir holds the Pushgateway's log.
+	// Dir holds the Pushgateway's log; empty for an existing Pushgateway
+	// (EnvPushgatewayURL).
 	Dir string
 }
 
 // StartPushgateway starts the Debian-packaged Pushgateway on a free loopback
-// port, keeping pushed metrics in memory only. It skips or fails like
-// Require when the binary is missing.
+// port, keeping pushed metrics in memory only, or returns the one
+// EnvPushgatewayURL names. It skips or fails like Require when the binary
+// is missing.
 func StartPushgateway(t testing.TB) *PushgatewayBackend {
 	t.Helper()
 	b, err := startPushgateway(context.Background(), testHost{t})
@@ -27,6 +29,9 @@ func StartPushgateway(t testing.TB) *PushgatewayBackend {
 
 // startPushgateway starts the Pushgateway for h; ctx bounds the wait until it is ready.
 func startPushgateway(ctx context.Context, h host) (*PushgatewayBackend, error) {
+	if u := External(Pushgateway); u != "" {
+		return startExternalPushgateway(ctx, u)
+	}
 	g := &PushgatewayBackend{}
 	if _, err := startBackend(ctx, h, Pushgateway, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(1)

@@ -14,7 +14,8 @@ import (
 // nothing listening.
 func TestIntegrationSession(t *testing.T) {
 	t.Parallel()
-	e2e.Require(t, e2e.Prometheus, e2e.Pushgateway)
+	// Close must stop processes the session started
+	e2e.RequireOwn(t, e2e.Prometheus, e2e.Pushgateway)
 	s := e2e.NewSession(t.TempDir(), t.Logf)
 	ctx := context.Background()
 	gw, err := s.StartPushgateway(ctx)

@@ -26,7 +26,8 @@ type VictoriaLogsBackend struct {
 	OTLPLogsURL string
 	// UIURL is the built-in web UI (/select/vmui/).
 	UIURL string
-	// Dir holds the storage and VictoriaLogs' log.
+	// Dir holds the storage and VictoriaLogs' log; empty for an existing
+	// VictoriaLogs (EnvVictoriaLogsURL).
 	Dir string
 
 	// h, proc and args restart the same process after Stop; runs counts
@@ -39,7 +40,8 @@ type VictoriaLogsBackend struct {
 
 // StartVictoriaLogs starts VictoriaLogs (the pinned app/victoria-logs build)
 // with fresh storage under the test's temp dir and its HTTP server on a free
-// loopback port. It skips or fails like Require when the binary is missing.
+// loopback port, or returns the one EnvVictoriaLogsURL names. It skips or
+// fails like Require when the binary is missing.
 func StartVictoriaLogs(t testing.TB) *VictoriaLogsBackend {
 	t.Helper()
 	b, err := startVictoriaLogs(context.Background(), testHost{t})
@@ -50,6 +52,9 @@ func StartVictoriaLogs(t testing.TB) *VictoriaLogsBackend {
 // startVictoriaLogs starts VictoriaLogs for h; ctx bounds the wait until it
 // is ready.
 func startVictoriaLogs(ctx context.Context, h host) (*VictoriaLogsBackend, error) {
+	if u := External(VictoriaLogs); u != "" {
+		return externalVictoriaLogs(ctx, u)
+	}
 	v := &VictoriaLogsBackend{}
 	p, err := startBackend(ctx, h, VictoriaLogs, func(dir string) (launchSpec, error) {
 		ports, err := freePorts(1)
@@ -58,17 +63,11 @@ func startVictoriaLogs(ctx context.Context, h host) (*VictoriaLogsBackend, error
 		}
 		addr := hostPort(ports[0])
 		base := "http://" + addr
-		*v = VictoriaLogsBackend{
-			URL:         base,
-			LokiPushURL: base + "/insert/loki/api/v1/push",
-			OTLPLogsURL: base + "/insert/opentelemetry/v1/logs",
-			UIURL:       base + "/select/vmui/",
-			Dir:         dir,
-			h:           h,
-			args: []string{
-				"-httpListenAddr=" + addr,
-				"-storageDataPath=" + filepath.Join(dir, "data"),
-			},
+		*v = *victoriaLogsAt(base, dir)
+		v.h = h
+		v.args = []string{
+			"-httpListenAddr=" + addr,
+			"-storageDataPath=" + filepath.Join(dir, "data"),
 		}
 		return launchSpec{args: v.args, ready: v.ready()}, nil
 	})
@@ -90,6 +89,10 @@ func (v *VictoriaLogsBackend) ready() func(ctx context.Context) error {
 // connections to its port are refused until Restart. Stop and Restart are
 // not safe for concurrent use.
 func (v *VictoriaLogsBackend) Stop() error {
+	if v.proc == nil {
+		// tests that stop it call RequireOwn first
+		return fmt.Errorf("stopping victorialogs: %s names it: %w", EnvVictoriaLogsURL, errExternal)
+	}
 	if err := v.proc.stop(); err != nil {
 		return fmt.Errorf("stopping victorialogs: %w", err)
 	}
@@ -102,6 +105,9 @@ func (v *VictoriaLogsBackend) Stop() error {
 // its own under Dir. The restarted process stops with the test or session,
 // like the first.
 func (v *VictoriaLogsBackend) Restart(ctx context.Context) error {
+	if v.proc == nil {
+		return fmt.Errorf("restarting victorialogs: %s names it: %w", EnvVictoriaLogsURL, errExternal)
+	}
 	select {
 	case <-v.proc.exited:
 	default:
@@ -125,4 +131,15 @@ func (v *VictoriaLogsBackend) Restart(ctx context.Context) error {
 	}
 	v.proc = p
 	return nil
+}
+
+// victoriaLogsAt describes the VictoriaLogs at base, its files in dir.
+func victoriaLogsAt(base, dir string) *VictoriaLogsBackend {
+	return &VictoriaLogsBackend{
+		URL:         base,
+		LokiPushURL: base + "/insert/loki/api/v1/push",
+		OTLPLogsURL: base + "/insert/opentelemetry/v1/logs",
+		UIURL:       base + "/select/vmui/",
+		Dir:         dir,
+	}
 }

@@ -84,7 +84,7 @@ func TestIntegrationVictoriaLogsLokiPush(t *testing.T) {
 // line kept and a new one stored.
 func TestIntegrationVictoriaLogsRestart(t *testing.T) {
 	t.Parallel()
-	e2e.Require(t, e2e.VictoriaLogs)
+	e2e.RequireOwn(t, e2e.VictoriaLogs)
 
 	vl := e2e.StartVictoriaLogs(t)
 	ctx, cancel := context.WithTimeout(context.Background(), pollTimeout)

@@ -28,7 +28,9 @@ const pollTimeout = 3 * time.Minute
 // links it prints to see the demo's data in each backend, checks the
 // dashboard file, and checks that stopping it leaves no process behind.
 func TestIntegrationStack(t *testing.T) {
-	e2e.Require(t, e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus)
+	// the stack starts and stops its backends, and has Prometheus scrape
+	// the demo
+	e2e.RequireOwn(t, e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus)
 	dir := t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
