@@ -117,6 +117,9 @@ func TestExternalBackends(t *testing.T) {
 	if err != nil || v.URL != vl.URL || v.LokiPushURL != vl.URL+"/insert/loki/api/v1/push" || v.Dir != "" {
 		t.Errorf("StartVictoriaLogs = %+v, %v; want the existing one", v, err)
 	}
+	if err := v.Stop(); err == nil || !strings.Contains(err.Error(), e2e.EnvVictoriaLogsURL+" names it") {
+		t.Errorf("Stop of an existing VictoriaLogs: %v, want a refusal", err)
+	}
 	emptyDir(t, dir)
 
 	// the OTLP ports default to the query service's host
