@@ -49,8 +49,8 @@ func TestDashboardGolden(t *testing.T) {
 var panelTitles = []string{
 	"Number of transitions", "Transition mutations", "Queue size",
 	"States added", "States removed", "States touched",
-	"Transition details", "States & relations", "Average transition time",
-	"Errors", "Log view",
+	"Transition details", "States & relations", "Active states",
+	"Inactive states", "Average transition time", "Errors", "Log view",
 }
 
 func TestDashboardRows(t *testing.T) {
@@ -274,5 +274,16 @@ func TestDashboardStrictDecodeVictoriaLogs(t *testing.T) {
 	var errs cog.BuildErrors
 	if err := d.UnmarshalJSONStrict(raw); err != nil && (!errors.As(err, &errs) || len(errs) > 0) {
 		t.Fatalf("the VictoriaLogs dashboard does not decode strictly: %v", err)
+	}
+}
+
+// TestDashboardExemplars checks that the transition time panel, and only
+// it, asks for exemplars, which link transition durations to their traces.
+func TestDashboardExemplars(t *testing.T) {
+	_, d := buildJSON(t, goldenOpts)
+	for _, tg := range d.targets() {
+		if want := tg.panel == "Average transition time"; tg.Exemplar != want {
+			t.Errorf("%s / %s / %s: exemplar %v, want %v", tg.row, tg.panel, tg.RefID, tg.Exemplar, want)
+		}
 	}
 }

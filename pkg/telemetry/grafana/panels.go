@@ -39,7 +39,10 @@ type promPanel struct {
 	// unit is a Grafana unit ID; empty means plain numbers.
 	unit, axis string
 	height     uint32
-	targets    []promTarget
+	// exemplars asks Prometheus for the exemplars of the queried series:
+	// amprom attaches trace IDs to transition durations.
+	exemplars bool
+	targets   []promTarget
 }
 
 // promPanels lists a machine's metric panels in grid order.
@@ -91,19 +94,29 @@ func promPanels(q promQL) []promPanel {
 		},
 	}, {
 		title:       "States & relations",
-		description: "The schema's states and relation entries, the states named by relations, and the active and inactive states now.",
+		description: "The schema's states and relation entries, and the states named by relations.",
 		axis:        "states",
 		targets: []promTarget{
 			{"states", q.gauge(metricStates)},
 			{"relations", q.gauge(metricRelations)},
 			{"referenced", q.gauge(metricReferenced)},
-			{"active", q.gauge(metricActive)},
-			{"inactive", q.gauge(metricInactive)},
 		},
 	}, {
-		title:       "Average transition time",
-		description: "Duration of transitions, handlers included: the mean and the 95th and 99th percentiles.",
-		unit:        "s",
+		title:       "Active states",
+		description: "States active now.",
+		axis:        "states",
+		targets:     []promTarget{{"active", q.gauge(metricActive)}},
+	}, {
+		title:       "Inactive states",
+		description: "States inactive now.",
+		axis:        "states",
+		targets:     []promTarget{{"inactive", q.gauge(metricInactive)}},
+	}, {
+		title: "Average transition time",
+		description: "Duration of transitions, handlers included: the mean and the 95th and 99th percentiles. " +
+			"Exemplars (dots) link single transitions to their traces.",
+		unit:      "s",
+		exemplars: true,
 		targets: []promTarget{
 			{"mean", q.mean(metricDuration)},
 			{"p95", q.quantile(0.95, metricDuration)},
@@ -155,13 +168,17 @@ func (p promPanel) builder(id uint32) *timeseries.PanelBuilder {
 		b.AxisLabel(p.axis)
 	}
 	for i, t := range p.targets {
-		b.WithTarget(prometheus.NewDataqueryBuilder().
+		q := prometheus.NewDataqueryBuilder().
 			RefId(refID(i)).
 			Datasource(promDS).
 			EditorMode(prometheus.QueryEditorModeCode).
 			Expr(t.expr).
 			LegendFormat(t.legend).
-			Range())
+			Range()
+		if p.exemplars {
+			q.Exemplar(true)
+		}
+		b.WithTarget(q)
 	}
 	return b
 }

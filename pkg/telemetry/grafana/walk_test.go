@@ -50,6 +50,7 @@ type jsonTarget struct {
 	Legend     string    `json:"legendFormat"`
 	QueryType  string    `json:"queryType"`
 	Datasource jsonDSRef `json:"datasource"`
+	Exemplar   bool      `json:"exemplar"`
 }
 
 // target is a query of the dashboard with where it was found.
