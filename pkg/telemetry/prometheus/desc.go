@@ -6,9 +6,11 @@ import (
 
 // Label names. A series set is labelled by machine ID, or by schema when
 // [Opts.SchemaOf] names the machine's type; mutation series add the
-// mutation type. Every series has both machine_id and schema, one of them
-// empty (which Prometheus drops), so that sets of either kind can share a
-// registry.
+// mutation type. Without SchemaOf, series carry machine_id alone. With it,
+// every series has both machine_id and schema, one of them empty (which
+// Prometheus drops), because a registry wants every series of a name to
+// have the same label names, and a machine that SchemaOf gives no name keeps
+// its ID. So metrics with and without SchemaOf cannot share a registry.
 const (
 	// LabelMachineID holds the machine ID.
 	LabelMachineID = "machine_id"
@@ -37,9 +39,14 @@ type descs struct {
 	iHandlers, iQueueLen, iDuration                 *prometheus.Desc
 }
 
-func newDescs(labelName, labelValue string) *descs {
-	cl := prometheus.Labels{LabelMachineID: "", LabelSchema: ""}
-	cl[labelName] = labelValue
+// newDescs returns the descriptors of the set labelled labelName=labelValue;
+// withSchema gives every series the schema label, empty or not.
+func newDescs(labelName, labelValue string, withSchema bool) *descs {
+	cl := prometheus.Labels{labelName: labelValue}
+	if withSchema {
+		cl[LabelMachineID], cl[LabelSchema] = "", ""
+		cl[labelName] = labelValue
+	}
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("am_"+name, help, labels, cl)
 	}

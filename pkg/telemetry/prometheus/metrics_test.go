@@ -338,3 +338,27 @@ func TestOptsWithParentTracers(t *testing.T) {
 		t.Errorf("peer's am_transitions_total = %v, want 1", got)
 	}
 }
+
+// TestNoEmptySchemaLabel checks that series carry no empty schema label
+// unless Opts.SchemaOf asks for schema sets, which need it.
+func TestNoEmptySchemaLabel(t *testing.T) {
+	mach := newMachine(t, "m", nil)
+	reg := prometheus.NewRegistry()
+	if err := amprom.TransitionsToPrometheus(mach, time.Hour).BindToRegistry(reg); err != nil {
+		t.Fatal(err)
+	}
+	mach.Add1("A", nil)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == amprom.LabelSchema {
+					t.Fatalf("%s has the label %s=%q", mf.GetName(), lp.GetName(), lp.GetValue())
+				}
+			}
+		}
+	}
+}

@@ -113,7 +113,7 @@ func newGroup(labelName, label string, m *Metrics, now time.Time) *group {
 	g := &group{
 		labelName: labelName,
 		label:     label,
-		descs:     newDescs(labelName, label),
+		descs:     newDescs(labelName, label, m.opts.SchemaOf != nil),
 		period:    m.opts.Interval,
 		created:   now,
 		now:       m.now,
