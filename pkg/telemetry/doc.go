@@ -107,5 +107,17 @@
 // # Configuration from the environment
 //
 // [NewOtelProvidersFromEnv] builds both providers from the standard OTEL_*
-// variables, with OTLP over gRPC or HTTP.
+// variables (its documentation lists them), with OTLP over gRPC or HTTP,
+// the console, or both; OTEL_SDK_DISABLED=true makes them no-ops.
+//
+// # What is lost, and where to read it
+//
+// Exporters never block a machine, so a backend that is down or slow costs
+// data. The providers of [NewOtelProvidersFromEnv] count the spans and log
+// records that a full queue dropped or a failed export lost
+// ([OtelProviders.Stats]), and register the counts in package drops, which
+// amprom exports as am_telemetry_dropped_total{exporter="otel_spans"} and
+// {exporter="otel_logs"}. Failures are logged through a rate-limited
+// handler ([OtelErrorHandler]): one line per interval with a count, not
+// one per failed batch.
 package amtele
