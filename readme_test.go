@@ -215,6 +215,17 @@ var readmeCommands = []readmeCommand{{
 	cmd: "go run ./cmd/am-dbg --headless --import demo.amdbg --print",
 	dir: "cmd/am-dbg", tests: []string{"TestRecordAndImport", "TestParseFlags"},
 }, {
+	cmd: "go run ./cmd/am-dbg --headless --web 1",
+	// am-dbg --headless --web in headless chromium, fed by an example
+	dir: "cmd/am-dbg", tests: []string{"TestIntegrationWeb", "TestParseFlags"},
+}, {
+	cmd: "go run ./cmd/am-dbg --headless --import session.amdbg --web 1",
+	dir: "cmd/am-dbg", tests: []string{"TestIntegrationWeb", "TestParseFlags"},
+}, {
+	cmd: `go run ./cmd/am-dbg --headless --web 0.0.0.0:7465 --web-token "$AMDBG_TOKEN"`,
+	// the token on every request; beyond loopback only with one
+	dir: "cmd/am-dbg", tests: []string{"TestIntegrationWeb", "TestParseFlags"},
+}, {
 	cmd: "go run ./cmd/am-dbg --headless --import demo.amdbg --diagrams --dir diagrams",
 	dir: "cmd/am-dbg", tests: []string{"TestDiagramsOfImport", "TestParseFlags"},
 }}

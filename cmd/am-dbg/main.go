@@ -8,6 +8,7 @@
 //	am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]
 //	am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]]
 //	am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]
+//	am-dbg [--headless] [--import FILE] --web ADDR [--web-token TOKEN]
 //	am-dbg --version
 //
 // Machines report to it once bound with dbg.TransitionsToDbg, or with
@@ -31,6 +32,11 @@
 // --diagrams writes each machine's schema as Mermaid and Graphviz DOT
 // files into --dir (package internal/diagram): after reading an --import,
 // or as the debugger exits.
+//
+// --web ADDR (1 means 127.0.0.1:7465) also serves the same store as a
+// web page (package internal/web): beside the UI, instead of it with
+// --headless, or over a recording with --import. An address beyond
+// loopback needs --web-token, which every request must then carry.
 //
 // The modes are consumers of the server's messages (see run.go): the
 // printer, the recorder, the diagram writer and the UI's inbox.

@@ -132,11 +132,27 @@ func TestIntegrationStack(t *testing.T) {
 	if _, err := os.Stat(link(`tail -f (\S+)`)); err != nil {
 		t.Errorf("demo log: %v", err)
 	}
+	inspector := link(`debugger\s+am-dbg \(web\)\s+(\S+)`)
+	if page, err := get(inspector); err != nil || !strings.Contains(string(page), "/static/app.js") {
+		t.Errorf("am-dbg's web inspector at %s: %v %.300s", inspector, err, page)
+	}
+	e2e.Eventually(t, pollTimeout, "the demo's machines in am-dbg's web inspector", func(ctx context.Context) error {
+		body, err := get(inspector + "api/view?m=worker-1")
+		if err != nil {
+			return err
+		}
+		for _, want := range []string{`"id":"supervisor"`, `"id":"worker-1","depth":1,"life":"running"`} {
+			if !strings.Contains(string(body), want) {
+				return fmt.Errorf("no %s in %.300s", want, body)
+			}
+		}
+		return nil
+	})
 
-	// the detector of leftovers sees the running stack: four backends and
-	// the demo
-	if procs := processesUsing(t, dir); len(procs) < 5 {
-		t.Errorf("%d processes in %s while the stack runs, want 5 or more:\n%s", len(procs), dir, strings.Join(procs, "\n"))
+	// the detector of leftovers sees the running stack: four backends,
+	// am-dbg and the demo
+	if procs := processesUsing(t, dir); len(procs) < 6 {
+		t.Errorf("%d processes in %s while the stack runs, want 6 or more:\n%s", len(procs), dir, strings.Join(procs, "\n"))
 	}
 
 	stop()

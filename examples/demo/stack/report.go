@@ -7,8 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
 // Queries that the printed links open.
@@ -42,7 +40,8 @@ func (s *stack) print(w io.Writer, startup time.Duration) {
 		{"dashboard", "Grafana", s.dashboard},
 		{"", "", "import it in your Grafana (Dashboards, New, Import), with datasources"},
 		{"", "", "Prometheus " + s.prom.URL + " and VictoriaLogs " + s.vlogs.URL + " (plugin victoriametrics-logs-datasource)"},
-		{"debugger", "am-dbg", "go run ./cmd/am-dbg   (in another terminal; the demo sends to " + dbg.DefaultAddr + ")"},
+		{"debugger", "am-dbg (web)", s.inspector},
+		{"", "", "am-dbg's web inspector, which the demo reports to"},
 		{"demo log", "", "tail -f " + s.demo.LogPath()},
 	} {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", row[0], row[1], row[2])

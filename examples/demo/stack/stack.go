@@ -27,6 +27,7 @@ const (
 const (
 	demoPkg  = "github.com/amkit-dev/amkit/examples/demo"
 	amGenPkg = "github.com/amkit-dev/amkit/cmd/am-gen"
+	amDbgPkg = "github.com/amkit-dev/amkit/cmd/am-dbg"
 )
 
 // stack is a running demo with its backends.
@@ -39,6 +40,9 @@ type stack struct {
 	gw     *e2e.PushgatewayBackend
 	prom   *e2e.PrometheusBackend
 	demo   *e2e.Program
+	// dbgAddr is where am-dbg takes the demo's transitions, inspector
+	// where its web inspector is.
+	dbgAddr, inspector string
 	// demoEnv is the environment the demo runs with, on top of ours.
 	demoEnv []string
 	// dashboard is the Grafana dashboard file.
@@ -66,12 +70,16 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 	s := &stack{session: e2e.NewSession(dir, logf), dir: dir}
 	bin := filepath.Join(dir, "bin")
 	err := parallel(ctx,
-		func(ctx context.Context) error { return goBuild(ctx, bin, demoPkg, amGenPkg) },
+		func(ctx context.Context) error { return goBuild(ctx, bin, demoPkg, amGenPkg, amDbgPkg) },
 		func(ctx context.Context) (err error) { s.jaeger, err = s.session.StartJaeger(ctx); return err },
 		func(ctx context.Context) (err error) { s.vlogs, err = s.session.StartVictoriaLogs(ctx); return err },
 		func(ctx context.Context) (err error) { s.gw, err = s.session.StartPushgateway(ctx); return err },
 	)
 	if err != nil {
+		return s, err
+	}
+	// the demo reports to am-dbg from its start
+	if err := s.startDebugger(ctx, bin); err != nil {
 		return s, err
 	}
 	// Prometheus needs the demo's address before the demo starts
@@ -85,8 +93,7 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 		"AM_PUSHGATEWAY_URL=" + s.gw.URL,
 		// VictoriaLogs takes Loki's push API under /insert
 		"AM_LOKI_ADDR=" + s.vlogs.LokiPushURL,
-		// the debugger is optional: the demo connects once am-dbg runs
-		"AM_DBG_ADDR=1",
+		"AM_DBG_ADDR=" + s.dbgAddr,
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://" + s.jaeger.OTLPHTTPAddr + "/v1/traces",
 		// VictoriaLogs gets the logs over the Loki push API; Jaeger takes
 		// no logs
@@ -115,6 +122,27 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 		func(ctx context.Context) error { return s.generateDashboard(ctx, bin) },
 	)
 	return s, err
+}
+
+// startDebugger runs am-dbg --headless with its web inspector, on free
+// ports.
+func (s *stack) startDebugger(ctx context.Context, bin string) error {
+	var err error
+	if s.dbgAddr, err = e2e.FreeAddr(); err != nil {
+		return err
+	}
+	webAddr, err := e2e.FreeAddr()
+	if err != nil {
+		return err
+	}
+	s.inspector = "http://" + webAddr + "/"
+	_, err = s.session.Start(ctx, e2e.Command{
+		Name:  "am-dbg",
+		Path:  filepath.Join(bin, "am-dbg"),
+		Args:  []string{"--headless", "--listen", s.dbgAddr, "--web", webAddr},
+		Ready: httpOK(s.inspector + "api/view"),
+	})
+	return err
 }
 
 // close stops the demo and the backends.

@@ -15,6 +15,7 @@ import (
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
 
 // loadSchema is a machine of the load: a worker's few states.
@@ -28,16 +29,19 @@ var loadSchema = am.Schema{
 
 var loadNames = am.S{am.Exception, "Idle", "Working", "Done", "Failed"}
 
-// feeder adds transitions to a store as the dbg server would, ending
-// now, so the time a page shows them is their lag.
+// feeder adds transitions to a store, ending now, so the time a page
+// shows them is their lag. With an inbox it hands them to it as the dbg
+// server does, and something must pump the inbox into the store; without
+// one it adds them to the store directly.
 type feeder struct {
 	st    *store.Store
+	inbox *store.Inbox
 	machs int
 	seq   []uint64
 }
 
-func newFeeder(st *store.Store, machs int) *feeder {
-	f := &feeder{st: st, machs: machs, seq: make([]uint64, machs)}
+func newFeeder(st *store.Store, inbox *store.Inbox, machs int) *feeder {
+	f := &feeder{st: st, inbox: inbox, machs: machs, seq: make([]uint64, machs)}
 	for i := range machs {
 		f.add(&dbg.DbgMsgStruct{
 			MachineID: "worker-" + strconv.Itoa(i), StateNames: loadNames, Schema: loadSchema,
@@ -48,6 +52,10 @@ func newFeeder(st *store.Store, machs int) *feeder {
 }
 
 func (f *feeder) add(m dbg.DbgMsg) {
+	if f.inbox != nil {
+		f.inbox.HandleBatch(server.Peer{ID: 1, Addr: "load"}, &dbg.Batch{Version: dbg.ProtocolVersion, ClientID: "load", Msgs: []dbg.DbgMsg{m}})
+		return
+	}
 	f.st.AddRecord(&recording.Record{ClientID: "load", Conn: 1, Msg: m})
 }
 
@@ -84,7 +92,8 @@ func cpuTime() time.Duration {
 // BenchmarkIntegrationBrowserLive sends 1,000 transitions a second from
 // 50 machines to a page in headless chromium that follows them, for 4
 // seconds per run, and reports how long a transition took from arriving
-// in the store to being on screen (the page measures it: see app.js; the
+// at the debugger (its inbox, pumped into the store every 10 ms as
+// am-dbg --headless --web does) to being on screen (the page measures it: see app.js; the
 // newest transition of each update, and a bound for its oldest one),
 // how many views the page fetched a second, and the CPU this process
 // spent a second (store, server, and the test's side of chromedp). Run
@@ -96,7 +105,17 @@ func BenchmarkIntegrationBrowserLive(b *testing.B) {
 		run   = 4 * time.Second
 	)
 	st := store.New(nil)
-	f := newFeeder(st, machs)
+	inbox := store.NewInbox(nil)
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		st.Pump(inbox, 10*time.Millisecond)
+	}()
+	b.Cleanup(func() {
+		inbox.Close()
+		<-pumped
+	})
+	f := newFeeder(st, inbox, machs)
 	s := New(st, nil)
 	var views atomic.Int64
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,7 +172,7 @@ func BenchmarkIntegrationBrowserLive(b *testing.B) {
 // newest transition, as JSON.
 func BenchmarkView(b *testing.B) {
 	st := store.New(nil)
-	f := newFeeder(st, 100)
+	f := newFeeder(st, nil, 100)
 	for i := range 100_000 {
 		f.tx(i % 100)
 	}

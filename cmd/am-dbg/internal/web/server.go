@@ -23,10 +23,11 @@ const DefaultAddr = "127.0.0.1:7465"
 // Defaults of [Options].
 const (
 	// DefaultUpdateGap is the shortest time between two updates a page
-	// gets: at most 15 a second, however fast transitions come. A page
-	// takes 15 to 25 ms to fetch and draw an update, so even a transition
-	// that arrives just after one is on screen within 100 ms.
-	DefaultUpdateGap = 66 * time.Millisecond
+	// gets: at most 20 a second, as the terminal UI redraws, however fast
+	// transitions come. A page takes 15 to 25 ms to fetch and draw an
+	// update, so even a transition that arrives just after one is on
+	// screen within 100 ms.
+	DefaultUpdateGap = 50 * time.Millisecond
 	// DefaultMaxPages is how many pages may follow the store at once.
 	DefaultMaxPages = 32
 )
