@@ -4,11 +4,15 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/amkit-dev/amkit/internal/e2e/browser"
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
 )
 
 // lit returns the names of the states lit (active) in the diagram,
@@ -58,10 +62,23 @@ func TestIntegrationBrowserPage(t *testing.T) {
 	if got := lit(tb); got != "Created,Paid" {
 		t.Errorf("lit after #3: %s, want Created,Paid", got)
 	}
-	// End follows again
+	// the slider travels too
+	tb.WaitTrue(`(s => (s.value = "0", s.dispatchEvent(new Event("input")), true))(document.querySelector("#slider"))`)
+	tb.WaitTrue(`document.querySelector("#timeline li.selected .id").textContent === "#1"`)
+
+	// a new transition while paused: the page stays on #1, and counts it
+	st.AddRecord(&recording.Record{ClientID: "late", Conn: 9, Msg: &dbg.DbgMsgTx{
+		MachineID: "order-1", ID: 6, Clocks: am.Time{0, 1, 1, 1, 1}, Type: am.MutationAdd, Called: []int{1},
+		Accepted: true, Start: time.Now(), End: time.Now(),
+	}})
+	tb.WaitText("#position", "#1 of 6")
+	if got := tb.Text("#timeline li.selected .id"); got != "#1" {
+		t.Errorf("paused on #1, the page moved to %s", got)
+	}
+	// End follows again, to the new transition
 	tb.Do(chromedp.KeyEvent(kb.End))
 	tb.WaitText("#mode", "live")
-	tb.WaitTrue(`document.querySelector("#timeline li.selected .id").textContent === "#5"`)
+	tb.WaitTrue(`document.querySelector("#timeline li.selected .id").textContent === "#6"`)
 
 	// peers' markup is text
 	tb.Click(`#tree li[data-id="crafted"]`)

@@ -8,8 +8,9 @@
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  // mach is the selected machine's ID, "" for the server's choice.
-  mach: "",
+  // mach is the selected machine's ID, "" for the server's choice; the
+  // page's ?m= names it, so a link can open a machine.
+  mach: new URLSearchParams(location.search).get("m") || "",
   // at is the transition shown, or null to follow the newest.
   at: null,
   view: null,
@@ -267,6 +268,7 @@ $("tree").addEventListener("click", (ev) => {
   state.mach = li.dataset.id;
   state.at = null;
   state.svg = "";
+  history.replaceState(null, "", "?" + new URLSearchParams({ m: state.mach }).toString());
   load();
 });
 $("timeline").addEventListener("click", (ev) => {
