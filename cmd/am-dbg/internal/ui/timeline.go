@@ -66,7 +66,9 @@ type timeline struct {
 
 // reset shows machine m through filter f, from scratch.
 func (tl *timeline) reset(m *store.Machine, f filter) {
-	*tl = timeline{m: m, f: f, cur: tl.cur}
+	// the list of shown seqs keeps its memory: filters are toggled often,
+	// and growing it again to a long history costs more than the scan
+	*tl = timeline{m: m, f: f, cur: tl.cur, seqs: tl.seqs[:0]}
 	if m != nil {
 		tl.scanned = m.History().First()
 	}

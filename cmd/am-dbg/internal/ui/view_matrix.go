@@ -63,8 +63,9 @@ func (m *Model) matrixLayout(c *matrixCache, relLines int) matrixLayout {
 	w, h := m.width-2, m.height-3
 	idxW := len(strconv.Itoa(max(len(c.cells)-1, 0)))
 	labelW := 3 + idxW + 1 + min(c.nameW, 24) + 1
-	// the header row, the legend and the relations take the rest
-	rows := max(h-2-relLines, h/2)
+	// the header row, a blank line, the legend and the relations take the
+	// rest
+	rows := max(h-3-relLines, h/2)
 	return matrixLayout{rows: rows, cols: max((w-labelW)/c.cellW, 1), labelW: labelW}
 }
 
@@ -127,10 +128,7 @@ func (m *Model) matrixView() []string {
 		}
 		lines = append(lines, b.String())
 	}
-	for len(lines) <= l.rows {
-		lines = append(lines, "")
-	}
-	lines = append(lines, m.st.dim.Render("R requires · A adds · X removes · > after: what the row's state says of the column's"))
+	lines = append(lines, "", m.st.dim.Render("R requires · A adds · X removes · > after: what the row's state says of the column's"))
 	lines = append(lines, rel...)
 
 	title := "relations"
