@@ -109,17 +109,9 @@ func (l *layout) appendEdge(b []byte, e diagram.Edge, d string) []byte {
 	b = append(b, e.Kind.String()...)
 	b = append(b, `" d="`...)
 	b = append(b, d...)
-	b = append(b, `" fill="none" stroke="`...)
-	b = append(b, st.color...)
-	b = append(b, `" stroke-width="1.6"`...)
-	if st.dash != "" {
-		b = append(b, ` stroke-dasharray="`...)
-		b = append(b, st.dash...)
-		b = append(b, '"')
-	}
-	b = append(b, ` marker-end="url(#arrow-`...)
-	b = append(b, e.Kind.String()...)
-	b = append(b, `)" data-from="`...)
+	b = append(b, '"')
+	b = appendStroke(b, e.Kind)
+	b = append(b, ` data-from="`...)
 	b = appendXML(b, l.g.Nodes[e.From].Name)
 	b = append(b, `" data-to="`...)
 	b = appendXML(b, l.g.Nodes[e.To].Name)
@@ -178,28 +170,36 @@ func (l *layout) appendNode(b []byte, i int, m nodeMarks) []byte {
 	return append(b, `</text></g>`...)
 }
 
+// appendStroke appends the attributes drawing a line of the relation
+// kind: its color, dash and arrowhead.
+func appendStroke(b []byte, k diagram.EdgeKind) []byte {
+	st := edgeStyles[k]
+	b = append(b, ` fill="none" stroke="`...)
+	b = append(b, st.color...)
+	b = append(b, `" stroke-width="1.6"`...)
+	if st.dash != "" {
+		b = append(b, ` stroke-dasharray="`...)
+		b = append(b, st.dash...)
+		b = append(b, '"')
+	}
+	b = append(b, ` marker-end="url(#arrow-`...)
+	b = append(b, k.String()...)
+	return append(b, `)"`...)
+}
+
 // appendLegend draws a sample of each relation kind under the graph.
 func (l *layout) appendLegend(b []byte) []byte {
 	y := appendNum(nil, l.height-legendHeight/2)
 	b = append(b, `<g class="legend">`...)
 	for k := diagram.Require; k <= diagram.After; k++ {
 		x := margin + float64(k-1)*legendItemWidth
-		st := edgeStyles[k]
 		b = append(b, `<path d="M`...)
 		b = appendNum(b, x)
 		b = append(b, ',')
 		b = append(b, y...)
-		b = append(b, ` h34" fill="none" stroke="`...)
-		b = append(b, st.color...)
-		b = append(b, `" stroke-width="1.6"`...)
-		if st.dash != "" {
-			b = append(b, ` stroke-dasharray="`...)
-			b = append(b, st.dash...)
-			b = append(b, '"')
-		}
-		b = append(b, ` marker-end="url(#arrow-`...)
-		b = append(b, k.String()...)
-		b = append(b, `)"/><text x="`...)
+		b = append(b, ` h34"`...)
+		b = appendStroke(b, k)
+		b = append(b, `/><text x="`...)
 		b = appendNum(b, x+42)
 		b = append(b, `" y="`...)
 		b = appendNum(b, l.height-legendHeight/2+4)
