@@ -122,7 +122,8 @@ func (s *Server) follow() {
 	}
 }
 
-// serveView answers /api/view?m=ID&at=SEQ with the view as JSON.
+// serveView answers /api/view?m=ID&at=SEQ&svg=SUM with the view as
+// JSON.
 func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	at := int64(-1)
@@ -134,7 +135,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		}
 		at = n
 	}
-	v := s.buildView(q.Get("m"), at)
+	v := s.buildView(viewQuery{mach: q.Get("m"), at: at, svgSum: q.Get("svg")})
 	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		s.log.Debug("am-dbg web: write view", "err", err)

@@ -83,6 +83,15 @@ func TestView(t *testing.T) {
 		t.Errorf("Shipped is not marked called in:\n%s", v.Mach.SVG)
 	}
 
+	// a page that has the diagram does not get it again, until it changes
+	sum := v.Mach.SVGSum
+	if again := decodeView(t, get(t, ts, "/api/view?m=order-1&at=1&svg="+sum)).Mach; again.SVG != "" || again.SVGSum != sum {
+		t.Errorf("the same diagram was sent again (sum %s, was %s)", again.SVGSum, sum)
+	}
+	if other := decodeView(t, get(t, ts, "/api/view?m=order-1&at=2&svg="+sum)).Mach; other.SVG == "" || other.SVGSum == sum {
+		t.Error("the diagram after #3 was not sent")
+	}
+
 	if res := get(t, ts, "/api/view?at=x"); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("at=x: %s", res.Status)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
@@ -65,8 +66,10 @@ type machView struct {
 	// At is the seq of the transition shown, or -1 with none kept.
 	At     int64       `json:"at"`
 	States []stateView `json:"states"`
-	// SVG is the state diagram, a standalone SVG document.
-	SVG string `json:"svg"`
+	// SVG is the state diagram, a standalone SVG document, or "" when it
+	// is the one the page said it has; SVGSum identifies it.
+	SVG    string `json:"svg"`
+	SVGSum string `json:"svgSum"`
 	// Nodes and Edges count the diagram's nodes and edges.
 	Nodes    int       `json:"nodes"`
 	Edges    int       `json:"edges"`
@@ -137,10 +140,20 @@ const (
 	detailLayout = "15:04:05.000000"
 )
 
-// buildView reads the store, under its read lock, for the machine with
-// the ID (the first one when "" or unknown) as it was after the
-// transition with seq at (the newest when at < 0).
-func (s *Server) buildView(id string, at int64) *view {
+// viewQuery is what a page asks /api/view for.
+type viewQuery struct {
+	// mach is the machine's ID, "" for the first one.
+	mach string
+	// at is the seq of the transition to show, < 0 for the newest.
+	at int64
+	// svgSum is the [machView.SVGSum] of the diagram the page shows.
+	svgSum string
+}
+
+// buildView reads the store, under its read lock, for the machine q asks
+// for (the first one when "" or unknown) as it was after the transition
+// q asks for.
+func (s *Server) buildView(q viewQuery) *view {
 	st := s.store
 	st.RLock()
 	defer st.RUnlock()
@@ -156,19 +169,20 @@ func (s *Server) buildView(id string, at int64) *view {
 			v.Newest = max(v.Newest, h.At(h.Next()-1).Msg.End.UnixMicro())
 		}
 	}
-	m := st.Lookup(id)
+	m := st.Lookup(q.mach)
 	if m == nil && len(tree) > 0 {
 		m = tree[0].Machine
 	}
 	if m != nil {
-		v.Mach = s.machView(m, at)
+		v.Mach = s.machView(m, q)
 	}
 	return v
 }
 
 var lifeNames = [...]string{store.Running: "running", store.Disposed: "disposed", store.Gone: "gone"}
 
-func (s *Server) machView(m *store.Machine, at int64) *machView {
+func (s *Server) machView(m *store.Machine, q viewQuery) *machView {
+	at := q.at
 	h := m.History()
 	mv := &machView{ID: m.ID(), Parent: m.Parent(), Tags: m.Tags(), First: h.First(), Next: h.Next(), At: -1}
 	var t *store.Tx
@@ -195,7 +209,14 @@ func (s *Server) machView(m *store.Machine, at int64) *machView {
 		hl.Active = diagram.Active(sch.Names(), clocks)
 	}
 	lay := s.layouts.get(sch)
-	mv.SVG = string(lay.svg(marksFor(lay.g, hl)))
+	svg := lay.svg(marksFor(lay.g, hl))
+	sum := fnv.New64a()
+	sum.Write(svg)
+	// a diagram changes when the states do, not with every update: the
+	// page keeps the one it has
+	if mv.SVGSum = strconv.FormatUint(sum.Sum64(), 36); mv.SVGSum != q.svgSum {
+		mv.SVG = string(svg)
+	}
 	mv.Nodes, mv.Edges = len(lay.g.Nodes), len(lay.g.Edges)
 
 	for _, name := range sch.Names() {

@@ -14,7 +14,9 @@ const state = {
   // at is the transition shown, or null to follow the newest.
   at: null,
   view: null,
-  svg: "",
+  // svgSum identifies the diagram shown, so the server sends it again
+  // only when it changed.
+  svgSum: "",
   inflight: false,
   again: false,
   // newest is the end time of the newest transition last shown, to tell
@@ -44,6 +46,7 @@ async function load() {
   try {
     const q = new URLSearchParams({ m: state.mach });
     if (state.at !== null) q.set("at", String(state.at));
+    if (state.svgSum) q.set("svg", state.svgSum);
     const res = await fetch("/api/view?" + q.toString(), { cache: "no-store" });
     if (!res.ok) throw new Error(res.status + " " + res.statusText);
     render(await res.json());
@@ -121,14 +124,15 @@ function renderTree(machines, selected) {
 
 function renderMachine(m) {
   if (!m) {
+    state.svgSum = "";
     $("diagram").replaceChildren();
     for (const id of ["states", "steps", "timeline", "log", "details"]) $(id).replaceChildren();
     return;
   }
   const shown = m.at >= 0 ? m.at : null;
   $("diagram-title").textContent = "states · " + m.id + (m.tx ? " after #" + m.tx.id : "");
-  if (m.svg !== state.svg) {
-    state.svg = m.svg;
+  if (m.svg) {
+    state.svgSum = m.svgSum;
     const doc = new DOMParser().parseFromString(m.svg, "image/svg+xml");
     $("diagram").replaceChildren(document.importNode(doc.documentElement, true));
   }
@@ -267,7 +271,7 @@ $("tree").addEventListener("click", (ev) => {
   if (!li) return;
   state.mach = li.dataset.id;
   state.at = null;
-  state.svg = "";
+  state.svgSum = "";
   history.replaceState(null, "", "?" + new URLSearchParams({ m: state.mach }).toString());
   load();
 });
