@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/amkit-dev/amkit/examples/demo/internal/readme"
 	"github.com/amkit-dev/amkit/internal/e2e"
 	"github.com/amkit-dev/amkit/internal/e2e/browser"
@@ -129,6 +131,7 @@ func TestIntegrationStack(t *testing.T) {
 		return nil
 	})
 	checkDashboard(t, link(`dashboard\s+Grafana\s+(\S+)`), link(`and VictoriaLogs (http://\S+)`))
+	checkProvisioning(t, link(`provisioned\s+GF_PATHS_PROVISIONING=(\S+) grafana server`), prom, link(`and VictoriaLogs (http://\S+)`))
 	if _, err := os.Stat(link(`tail -f (\S+)`)); err != nil {
 		t.Errorf("demo log: %v", err)
 	}
@@ -272,4 +275,65 @@ func processesUsing(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// checkProvisioning checks the Grafana provisioning directory the banner
+// names: datasources at the stack's live URLs, and the demo's dashboard,
+// its datasource variables set to them (package provision tests the
+// format itself).
+func checkProvisioning(t *testing.T, dir, prom, vlogs string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "datasources", "amkit.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds struct {
+		Datasources []struct{ UID, Type, URL string }
+	}
+	if err := yaml.Unmarshal(b, &ds); err != nil {
+		t.Fatalf("%s/datasources/amkit.yaml: %v", dir, err)
+	}
+	uids := map[string]string{}
+	for _, d := range ds.Datasources {
+		uids[d.Type] = d.UID
+		if want := map[string]string{"prometheus": prom, "victoriametrics-logs-datasource": vlogs}[d.Type]; d.URL != want {
+			t.Errorf("provisioned %s datasource at %s, want the stack's %s", d.Type, d.URL, want)
+		}
+	}
+	if len(uids) != 2 {
+		t.Errorf("provisioned datasources %+v, want Prometheus and VictoriaLogs", ds.Datasources)
+	}
+	dashboards, err := filepath.Glob(filepath.Join(dir, "dashboards", "amkit", "*.json"))
+	if err != nil || len(dashboards) != 1 {
+		t.Fatalf("provisioned dashboards %v, %v; want the demo's", dashboards, err)
+	}
+	b, err = os.ReadFile(dashboards[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title      string
+		Templating struct {
+			List []struct {
+				Type, Query string
+				Current     struct{ Value string }
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatal(err)
+	}
+	pinned := 0
+	for _, v := range dash.Templating.List {
+		if v.Type != "datasource" {
+			continue
+		}
+		pinned++
+		if v.Current.Value == "" || v.Current.Value != uids[v.Query] {
+			t.Errorf("dashboard variable of %s set to %q, want the provisioned %q", v.Query, v.Current.Value, uids[v.Query])
+		}
+	}
+	if dash.Title != "amkit demo" || pinned != 2 {
+		t.Errorf("provisioned dashboard %q with %d datasource variables, want amkit demo with 2", dash.Title, pinned)
+	}
 }

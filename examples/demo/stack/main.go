@@ -3,8 +3,9 @@
 // API, with its web UI), a Pushgateway, and Prometheus scraping the demo and
 // the Pushgateway. They are the binaries and configs that the integration
 // tests use (internal/e2e; install them with `make e2e-deps`). It generates
-// the Grafana dashboard of the demo with am-gen, prints where to look, and
-// stops everything on Ctrl-C.
+// the Grafana dashboard of the demo with am-gen, and a Grafana provisioning
+// directory of it with the stack's datasources, prints where to look and
+// how to start a Grafana on it, and stops everything on Ctrl-C.
 //
 //	make stack
 //

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/grafana/provision"
 )
 
 // Queries that the printed links open.
@@ -40,6 +42,8 @@ func (s *stack) print(w io.Writer, startup time.Duration) {
 		{"dashboard", "Grafana", s.dashboard},
 		{"", "", "import it in your Grafana (Dashboards, New, Import), with datasources"},
 		{"", "", "Prometheus " + s.prom.URL + " and VictoriaLogs " + s.vlogs.URL + " (plugin victoriametrics-logs-datasource)"},
+		{"", "provisioned", provision.Command(s.provisioning)},
+		{"", "", "starts a Grafana with both datasources and the dashboard, no clicks"},
 		{"debugger", "am-dbg (web)", s.inspector},
 		{"", "", "am-dbg's web inspector, which the demo reports to"},
 		{"demo log", "", "tail -f " + s.demo.LogPath()},

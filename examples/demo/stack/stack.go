@@ -47,6 +47,9 @@ type stack struct {
 	demoEnv []string
 	// dashboard is the Grafana dashboard file.
 	dashboard string
+	// provisioning is the Grafana provisioning directory: the dashboard and
+	// its datasources at the stack's URLs.
+	provisioning string
 }
 
 // checkBackends tells how to install the backends when one is missing.
@@ -64,8 +67,9 @@ func checkBackends() error {
 }
 
 // start builds the demo and am-gen while the backends start, then starts
-// Prometheus with the demo as a target, the demo, and generates the
-// dashboard. The stack it returns must be closed, even with an error.
+// Prometheus with the demo as a target and the demo, and generates the
+// dashboard and the Grafana provisioning of the stack's URLs. The stack it
+// returns must be closed, even with an error.
 func start(ctx context.Context, dir string, logf func(format string, args ...any)) (*stack, error) {
 	s := &stack{session: e2e.NewSession(dir, logf), dir: dir}
 	bin := filepath.Join(dir, "bin")
@@ -102,6 +106,7 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 		"AM_TRACE_FILE=off",
 	}
 	s.dashboard = filepath.Join(dir, demoService+"-dashboard.json")
+	s.provisioning = filepath.Join(dir, "grafana")
 	err = parallel(ctx,
 		func(ctx context.Context) (err error) {
 			s.prom, err = s.session.StartPrometheus(ctx, e2e.PrometheusOptions{Targets: []e2e.ScrapeTarget{
@@ -119,9 +124,12 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 			})
 			return err
 		},
-		func(ctx context.Context) error { return s.generateDashboard(ctx, bin) },
 	)
-	return s, err
+	if err != nil {
+		return s, err
+	}
+	// the provisioning holds Prometheus' URL
+	return s, s.generateDashboard(ctx, bin)
 }
 
 // startDebugger runs am-dbg --headless with its web inspector, on free
@@ -164,9 +172,13 @@ func dashboardArgs(file string) []string {
 		"--source", demoService, "--logs", "victorialogs", "--output", file}
 }
 
-// generateDashboard runs am-gen grafana for the demo's machines.
+// generateDashboard runs am-gen grafana for the demo's machines: the
+// dashboard file, and the provisioning directory of the stack's
+// Prometheus and VictoriaLogs.
 func (s *stack) generateDashboard(ctx context.Context, bin string) error {
-	out, err := exec.CommandContext(ctx, filepath.Join(bin, "am-gen"), dashboardArgs(s.dashboard)...).CombinedOutput()
+	args := append(dashboardArgs(s.dashboard), "--provisioning", s.provisioning,
+		"--prometheus-url", s.prom.URL, "--logs-url", s.vlogs.URL)
+	out, err := exec.CommandContext(ctx, filepath.Join(bin, "am-gen"), args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("am-gen grafana: %w\n%s", err, out)
 	}

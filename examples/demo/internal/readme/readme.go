@@ -37,13 +37,13 @@ func Output(path, command string) (string, error) {
 
 var (
 	urls      = regexp.MustCompile(`http://\S+`)
-	paths     = regexp.MustCompile(`(^|\s)/\S+`)
+	paths     = regexp.MustCompile(`(^|[\s=])/\S+`)
 	durations = regexp.MustCompile(`\d+(\.\d+)?m?s\b`)
 )
 
 // Normalize replaces what differs from run to run, URLs, absolute paths
-// and durations, with placeholders, so that a sample output compares with
-// a real one.
+// (also as the value of VAR=/path) and durations, with placeholders, so
+// that a sample output compares with a real one.
 func Normalize(s string) string {
 	s = urls.ReplaceAllString(s, "URL")
 	s = paths.ReplaceAllString(s, "${1}PATH")

@@ -25,8 +25,8 @@ func TestOutput(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
-	got := Normalize("up after 4.7s: http://127.0.0.1:1/x?q=1 in /tmp/amkit-stack-12/demo.log after 150ms")
-	if want := "up after DURATION: URL in PATH after DURATION"; got != want {
+	got := Normalize("up after 4.7s: http://127.0.0.1:1/x?q=1 in /tmp/amkit-stack-12/demo.log after 150ms; DIR=/tmp/amkit-stack-12/grafana")
+	if want := "up after DURATION: URL in PATH after DURATION; DIR=PATH"; got != want {
 		t.Errorf("Normalize = %q, want %q", got, want)
 	}
 }
