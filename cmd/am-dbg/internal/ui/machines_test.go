@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+)
+
+// overrunTracer reports a handler past its timeout on a channel.
+type overrunTracer struct {
+	am.NoOpTracer
+	overran chan struct{}
+}
+
+func (o *overrunTracer) HandlerTimeout(*am.Transition, string, time.Duration) { close(o.overran) }
+
+// workerHandlers has a final handler that returns only once the machine
+// said it overran its timeout.
+type workerHandlers struct{ overran chan struct{} }
+
+func (h *workerHandlers) WorkState(*am.Event) { <-h.overran }
+
+// A real machine's dry run shows as a check, which x hides, and a
+// handler that overran its timeout shows as stuck: both as the dbg
+// tracer sends them.
+func TestLiveCheckAndStuckHandler(t *testing.T) {
+	l := startLive(t)
+	tracer := dbg.NewTracer(l.addr, &dbg.Opts{MinBackoff: 5 * time.Millisecond})
+	overran := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	worker, err := am.New(ctx, am.Schema{"Idle": {Remove: am.S{"Work"}}, "Work": {Remove: am.S{"Idle"}}}, &am.Opts{
+		ID: "worker", Tracers: []am.Tracer{tracer, &overrunTracer{overran: overran}},
+		HandlerTimeout: 20 * time.Millisecond, Logger: am.NewTextSink(io.Discard),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := worker.BindHandlers(&workerHandlers{overran: overran}); err != nil {
+		t.Fatal(err)
+	}
+	worker.Add1("Idle", nil)
+	if worker.CanAdd1("Work", nil) != am.Executed {
+		t.Fatal("the dry run refused Work")
+	}
+	worker.Add1("Work", nil)
+	<-worker.When1(am.Exception, ctx)
+	flush, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	if err := tracer.Flush(flush); err != nil {
+		t.Fatal(err)
+	}
+	m := newTestModel(t, l)
+	s := screen(m)
+	wantLine(t, s, "check", "✓ Work")
+	wantLine(t, s, "✓ ⏱ Work")
+	press(m, "x")
+	s = screen(m)
+	wantLine(t, s, "no checks")
+	if lineWith(s, "check", "✓ Work") != "" {
+		t.Errorf("the check shown:\n%s", s)
+	}
+	for lineWith(screen(m), "▶", "⏱ Work") == "" && m.tl.pos(m.tl.cur) > 0 {
+		press(m, "left")
+	}
+	wantLine(t, screen(m), "⏱ stuck: WorkState overran its timeout")
+}
