@@ -28,10 +28,19 @@
 // explains the transition under the cursor step by step; the log pane
 // shows the machine's log up to it.
 //
+// Two views take the place of the panes: the relations matrix of the
+// selected machine, states × states (view_matrix.go), and the rain, a
+// line per transition of every machine in arrival order (rain.go,
+// view_rain.go). The diagrams key writes the selected machine's Mermaid
+// and DOT files (diagrams.go). Clicks select and the wheel scrolls
+// (mouse.go). Everything a peer sent is escaped before it reaches the
+// terminal (safe.go).
+//
 // # Model
 //
 // [Model] follows Bubble Tea's model, update, view: Update takes keys,
 // window sizes and store news and changes the state; View draws the
 // state and changes nothing but scroll positions. Tests drive Update
-// with key messages and read View. Keys are in keys.go; ? lists them.
+// with key and mouse messages and read View. Keys are in keys.go; ?
+// lists them.
 package ui

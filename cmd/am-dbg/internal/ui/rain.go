@@ -14,7 +14,7 @@ type rain struct {
 	follow bool
 }
 
-// keep returns the filter of the rain's rows, or nil when every
+// rainKeep returns the filter of the rain's rows, or nil when every
 // transition shows.
 func (m *Model) rainKeep() func(store.Arrival) bool {
 	f := m.filter
