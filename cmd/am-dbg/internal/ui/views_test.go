@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store/storetest"
@@ -321,5 +322,38 @@ func TestEscapesPeerText(t *testing.T) {
 		}
 		wantOnScreen(t, screen(m), `m\x1b[2J`)
 		press(m, "esc")
+	}
+}
+
+// Every view fits every screen, from the smallest to a large one, with
+// no machine, a small one, and one of 120 states: each line exactly the
+// screen's width.
+func TestViewsFit(t *testing.T) {
+	names := am.S{am.Exception}
+	sch := am.Schema{am.Exception: {Multi: true}}
+	for i := range 119 {
+		n := "LongStateName" + strings.Repeat("x", i%30) + string(rune('A'+i%26)) + string(rune('a'+i/26))
+		names = append(names, n)
+		sch[n] = am.State{Require: am.S{names[max(i, 1)]}}
+	}
+	big := records(&dbg.DbgMsgStruct{MachineID: "big", StateNames: names, Schema: sch, Clocks: make(am.Time, len(names))})
+	for _, data := range []*store.Store{store.New(nil), jobs(), big} {
+		for _, sz := range []tea.WindowSizeMsg{{Width: minWidth, Height: minHeight}, {Width: 200, Height: 60}} {
+			for _, keys := range [][]string{nil, {"m"}, {"m", "end", "pgdown"}, {"r"}, {"r", "home"}, {"?"}} {
+				m := New(data, nil)
+				m.Update(sz)
+				press(m, keys...)
+				lines := strings.Split(screen(m), "\n")
+				if len(lines) != sz.Height {
+					t.Errorf("%dx%d after %q: %d lines", sz.Width, sz.Height, keys, len(lines))
+				}
+				for i, l := range lines {
+					if w := ansi.StringWidth(l); w != sz.Width {
+						t.Errorf("%dx%d after %q: line %d is %d wide: %q", sz.Width, sz.Height, keys, i, w, l)
+						break
+					}
+				}
+			}
+		}
 	}
 }
