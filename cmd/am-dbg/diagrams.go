@@ -18,7 +18,7 @@ import (
 // least recently described machine's files are written early and the
 // machine forgotten, so memory stays bounded however many machines a
 // peer invents, and no diagram is lost.
-const diagramsBudget = 32 << 20
+const diagramsBudget = 16 << 20
 
 // diagrammer writes a Mermaid (.mmd) and a Graphviz (.dot) file per
 // machine into a directory, with the states active at the machine's last
@@ -27,16 +27,9 @@ const diagramsBudget = 32 << 20
 // on Close.
 type diagrammer struct {
 	dir string
-	// budget is diagramsBudget, lowered by tests.
-	budget int
 
-	mu    sync.Mutex
-	machs map[string]*diagramMach
-	// order lists the struct messages held, least recent first; an entry
-	// whose machine was written or described again since is stale.
-	order   []diagramEntry
-	seq     uint64
-	size    int
+	mu      sync.Mutex
+	machs   *budgetMap[*diagramMach]
 	written int
 	err     error
 }
@@ -45,27 +38,15 @@ type diagrammer struct {
 type diagramMach struct {
 	st     *dbg.DbgMsgStruct
 	clocks am.Time
-	size   int
-	seq    uint64
-}
-
-// diagramEntry is one struct message in the order they arrived.
-type diagramEntry struct {
-	id  string
-	seq uint64
-}
-
-// current reports whether e is the machine's latest struct message.
-func (d *diagrammer) current(e diagramEntry) bool {
-	dm := d.machs[e.id]
-	return dm != nil && dm.seq == e.seq
 }
 
 func newDiagrammer(dir string) (*diagrammer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("diagrams directory: %w", err)
 	}
-	return &diagrammer{dir: dir, budget: diagramsBudget, machs: map[string]*diagramMach{}}, nil
+	d := &diagrammer{dir: dir}
+	d.machs = newBudgetMap(diagramsBudget, d.write)
+	return d, nil
 }
 
 // HandleBatch takes the batch's messages.
@@ -87,54 +68,22 @@ func (d *diagrammer) add(m dbg.DbgMsg) {
 func (d *diagrammer) addLocked(m dbg.DbgMsg) {
 	switch m := m.(type) {
 	case *dbg.DbgMsgStruct:
-		if old := d.machs[m.MachineID]; old != nil {
-			d.size -= old.size
-		}
-		d.seq++
-		dm := &diagramMach{st: m, clocks: m.Clocks, size: structSize(m), seq: d.seq}
-		d.machs[m.MachineID] = dm
-		d.order = append(d.order, diagramEntry{id: m.MachineID, seq: d.seq})
-		d.size += dm.size
-		for d.size > d.budget && len(d.machs) > 1 {
-			e := d.order[0]
-			d.order = d.order[1:]
-			if d.current(e) {
-				d.writeLocked(e.id)
-			}
-		}
-		d.compactLocked()
+		d.machs.set(m.MachineID, &diagramMach{st: m, clocks: m.Clocks}, structSize(m))
 	case *dbg.DbgMsgTx:
-		if dm := d.machs[m.MachineID]; dm != nil && len(m.Clocks) == len(dm.st.StateNames) {
+		// a dry run moves no clock; clocks of another length are the
+		// peer's mistake, and would mark the wrong states
+		if dm, ok := d.machs.get(m.MachineID); ok && !m.CheckOnly && len(m.Clocks) == len(dm.st.StateNames) {
 			dm.clocks = m.Clocks
 		}
 	case *dbg.DbgMsgDispose:
-		d.writeLocked(m.MachineID)
-	}
-}
-
-// compactLocked drops stale order entries once they outnumber the
-// current ones, so order stays proportional to what is held.
-func (d *diagrammer) compactLocked() {
-	if len(d.order) < 2*len(d.machs)+64 {
-		return
-	}
-	kept := make([]diagramEntry, 0, len(d.machs))
-	for _, e := range d.order {
-		if d.current(e) {
-			kept = append(kept, e)
+		if dm, ok := d.machs.delete(m.MachineID); ok {
+			d.write(m.MachineID, dm)
 		}
 	}
-	d.order = kept
 }
 
-// writeLocked writes the machine's two files and forgets it.
-func (d *diagrammer) writeLocked(id string) {
-	dm := d.machs[id]
-	if dm == nil {
-		return
-	}
-	delete(d.machs, id)
-	d.size -= dm.size
+// write writes the machine's two files.
+func (d *diagrammer) write(id string, dm *diagramMach) {
 	g := diagram.FromStruct(dm.st)
 	h := diagram.Highlight{Active: diagram.Active(dm.st.StateNames, dm.clocks)}
 	base := filepath.Join(d.dir, diagram.FileName(id))
@@ -151,12 +100,8 @@ func (d *diagrammer) writeLocked(id string) {
 func (d *diagrammer) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, e := range d.order {
-		if d.current(e) {
-			d.writeLocked(e.id)
-		}
-	}
-	d.order = nil
+	d.machs.each(d.write)
+	d.machs = newBudgetMap(diagramsBudget, d.write)
 	return d.err
 }
 

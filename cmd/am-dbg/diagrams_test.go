@@ -75,7 +75,7 @@ func TestDiagrammerBoundsMemory(t *testing.T) {
 		return &dbg.DbgMsgStruct{MachineID: id, StateNames: am.S{"Exception", "A"},
 			Schema: am.Schema{"Exception": {}, "A": {}}, Clocks: am.Time{0, 1}}
 	}
-	d.budget = 3 * structSize(st("m0"))
+	d.machs.budget = 3 * structSize(st("m0"))
 	d.HandleBatch(server.Peer{}, &dbg.Batch{Msgs: []dbg.DbgMsg{
 		st("m0"), st("m1"), &dbg.DbgMsgDispose{MachineID: "m1", Time: time.Now()},
 	}})
@@ -88,11 +88,11 @@ func TestDiagrammerBoundsMemory(t *testing.T) {
 		d.add(st("m0"))
 	}
 	d.mu.Lock()
-	held, order, size := len(d.machs), len(d.order), d.size
-	_, m0 := d.machs["m0"]
+	held, order, size := d.machs.len(), len(d.machs.order), d.machs.size
+	_, m0 := d.machs.get("m0")
 	d.mu.Unlock()
-	if held > 3 || size > d.budget || order > 2*held+64 || !m0 {
-		t.Errorf("holding %d machines in %d bytes, %d order entries, m0 held %v; budget %d", held, size, order, m0, d.budget)
+	if held > 3 || size > d.machs.budget || order > 2*held+64 || !m0 {
+		t.Errorf("holding %d machines in %d bytes, %d order entries, m0 held %v; budget %d", held, size, order, m0, d.machs.budget)
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)

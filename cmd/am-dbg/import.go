@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -51,7 +52,9 @@ func importRecording(path string, print bool, out io.Writer, diag *diagrammer) e
 	return sum.write(out)
 }
 
-// summary is what --import reports about a recording.
+// summary is what --import reports about a recording. What it keeps per
+// machine, client and connection is bounded by summaryBudget: a recording
+// naming more is summarized in counts past that.
 type summary struct {
 	path      string
 	version   int
@@ -63,8 +66,15 @@ type summary struct {
 	order     []string
 	txs       int
 	accepted  int
+	checks    int
+	timeouts  int
 	first     time.Time
 	last      time.Time
+	// mem is what the maps above cost; once it would pass the budget, new
+	// keys are only counted.
+	mem          int
+	unlistedMsgs int
+	uncounted    bool
 }
 
 type machSummary struct {
@@ -72,6 +82,25 @@ type machSummary struct {
 	states   int
 	txs      int
 	disposed bool
+}
+
+const (
+	// summaryBudget bounds the memory of a summary's maps.
+	summaryBudget = 8 << 20
+	// summaryListed is how many machines the summary lists by name.
+	summaryListed = 1000
+	// maxParentShown cuts a parent ID kept for the summary.
+	maxParentShown = 256
+)
+
+// fits charges n bytes to the budget, if it allows them.
+func (s *summary) fits(n int) bool {
+	if s.mem+n > summaryBudget {
+		s.uncounted = true
+		return false
+	}
+	s.mem += n
+	return true
 }
 
 func newSummary(path string, version int) *summary {
@@ -83,21 +112,42 @@ func newSummary(path string, version int) *summary {
 
 func (s *summary) add(rec *recording.Record) {
 	s.records++
-	s.conns[fmt.Sprintf("%s/%d", rec.ClientID, rec.Conn)] = true
-	s.dropped[rec.ClientID] = max(s.dropped[rec.ClientID], rec.Dropped)
+	conn := fmt.Sprintf("%s/%d", rec.ClientID, rec.Conn)
+	if !s.conns[conn] && s.fits(48+len(conn)) {
+		s.conns[conn] = true
+	}
+	if d, ok := s.dropped[rec.ClientID]; ok || s.fits(48+len(rec.ClientID)) {
+		s.dropped[rec.ClientID] = max(d, rec.Dropped)
+	}
 	id := rec.Msg.MachID()
 	m := s.machs[id]
-	if m == nil {
+	if m == nil && s.fits(96+len(id)+maxParentShown) {
 		m = &machSummary{}
 		s.machs[id] = m
 		s.order = append(s.order, id)
 	}
+	if m == nil {
+		s.unlistedMsgs++
+		// the totals below still count every message
+		m = &machSummary{}
+	}
 	switch msg := rec.Msg.(type) {
 	case *dbg.DbgMsgStruct:
-		m.parent, m.states, m.disposed = msg.ParentID, len(msg.StateNames), false
+		parent := msg.ParentID
+		if len(parent) > maxParentShown {
+			// a copy, so the peer's long ID is not kept behind it
+			parent = strings.Clone(parent[:maxParentShown]) + "…"
+		}
+		m.parent, m.states, m.disposed = parent, len(msg.StateNames), false
 	case *dbg.DbgMsgDispose:
 		m.disposed = true
+	case *dbg.DbgMsgHandlerTimeout:
+		s.timeouts++
 	case *dbg.DbgMsgTx:
+		if msg.CheckOnly {
+			s.checks++
+			break
+		}
 		m.txs++
 		s.txs++
 		if msg.Accepted {
@@ -124,10 +174,18 @@ func (s *summary) write(out io.Writer) error {
 	}
 	fmt.Fprintf(tw, "recording:\t%s (format %d, %s)\n", s.path, s.version, state)
 	fmt.Fprintf(tw, "records:\t%d\n", s.records)
-	fmt.Fprintf(tw, "clients:\t%d (%s), %d messages dropped\n",
-		len(s.dropped), plural(len(s.conns), "connection"), dropped)
-	fmt.Fprintf(tw, "machines:\t%d\n", len(s.order))
-	for _, id := range s.order {
+	atLeast := ""
+	if s.uncounted {
+		atLeast = "at least "
+	}
+	fmt.Fprintf(tw, "clients:\t%s%d (%s), %d messages dropped\n",
+		atLeast, len(s.dropped), plural(len(s.conns), "connection"), dropped)
+	fmt.Fprintf(tw, "machines:\t%s%d\n", atLeast, len(s.order))
+	for i, id := range s.order {
+		if i == summaryListed {
+			fmt.Fprintf(tw, "  …\t%d more machines not listed\n", len(s.order)-i)
+			break
+		}
 		m := s.machs[id]
 		about := fmt.Sprintf("%d states", m.states)
 		if m.parent != "" {
@@ -138,7 +196,16 @@ func (s *summary) write(out io.Writer) error {
 		}
 		fmt.Fprintf(tw, "  %s\t%d transitions\t%s\n", termsafe.String(id), m.txs, about)
 	}
+	if s.unlistedMsgs > 0 {
+		fmt.Fprintf(tw, "  …\t%d messages of machines past the summary's %d MiB\n", s.unlistedMsgs, summaryBudget>>20)
+	}
 	fmt.Fprintf(tw, "transitions:\t%d (%d accepted, %d canceled)\n", s.txs, s.accepted, s.txs-s.accepted)
+	if s.checks > 0 {
+		fmt.Fprintf(tw, "checks:\t%d\n", s.checks)
+	}
+	if s.timeouts > 0 {
+		fmt.Fprintf(tw, "handler timeouts:\t%d\n", s.timeouts)
+	}
 	if s.txs > 0 {
 		fmt.Fprintf(tw, "time span:\t%s - %s (%s)\n", s.first.Format(time.DateTime+".000"),
 			s.last.Format(time.DateTime+".000"), s.last.Sub(s.first).Round(time.Microsecond))

@@ -12,13 +12,15 @@
 //	tracer, err := dbg.BindEnv(mach) // AM_DBG_ADDR=1 sends to DefaultAddr
 //
 // The tracer sends a [DbgMsgStruct] when it first sees a machine and after
-// each schema change, one [DbgMsgTx] per transition, canceled ones
-// included, and a [DbgMsgDispose] when the machine is disposed. Sending
+// each schema change, one [DbgMsgTx] per transition, canceled ones and dry
+// runs ([DbgMsgTx.CheckOnly]) included, a [DbgMsgHandlerTimeout] when a
+// handler overruns the machine's handler timeout, and a [DbgMsgDispose]
+// when the machine is disposed. Sending
 // never blocks the machine: the transition and dispose hooks hand the
 // message to a bounded queue and return; a background goroutine batches,
 // encodes and sends. When the queue is full, or the server is unreachable
-// long enough to fill it, transition and dispose messages are dropped and
-// counted ([Tracer.Dropped]). The tracer connects when there is something to send,
+// long enough to fill it, transition, dispose and handler timeout messages
+// are dropped and counted ([Tracer.Dropped]). The tracer connects when there is something to send,
 // reconnects with exponential backoff after a failure, and sends the struct
 // message of every live machine again on each new connection, so a
 // debugger started or restarted late still knows every schema.
@@ -29,9 +31,12 @@
 // The client calls the net/rpc method [ServiceMethod] ("Dbg.Send") with a
 // [*Batch] argument and an [*Ack] reply, using net/rpc's default gob codec
 // over one TCP connection, one call at a time. Within a connection, a
-// machine's struct message always precedes its transitions and its
-// dispose message, a machine's transitions arrive in the order they ran,
-// and its dispose message, if any, comes after the last of them. State indexes in a
+// machine's struct message always precedes its other messages, a
+// machine's transitions arrive in the order they ran, and its dispose
+// message, if any, comes after the last of them. Dry runs and mutations
+// refused on a full queue have transition ID 0 and may arrive between any
+// two transitions. A handler timeout arrives while its transition runs,
+// before the transition's message. State indexes in a
 // transition ([DbgMsgTx.Called], [am.Step.State], the positions in
 // [DbgMsgTx.Clocks]) refer to [DbgMsgStruct.StateNames] of the latest
 // struct message of that machine. An idle client sends an empty batch
@@ -55,8 +60,8 @@
 //
 //	batch:   uvarint version, string ClientID, uvarint Dropped,
 //	         then messages until the end
-//	message: byte kind (1 struct, 2 transition, 3 dispose), uvarint
-//	         length, body
+//	message: byte kind (1 struct, 2 transition, 3 dispose, 4 handler
+//	         timeout), uvarint length, body
 //
 //	struct body:     MachineID, ParentID, Tags, StateNames (strings and
 //	                 lists of strings), Clocks (list of uvarints), Schema
@@ -73,6 +78,8 @@
 //	log entry:       time Time, varint Level, Text, MachineID, uvarint
 //	                 TxID, States (list of strings)
 //	dispose body:    MachineID, time Time
+//	timeout body:    MachineID, uvarint TxID, Handler, varint Elapsed
+//	                 (nanoseconds), time Time
 //
 // Decoding reads zero or empty lists and maps as nil.
 //
@@ -80,8 +87,9 @@
 //
 // The client sends [ProtocolVersion] in every batch; decoders accept
 // [MinProtocolVersion] to ProtocolVersion and refuse the rest with
-// [ErrVersion]. Version 2 added the dispose message (kind 3); version 1
-// batches are otherwise identical, so a current server reads older
-// clients. A message kind a decoder does not know is malformed: adding
+// [ErrVersion]. Version 2 added the dispose message (kind 3); version 3
+// the handler timeout message (kind 4) and set the CheckOnly flag of dry
+// runs, which were not sent before. Batches of older versions are
+// otherwise identical, so a current server reads older clients. A message kind a decoder does not know is malformed: adding
 // one takes a new version, which older servers refuse as a whole.
 package dbg

@@ -9,8 +9,9 @@ import (
 
 // ProtocolVersion is the version of the wire protocol that this package
 // sends: [Batch], the message types and their binary encoding. Version 2
-// added [DbgMsgDispose]; a version 1 batch is the same without it.
-const ProtocolVersion = 2
+// added [DbgMsgDispose], version 3 [DbgMsgHandlerTimeout] and dry runs
+// ([DbgMsgTx.CheckOnly]); an older batch is the same without them.
+const ProtocolVersion = 3
 
 // MinProtocolVersion is the oldest version a decoder accepts. Batches of
 // versions from MinProtocolVersion to [ProtocolVersion] decode; others fail
@@ -22,8 +23,9 @@ const MinProtocolVersion = 1
 // [*Ack].
 const ServiceMethod = "Dbg.Send"
 
-// DbgMsg is a message about one machine: a [*DbgMsgStruct], a [*DbgMsgTx]
-// or a [*DbgMsgDispose]. The set is closed; consumers switch on the type.
+// DbgMsg is a message about one machine: a [*DbgMsgStruct], a [*DbgMsgTx],
+// a [*DbgMsgDispose] or a [*DbgMsgHandlerTimeout]. The set is closed;
+// consumers switch on the type.
 // Each encodes to the binary form described in the package documentation, with
 // AppendBinary, MarshalBinary and UnmarshalBinary.
 type DbgMsg interface {
@@ -76,7 +78,10 @@ type DbgMsgTx struct {
 	MachineID string
 	// ID numbers the machine's transitions from 1 ([am.Transition.ID]).
 	// MachineID and ID identify a transition. IDs of one machine arrive in
-	// increasing order; a gap means dropped messages.
+	// increasing order; a gap means dropped messages. It is 0 for a record
+	// that never ran on the machine's queue ([am.Transition.OffQueue]): a
+	// dry run (CheckOnly), or a mutation refused because the queue was
+	// full. Those may arrive between any two transitions.
 	ID uint64
 	// Clocks are all the machine's clocks right after the transition, in
 	// index order: equal to what [am.Machine.Time] returned at that moment.
@@ -104,9 +109,11 @@ type DbgMsgTx struct {
 	// Auto is true for a transition the machine made by itself to activate
 	// auto states.
 	Auto bool
-	// CheckOnly is reserved for dry runs that resolve a mutation without
-	// applying it. The machine has no such API in this version, so it is
-	// always false.
+	// CheckOnly marks a dry run ([am.Transition.CheckOnly], from
+	// [am.Machine.CanAdd] and the like): the mutation was resolved against
+	// the relations, no handler ran and no clock moved. Accepted says
+	// whether the relations would take it, Err why not. Protocol version
+	// 3 and later; always false before.
 	CheckOnly bool
 	// Source is the transition whose handler issued the mutation, possibly
 	// on another machine, or zero when unknown ([am.Mutation.Source]).
@@ -158,6 +165,32 @@ func (m *DbgMsgDispose) MachID() string { return m.MachineID }
 
 func (*DbgMsgDispose) kind() byte { return kindDispose }
 
+// DbgMsgHandlerTimeout says that a handler of a running transition has
+// run past the machine's handler timeout ([am.Opts.HandlerTimeout]) and
+// has not returned ([am.Tracer.HandlerTimeout]). It is sent while the
+// handler still runs, so it arrives before the transition's [DbgMsgTx],
+// which records an [am.StepHandlerTimeout] step once the handler returns;
+// a handler that never returns leaves the transition's message unsent,
+// and this message is all a debugger learns of it. Protocol version 3 and
+// later.
+type DbgMsgHandlerTimeout struct {
+	// MachineID is the ID of the machine running the handler.
+	MachineID string
+	// TxID is the ID of the transition running the handler ([DbgMsgTx.ID]).
+	TxID uint64
+	// Handler is the handler's method name, for example "WorkState".
+	Handler string
+	// Elapsed is how long the handler had run when the timeout was seen.
+	Elapsed time.Duration
+	// Time is when the timeout was seen, to the nanosecond, in local time.
+	Time time.Time
+}
+
+// MachID returns MachineID.
+func (m *DbgMsgHandlerTimeout) MachID() string { return m.MachineID }
+
+func (*DbgMsgHandlerTimeout) kind() byte { return kindHandlerTimeout }
+
 // Batch is the argument of [ServiceMethod]: messages from one client, in
 // the order it sends them. It travels as a gob value in the compact binary
 // encoding of [Batch.GobEncode].
@@ -167,8 +200,8 @@ type Batch struct {
 	Version int
 	// ClientID identifies the sending [Tracer] across its reconnections.
 	ClientID string
-	// Dropped is how many transition and dispose messages the client has
-	// dropped so far ([Tracer.Dropped]).
+	// Dropped is how many transition, dispose and handler timeout messages
+	// the client has dropped so far ([Tracer.Dropped]).
 	Dropped uint64
 	// Msgs are the messages; empty for a heartbeat.
 	Msgs []DbgMsg

@@ -21,9 +21,9 @@ type sender struct {
 	// sent holds the struct message last sent per machine on this
 	// connection, so each transition is preceded by its schema exactly once.
 	sent map[string]*DbgMsgStruct
-	// pending are transitions and disposals taken from the queue and not
-	// yet resolved (sent or dropped); resolved counts the resolved ones,
-	// for Flush.
+	// pending are transitions, disposals and handler timeouts taken from
+	// the queue and not yet resolved (sent or dropped); resolved counts
+	// the resolved ones, for Flush.
 	pending  []pending
 	resolved uint64
 	backoff  time.Duration
@@ -34,19 +34,23 @@ type sender struct {
 	buf []byte
 }
 
-// pending is a transition or dispose message built from an item, with
-// its machine's struct message. The transition is held by value, so that
-// the buffer of pending messages is their only allocation.
+// pending is a transition, dispose or handler timeout message built from
+// an item, with its machine's struct message. The transition is held by
+// value, so that the buffer of pending messages is their only allocation.
 type pending struct {
 	tx      DbgMsgTx
 	dispose *DbgMsgDispose
+	timeout *DbgMsgHandlerTimeout
 	st      *DbgMsgStruct
 }
 
 // msg returns the message p holds.
 func (p *pending) msg() DbgMsg {
-	if p.dispose != nil {
+	switch {
+	case p.dispose != nil:
 		return p.dispose
+	case p.timeout != nil:
+		return p.timeout
 	}
 	return &p.tx
 }
@@ -86,8 +90,8 @@ func (t *Tracer) run() {
 
 // add turns a queued item into a pending message.
 func (s *sender) add(it item) {
-	if it.dispose != nil {
-		s.pending = append(s.pending, pending{st: it.st, dispose: it.dispose})
+	if it.dispose != nil || it.timeout != nil {
+		s.pending = append(s.pending, pending{st: it.st, dispose: it.dispose, timeout: it.timeout})
 		return
 	}
 	tx := it.tx

@@ -60,14 +60,17 @@ type machState struct {
 	removeSink func()
 }
 
-// item is one transition, or one disposal, on its way to the sender. It
-// holds the transition itself, which never changes after TransitionEnd,
-// so the hot path copies nothing that the sender can read later.
+// item is one transition, disposal or handler timeout on its way to the
+// sender. It holds the transition itself, which never changes after
+// TransitionEnd, so the hot path copies nothing that the sender can read
+// later.
 type item struct {
-	// tx is nil for a disposal.
+	// tx is nil for a disposal and a handler timeout.
 	tx *am.Transition
 	// dispose is set for a disposal.
-	dispose   *DbgMsgDispose
+	dispose *DbgMsgDispose
+	// timeout is set for a handler timeout.
+	timeout   *DbgMsgHandlerTimeout
 	st        *DbgMsgStruct
 	queueTick uint64
 	err       string
@@ -121,9 +124,9 @@ func (t *Tracer) Addr() string { return t.addr }
 // ClientID returns the ID the tracer sends as [Batch.ClientID].
 func (t *Tracer) ClientID() string { return t.clientID }
 
-// Dropped returns how many transition and dispose messages never reached
-// a server: the queue was full, a call failed after the batch was sent,
-// or the tracer stopped with messages left.
+// Dropped returns how many transition, dispose and handler timeout
+// messages never reached a server: the queue was full, a call failed
+// after the batch was sent, or the tracer stopped with messages left.
 func (t *Tracer) Dropped() uint64 { return t.dropped.Load() }
 
 // TracerID returns "dbg".
@@ -220,13 +223,35 @@ func (t *Tracer) TransitionEnd(tx *am.Transition) {
 		st:        ms.st.Load(),
 		queueTick: ms.queueTick.Load(),
 		args:      tx.Machine.LoggableArgs(tx.Mutation.Args),
-		before:    ms.logs.take(),
+	}
+	// a dry run or a refused mutation may end in any goroutine, between
+	// or during transitions; the entries logged meanwhile belong to the
+	// next transition that runs
+	if !tx.OffQueue() {
+		it.before = ms.logs.take()
 	}
 	// the error is formatted here, as it may wrap values that change later
 	if tx.Err != nil {
 		it.err = tx.Err.Error()
 	}
 	t.enqueue(it)
+}
+
+// HandlerTimeout queues a [DbgMsgHandlerTimeout], or counts it as dropped
+// when the queue is full. It runs in the machine's watchdog goroutine
+// while the handler still runs, and reads only what the machine allows
+// then: tx's ID and MachineID.
+func (t *Tracer) HandlerTimeout(tx *am.Transition, handler string, elapsed time.Duration) {
+	ms := t.state(tx.MachineID)
+	if ms == nil || t.closed.Load() {
+		return
+	}
+	t.enqueue(item{
+		timeout: &DbgMsgHandlerTimeout{
+			MachineID: tx.MachineID, TxID: tx.ID, Handler: handler, Elapsed: elapsed, Time: time.Now(),
+		},
+		st: ms.st.Load(),
+	})
 }
 
 // enqueue hands it to the sender, or counts it as dropped when the queue

@@ -14,6 +14,8 @@ const (
 	kindStruct  byte = 1
 	kindTx      byte = 2
 	kindDispose byte = 3
+	// kindHandlerTimeout is protocol version 3's.
+	kindHandlerTimeout byte = 4
 )
 
 // Flag bits of an encoded schema state and of an encoded transition.
@@ -118,6 +120,19 @@ func (m *DbgMsgDispose) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary returns the binary form of m.
 func (m *DbgMsgDispose) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
+
+// AppendBinary appends the binary form of m (see the package
+// documentation). It never fails.
+func (m *DbgMsgHandlerTimeout) AppendBinary(b []byte) ([]byte, error) {
+	b = appendString(b, m.MachineID)
+	b = binary.AppendUvarint(b, m.TxID)
+	b = appendString(b, m.Handler)
+	b = binary.AppendVarint(b, int64(m.Elapsed))
+	return appendTime(b, m.Time), nil
+}
+
+// MarshalBinary returns the binary form of m.
+func (m *DbgMsgHandlerTimeout) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
 
 // GobEncode encodes the batch for net/rpc: its version, client ID and drop
 // count, then its messages as [AppendMsg] frames them.

@@ -77,7 +77,9 @@ func randomMsgs(seed uint64, n int) []dbg.DbgMsg {
 				Require: strs(), Add: strs(), Remove: strs(), After: strs(), Tags: strs()}
 			st.Groups[str()] = strs()
 		}
-		out = append(out, tx, st, &dbg.DbgMsgDispose{MachineID: str(), Time: tm()})
+		out = append(out, tx, st, &dbg.DbgMsgDispose{MachineID: str(), Time: tm()},
+			&dbg.DbgMsgHandlerTimeout{MachineID: str(), TxID: num(), Handler: str(),
+				Elapsed: time.Duration(rng.Int64() - math.MaxInt64/2), Time: tm()})
 	}
 	return out
 }

@@ -81,6 +81,14 @@ func (m *DbgMsgDispose) UnmarshalBinary(data []byte) error {
 	return d.end()
 }
 
+// UnmarshalBinary decodes the binary form made by
+// [DbgMsgHandlerTimeout.AppendBinary] into m.
+func (m *DbgMsgHandlerTimeout) UnmarshalBinary(data []byte) error {
+	d := newDecoder(data)
+	d.handlerTimeoutBody(m)
+	return d.end()
+}
+
 // GobDecode decodes a batch encoded by [Batch.GobEncode]. A batch of a
 // version this package does not know fails with [ErrVersion].
 func (b *Batch) GobDecode(data []byte) error {
@@ -284,6 +292,12 @@ func (d *decoder) msg() DbgMsg {
 			d.disposeBody(dm)
 			m = dm
 		}
+	case kindHandlerTimeout:
+		if d.spend(unsafe.Sizeof(DbgMsgHandlerTimeout{})) {
+			ht := &DbgMsgHandlerTimeout{}
+			d.handlerTimeoutBody(ht)
+			m = ht
+		}
 	default:
 		d.fail("unknown message kind %d", kind)
 	}
@@ -378,6 +392,16 @@ func (d *decoder) txBody(m *DbgMsgTx) {
 
 func (d *decoder) disposeBody(m *DbgMsgDispose) {
 	*m = DbgMsgDispose{MachineID: d.name(), Time: d.time()}
+}
+
+func (d *decoder) handlerTimeoutBody(m *DbgMsgHandlerTimeout) {
+	*m = DbgMsgHandlerTimeout{
+		MachineID: d.name(),
+		TxID:      d.uvarint(),
+		Handler:   d.name(),
+		Elapsed:   time.Duration(d.varint()),
+		Time:      d.time(),
+	}
 }
 
 func (d *decoder) logs() []am.LogEntry {

@@ -43,7 +43,28 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, readErr(err))
 	}
-	return &Reader{r: bufio.NewReader(zr), version: version}, nil
+	return &Reader{r: bufio.NewReader(&limitReader{r: zr, left: maxBytes}), version: version}, nil
+}
+
+// maxBytes is MaxBytes, lowered by tests.
+var maxBytes int64 = MaxBytes
+
+// limitReader fails once more than left bytes were read through it.
+type limitReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, fmt.Errorf("%w: more than %d bytes decompressed", ErrFormat, maxBytes)
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 // Open opens the recording at path; [Reader.Close] closes the file.
@@ -84,13 +105,9 @@ func (r *Reader) Next() (*Record, error) {
 }
 
 func (r *Reader) next() (*Record, error) {
-	n, err := binary.ReadUvarint(r.r)
-	if err == io.EOF {
-		// the gzip stream ended cleanly, checksum verified
-		return nil, io.EOF
-	}
+	n, err := r.length()
 	if err != nil {
-		return nil, readErr(err)
+		return nil, err
 	}
 	if n > MaxRecordBytes {
 		return nil, fmt.Errorf("%w: %d bytes, over %d", ErrFormat, n, MaxRecordBytes)
@@ -102,6 +119,29 @@ func (r *Reader) next() (*Record, error) {
 		return nil, readErr(err)
 	}
 	return decodeRecord(r.buf.Bytes())
+}
+
+// length reads a record's length prefix. At a clean end of the gzip
+// stream, checksum verified, it returns io.EOF.
+func (r *Reader) length() (uint64, error) {
+	var buf [binary.MaxVarintLen64]byte
+	for i := range buf {
+		b, err := r.r.ReadByte()
+		if err != nil {
+			if i == 0 && err == io.EOF {
+				return 0, io.EOF
+			}
+			return 0, readErr(err)
+		}
+		buf[i] = b
+		if b < 0x80 {
+			if n, k := binary.Uvarint(buf[:i+1]); k > 0 {
+				return n, nil
+			}
+			break
+		}
+	}
+	return 0, fmt.Errorf("%w: bad record length", ErrFormat)
 }
 
 func decodeRecord(b []byte) (*Record, error) {

@@ -1,10 +1,10 @@
 // Package recording reads and writes am-dbg recordings: the messages a
 // debugger server received from [dbg.Tracer] clients, in arrival order.
 //
-// # Format, version 2
+// # Format, version 3
 //
 //	bytes 0-7   magic "AMDBGREC"
-//	bytes 8-9   format version, big-endian uint16: 2
+//	bytes 8-9   format version, big-endian uint16: 3
 //	bytes 10-   a gzip stream (RFC 1952) of records
 //
 // Each record is a uvarint (encoding/binary) giving its length, then:
@@ -20,8 +20,9 @@
 // changes the number; readers refuse versions they do not know.
 //
 // Version 2 added machine disposals ([dbg.DbgMsgDispose]) to the messages
-// a record may hold; version 1 is otherwise the same, and this package
-// reads both.
+// a record may hold, version 3 handler timeouts
+// ([dbg.DbgMsgHandlerTimeout]) and dry runs ([dbg.DbgMsgTx.CheckOnly]);
+// older versions are otherwise the same, and this package reads them all.
 //
 // The writer flushes the gzip stream on [Writer.Flush] (am-dbg does so
 // every second) and on [Writer.Close], which also writes gzip's checksum
@@ -42,7 +43,7 @@ import (
 const Magic = "AMDBGREC"
 
 // Version is the format version this package writes.
-const Version = 2
+const Version = 3
 
 // oldestVersion is the oldest format version this package reads.
 const oldestVersion = 1
@@ -58,9 +59,20 @@ var (
 )
 
 // MaxRecordBytes bounds one record, so that a damaged or hostile file
-// cannot make a reader allocate without limit. It is 16 times the dbg
-// server's default message limit; a writer refuses larger records.
-const MaxRecordBytes = 16 << 20
+// cannot make a reader allocate without limit: a record is read into a
+// buffer of at most this size, and its message decodes to at most
+// [dbg.MaxDecodeFactor] times it plus [dbg.DecodeAllowance], about
+// 64 MiB in all. It is twice the dbg server's default message limit, so
+// it holds any message a default server accepts; a writer refuses larger
+// records.
+const MaxRecordBytes = 2 << 20
+
+// MaxBytes bounds the decompressed size of a whole recording, about 64
+// GiB. Reading never holds more than a record at a time, but gzip
+// expands up to a thousand times: without a bound, a file of megabytes
+// could keep a reader decompressing for hours. A reader fails with
+// [ErrFormat] past it.
+const MaxBytes = 64 << 30
 
 // Record is one message as the server received it.
 type Record struct {

@@ -24,6 +24,9 @@ func records(n int) []*recording.Record {
 	for i := range out {
 		var msg dbg.DbgMsg
 		switch {
+		case i%10 == 3:
+			msg = &dbg.DbgMsgHandlerTimeout{MachineID: "m0", TxID: uint64(i), Handler: "AState",
+				Elapsed: 5 * time.Second, Time: base.Add(time.Duration(i) * time.Second)}
 		case i%5 == 4:
 			msg = &dbg.DbgMsgDispose{MachineID: fmt.Sprintf("m%d", i-4), Time: base.Add(time.Duration(i) * time.Second)}
 		case i%5 == 0:
@@ -151,7 +154,7 @@ func TestTruncatedFile(t *testing.T) {
 }
 
 func TestNotARecording(t *testing.T) {
-	future := []byte(recording.Magic + "\x00\x03")
+	future := []byte(recording.Magic + "\x00\x04")
 	for name, data := range map[string][]byte{
 		"empty":          nil,
 		"other file":     []byte("PK\x03\x04 some zip file"),
@@ -166,38 +169,48 @@ func TestNotARecording(t *testing.T) {
 	}
 }
 
-// A version 1 recording, which has no dispose messages but is otherwise
-// the same, reads as written.
-func TestVersion1(t *testing.T) {
-	var buf bytes.Buffer
-	w, err := recording.NewWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []*recording.Record
-	for _, rec := range records(20) {
-		if _, ok := rec.Msg.(*dbg.DbgMsgDispose); !ok {
-			want = append(want, rec)
-			if err := w.Write(rec); err != nil {
-				t.Fatal(err)
+// Recordings of versions 1 and 2, which lack the messages later versions
+// added (dispose messages in 2, handler timeouts in 3) but are otherwise
+// the same, read as written.
+func TestOlderVersions(t *testing.T) {
+	for version, lacks := range map[uint16]func(dbg.DbgMsg) bool{
+		1: func(m dbg.DbgMsg) bool {
+			_, d := m.(*dbg.DbgMsgDispose)
+			_, h := m.(*dbg.DbgMsgHandlerTimeout)
+			return d || h
+		},
+		2: func(m dbg.DbgMsg) bool { _, h := m.(*dbg.DbgMsgHandlerTimeout); return h },
+	} {
+		var buf bytes.Buffer
+		w, err := recording.NewWriter(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []*recording.Record
+		for _, rec := range records(20) {
+			if !lacks(rec.Msg) {
+				want = append(want, rec)
+				if err := w.Write(rec); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	binary.BigEndian.PutUint16(data[len(recording.Magic):], 1)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		data := buf.Bytes()
+		binary.BigEndian.PutUint16(data[len(recording.Magic):], version)
 
-	r, err := recording.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Version() != 1 {
-		t.Errorf("Version() = %d, want 1", r.Version())
-	}
-	got, err := readAll(t, data)
-	if err != io.EOF || !reflect.DeepEqual(got, want) {
-		t.Errorf("read %d of %d records, then %v", len(got), len(want), err)
+		r, err := recording.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Version() != int(version) {
+			t.Errorf("Version() = %d, want %d", r.Version(), version)
+		}
+		got, err := readAll(t, data)
+		if err != io.EOF || !reflect.DeepEqual(got, want) {
+			t.Errorf("version %d: read %d of %d records, then %v", version, len(got), len(want), err)
+		}
 	}
 }

@@ -63,6 +63,10 @@ func check(b *dbg.Batch) error {
 			if m != nil {
 				id = m.MachineID
 			}
+		case *dbg.DbgMsgHandlerTimeout:
+			if m != nil {
+				id = m.MachineID
+			}
 		}
 		if id == "" {
 			return fmt.Errorf("%w: message %d names no machine", ErrMalformed, i)
