@@ -68,7 +68,7 @@ func (d *diagrammer) add(m dbg.DbgMsg) {
 func (d *diagrammer) addLocked(m dbg.DbgMsg) {
 	switch m := m.(type) {
 	case *dbg.DbgMsgStruct:
-		d.machs.set(m.MachineID, &diagramMach{st: m, clocks: m.Clocks}, structSize(m))
+		d.machs.set(m.MachineID, &diagramMach{st: m, clocks: m.Clocks}, m.MemSize())
 	case *dbg.DbgMsgTx:
 		// a dry run moves no clock; clocks of another length are the
 		// peer's mistake, and would mark the wrong states
@@ -122,30 +122,4 @@ func writeFile(path string, write func(io.Writer) error) error {
 		err = fmt.Errorf("write diagram %s: %w", path, cerr)
 	}
 	return err
-}
-
-// structSize approximates the memory a struct message holds, for the
-// diagram writer's budget.
-func structSize(m *dbg.DbgMsgStruct) int {
-	n := 256 + len(m.MachineID) + len(m.ParentID) + 8*len(m.Clocks)
-	strs := func(ss []string) {
-		for _, s := range ss {
-			n += 16 + len(s)
-		}
-	}
-	strs(m.Tags)
-	strs(m.StateNames)
-	for name, st := range m.Schema {
-		n += 64 + len(name) + 5*24
-		strs(st.Require)
-		strs(st.Add)
-		strs(st.Remove)
-		strs(st.After)
-		strs(st.Tags)
-	}
-	for name, ss := range m.Groups {
-		n += 48 + len(name)
-		strs(ss)
-	}
-	return n
 }

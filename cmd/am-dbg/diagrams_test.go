@@ -75,7 +75,7 @@ func TestDiagrammerBoundsMemory(t *testing.T) {
 		return &dbg.DbgMsgStruct{MachineID: id, StateNames: am.S{"Exception", "A"},
 			Schema: am.Schema{"Exception": {}, "A": {}}, Clocks: am.Time{0, 1}}
 	}
-	d.machs.budget = 3 * structSize(st("m0"))
+	d.machs.budget = 3 * st("m0").MemSize()
 	d.HandleBatch(server.Peer{}, &dbg.Batch{Msgs: []dbg.DbgMsg{
 		st("m0"), st("m1"), &dbg.DbgMsgDispose{MachineID: "m1", Time: time.Now()},
 	}})

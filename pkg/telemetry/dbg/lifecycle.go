@@ -11,12 +11,12 @@ func (t *Tracer) hasWork() bool {
 }
 
 // exitIfIdle stops the sender when no machine is left and nothing is
-// queued. Deciding under mu means a machine bound meanwhile either sees
+// queued, unless the tracer is persistent (a Relay's). Deciding under mu means a machine bound meanwhile either sees
 // the sender running or starts a new one.
 func (t *Tracer) exitIfIdle() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.live > 0 || len(t.queue) > 0 {
+	if t.live > 0 || len(t.queue) > 0 || t.persistent {
 		return false
 	}
 	t.running = false

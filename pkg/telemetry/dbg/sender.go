@@ -38,19 +38,16 @@ type sender struct {
 // an item, with its machine's struct message. The transition is held by
 // value, so that the buffer of pending messages is their only allocation.
 type pending struct {
-	tx      DbgMsgTx
-	dispose *DbgMsgDispose
-	timeout *DbgMsgHandlerTimeout
-	st      *DbgMsgStruct
+	tx DbgMsgTx
+	// made is a message that came made (see item.msg); tx is unused then.
+	made DbgMsg
+	st   *DbgMsgStruct
 }
 
 // msg returns the message p holds.
 func (p *pending) msg() DbgMsg {
-	switch {
-	case p.dispose != nil:
-		return p.dispose
-	case p.timeout != nil:
-		return p.timeout
+	if p.made != nil {
+		return p.made
 	}
 	return &p.tx
 }
@@ -90,8 +87,8 @@ func (t *Tracer) run() {
 
 // add turns a queued item into a pending message.
 func (s *sender) add(it item) {
-	if it.dispose != nil || it.timeout != nil {
-		s.pending = append(s.pending, pending{st: it.st, dispose: it.dispose, timeout: it.timeout})
+	if it.msg != nil {
+		s.pending = append(s.pending, pending{st: it.st, made: it.msg})
 		return
 	}
 	tx := it.tx
@@ -184,13 +181,15 @@ func (s *sender) build(dirty []*machState) int {
 	n, msgs := 0, 0
 	for n < len(s.pending) && msgs+2 <= maxMsgs {
 		p := &s.pending[n]
-		id := p.st.MachineID
+		m := p.msg()
+		id := m.MachID()
 		mark := len(buf)
-		needSt := s.sent[id] != p.st
+		// a relayed message may come without its machine's struct message
+		needSt := p.st != nil && s.sent[id] != p.st
 		if needSt {
 			buf = AppendMsg(buf, p.st)
 		}
-		buf = AppendMsg(buf, p.msg())
+		buf = AppendMsg(buf, m)
 		if len(buf) > limit {
 			buf = buf[:mark]
 			if msgs > 0 {
@@ -201,8 +200,9 @@ func (s *sender) build(dirty []*machState) int {
 			s.t.dropped.Add(1)
 			continue
 		}
+		_, disposed := m.(*DbgMsgDispose)
 		switch {
-		case p.dispose != nil:
+		case disposed:
 			// nothing more of the machine follows; a new machine reusing
 			// the ID comes with a struct message of its own
 			delete(s.sent, id)
@@ -265,7 +265,7 @@ func (s *sender) call(b encodedBatch, ack *Ack) error {
 
 // connect dials until it succeeds, waiting with backoff between attempts.
 // It gives up on the pending messages when no machine is left to wait
-// for, and returns false when the tracer is closed meanwhile.
+// for (a relay always waits), and returns false when the tracer is closed meanwhile.
 func (s *sender) connect() bool {
 	for s.client == nil {
 		if wait := time.Until(s.nextDial); wait > 0 {
@@ -284,7 +284,7 @@ func (s *sender) connect() bool {
 				return false
 			}
 			s.fail()
-			if s.t.liveCount() == 0 {
+			if s.t.liveCount() == 0 && !s.t.persistent {
 				s.abandon()
 				return true
 			}

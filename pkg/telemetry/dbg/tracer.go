@@ -29,6 +29,9 @@ type Tracer struct {
 	addr     string
 	opts     Opts
 	clientID string
+	// persistent keeps the sender running and retrying with no machine
+	// left, until Close: a Relay's.
+	persistent bool
 
 	queue chan item
 	wake  chan struct{}
@@ -61,16 +64,17 @@ type machState struct {
 }
 
 // item is one transition, disposal or handler timeout on its way to the
-// sender. It holds the transition itself, which never changes after
-// TransitionEnd, so the hot path copies nothing that the sender can read
-// later.
+// sender. A transition of an observed machine holds the transition itself,
+// which never changes after TransitionEnd, so the hot path copies nothing
+// that the sender can read later; every other message comes made.
 type item struct {
-	// tx is nil for a disposal and a handler timeout.
+	// tx is nil for a message that comes made.
 	tx *am.Transition
-	// dispose is set for a disposal.
-	dispose *DbgMsgDispose
-	// timeout is set for a handler timeout.
-	timeout   *DbgMsgHandlerTimeout
+	// msg is a message that comes made: a disposal, a handler timeout, or
+	// a relayed message ([Relay]).
+	msg DbgMsg
+	// st is the machine's struct message, or nil for a relayed message
+	// of a machine whose struct message the relay does not hold.
 	st        *DbgMsgStruct
 	queueTick uint64
 	err       string
@@ -157,10 +161,7 @@ func (t *Tracer) MachineInit(m *am.Machine) {
 		t.live++
 	}
 	t.dirty[ms] = struct{}{}
-	if !t.running && !t.closed.Load() {
-		t.running = true
-		t.wg.Go(t.run)
-	}
+	t.startLocked()
 	t.mu.Unlock()
 	t.notify()
 }
@@ -193,8 +194,8 @@ func (t *Tracer) MachineDispose(machineID string) {
 		// queued before the machine stops counting as live, so the sender
 		// cannot go idle in between and leave the message behind
 		t.enqueue(item{
-			dispose: &DbgMsgDispose{MachineID: machineID, Time: time.Now()},
-			st:      ms.st.Load(),
+			msg: &DbgMsgDispose{MachineID: machineID, Time: time.Now()},
+			st:  ms.st.Load(),
 		})
 	}
 	t.mu.Lock()
@@ -237,6 +238,14 @@ func (t *Tracer) TransitionEnd(tx *am.Transition) {
 	t.enqueue(it)
 }
 
+// startLocked starts the sender unless it runs or the tracer is closed.
+func (t *Tracer) startLocked() {
+	if !t.running && !t.closed.Load() {
+		t.running = true
+		t.wg.Go(t.run)
+	}
+}
+
 // HandlerTimeout queues a [DbgMsgHandlerTimeout], or counts it as dropped
 // when the queue is full. It runs in the machine's watchdog goroutine
 // while the handler still runs, and reads only what the machine allows
@@ -247,7 +256,7 @@ func (t *Tracer) HandlerTimeout(tx *am.Transition, handler string, elapsed time.
 		return
 	}
 	t.enqueue(item{
-		timeout: &DbgMsgHandlerTimeout{
+		msg: &DbgMsgHandlerTimeout{
 			MachineID: tx.MachineID, TxID: tx.ID, Handler: handler, Elapsed: elapsed, Time: time.Now(),
 		},
 		st: ms.st.Load(),
@@ -301,9 +310,11 @@ func (t *Tracer) Close(ctx context.Context) error {
 	err := t.Flush(ctx)
 	t.machs.Range(func(id, v any) bool {
 		ms := v.(*machState)
-		// the machine may be disposed meanwhile, which detaches as well
-		_ = ms.mach.DetachTracer(t)
-		ms.removeSink()
+		if ms.mach != nil {
+			// the machine may be disposed meanwhile, which detaches as well
+			_ = ms.mach.DetachTracer(t)
+			ms.removeSink()
+		}
 		t.machs.Delete(id)
 		return true
 	})
