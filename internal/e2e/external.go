@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Environment variables that point the harness at backends that already
@@ -174,3 +176,12 @@ func externalVictoriaLogs(ctx context.Context, raw string) (*VictoriaLogsBackend
 	}
 	return v, nil
 }
+
+// runID tells this test process's writes from those of other runs.
+var runID = strconv.FormatInt(time.Now().UnixNano(), 36)
+
+// Unique returns prefix and an ID of this test process, for the service
+// names and labels that a test writes under and then queries: an existing
+// backend (EnvJaegerURL and the others) still holds what earlier runs
+// wrote, which a test must not count as its own.
+func Unique(prefix string) string { return prefix + "-" + runID }

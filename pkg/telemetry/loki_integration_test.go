@@ -15,7 +15,8 @@ import (
 	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
-const lokiService = "amtele-loki"
+// lokiService is the service_name of the tests' lines, new each run.
+var lokiService = e2e.Unique("amtele-loki")
 
 // newLokiClient returns a client pushing to pushURL every 50ms, closed
 // when the test ends. What it logs fails the test, unless the test
@@ -138,7 +139,7 @@ func TestIntegrationLokiLogger(t *testing.T) {
 			ctx := context.Background()
 			for _, id := range []string{parent.ID(), child.ID()} {
 				for _, l := range levels[1:] {
-					logsql := fmt.Sprintf(`{machine_id=%q, %s=%q}`, id, amtele.LokiLabelLevel, l)
+					logsql := fmt.Sprintf(`{service_name=%q, machine_id=%q, %s=%q}`, lokiService, id, amtele.LokiLabelLevel, l)
 					got, entries, err := lokiLines(ctx, vl, logsql)
 					if err != nil {
 						t.Fatal(err)
@@ -160,7 +161,7 @@ func TestIntegrationLokiLogger(t *testing.T) {
 					}
 				}
 				// a substring filter, as dashboards use for errors
-				logsql := fmt.Sprintf(`{machine_id=%q} *"[error]"*`, id)
+				logsql := fmt.Sprintf(`{service_name=%q, machine_id=%q} *"[error]"*`, lokiService, id)
 				got, _, err := lokiLines(ctx, vl, logsql)
 				if err != nil {
 					t.Fatal(err)
@@ -236,7 +237,7 @@ func TestIntegrationLokiOutage(t *testing.T) {
 		want = append(want, fmt.Sprintf("after the outage %d", i))
 	}
 	flush(t, logger)
-	logsql := fmt.Sprintf(`{machine_id=%q} "after the outage"`, mach.ID())
+	logsql := fmt.Sprintf(`{service_name=%q, machine_id=%q} "after the outage"`, lokiService, mach.ID())
 	e2e.Eventually(t, 30*time.Second, "entries logged after the outage in VictoriaLogs", func(ctx context.Context) error {
 		got, _, err := lokiLines(ctx, vl, logsql)
 		if err != nil {

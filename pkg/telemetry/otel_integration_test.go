@@ -115,7 +115,7 @@ func TestIntegrationOtelJaeger(t *testing.T) {
 		{"http/protobuf", "http://" + j.OTLPHTTPAddr},
 	} {
 		t.Run(tc.protocol, func(t *testing.T) {
-			service := "amtele-" + strings.ReplaceAll(tc.protocol, "/", "-")
+			service := e2e.Unique("amtele-" + strings.ReplaceAll(tc.protocol, "/", "-"))
 			p := otelEnv(t, service, tc.protocol, tc.endpoint)
 			newWorkflow(t, amtele.NewOtelMachTracer(p.Tracer.Tracer("amtele"), nil)).run(t)
 			// shutting down flushes every span, no waiting needed
@@ -144,7 +144,7 @@ func TestIntegrationOtelJaeger(t *testing.T) {
 // with the SDK's default batching.
 func TestIntegrationOtelJaegerTimely(t *testing.T) {
 	j := e2e.StartJaeger(t)
-	const service = "amtele-timely"
+	service := e2e.Unique("amtele-timely")
 	p := otelEnv(t, service, "grpc", "http://"+j.OTLPGRPCAddr)
 	mach := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "long-lived", Tracers: []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("amtele"), nil)}})
 
@@ -174,7 +174,7 @@ func TestIntegrationOtelJaegerTimely(t *testing.T) {
 // that each trace is a whole tree linked to the one before it.
 func TestIntegrationOtelJaegerRotation(t *testing.T) {
 	j := e2e.StartJaeger(t)
-	const service = "amtele-rotation"
+	service := e2e.Unique("amtele-rotation")
 	p := otelEnv(t, service, "grpc", "http://"+j.OTLPGRPCAddr)
 	tracer := amtele.NewOtelMachTracer(p.Tracer.Tracer("amtele"), &amtele.OtelMachTracerOpts{RotateTransitions: 4})
 	root := newMachine(t, am.Schema{"A": {}, "Long": {}}, &am.Opts{ID: "root", Tracers: []am.Tracer{tracer}})

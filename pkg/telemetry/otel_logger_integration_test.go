@@ -26,7 +26,7 @@ import (
 // transition and severity of every record.
 func TestIntegrationOtelLoggerVictoriaLogs(t *testing.T) {
 	vl := e2e.StartVictoriaLogs(t)
-	const service = "amtele-logs"
+	service := e2e.Unique("amtele-logs")
 	ctx := context.Background()
 	exp, err := otlploghttp.New(ctx, otlploghttp.WithEndpointURL(vl.OTLPLogsURL))
 	if err != nil {
@@ -93,7 +93,7 @@ func TestIntegrationOtelLoggerVictoriaLogs(t *testing.T) {
 func TestIntegrationOtelLogsToTraces(t *testing.T) {
 	jaeger := e2e.StartJaeger(t)
 	vl := e2e.StartVictoriaLogs(t)
-	const service = "amtele-logs-to-traces"
+	service := e2e.Unique("amtele-logs-to-traces")
 	ctx := context.Background()
 	res := resource.NewSchemaless(semconv.ServiceName(service))
 
