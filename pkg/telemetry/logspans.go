@@ -35,6 +35,14 @@ type logSpans struct {
 type machineSpans struct {
 	id      string
 	spanner atomic.Pointer[spannerRef]
+
+	// A transition makes its entries in a row, so the span of the last
+	// transition asked for is kept: one lookup per transition, not per
+	// entry.
+	mu     sync.Mutex
+	lastTx uint64
+	lastSC trace.SpanContext
+	lastOK bool
 }
 
 // spannerRef boxes an interface for atomic.Pointer.
@@ -102,9 +110,20 @@ func (ms *machineSpans) span(txID uint64) (trace.SpanContext, bool) {
 	if r == nil {
 		return trace.SpanContext{}, false
 	}
-	sc, ok := r.TransitionSpanContext(ms.id, txID)
-	if !ok || !sc.IsSampled() {
-		return trace.SpanContext{}, false
+	ms.mu.Lock()
+	if ms.lastTx == txID {
+		sc, ok := ms.lastSC, ms.lastOK
+		ms.mu.Unlock()
+		return sc, ok
 	}
-	return sc, true
+	ms.mu.Unlock()
+	sc, ok := r.TransitionSpanContext(ms.id, txID)
+	ok = ok && sc.IsSampled()
+	if !ok {
+		sc = trace.SpanContext{}
+	}
+	ms.mu.Lock()
+	ms.lastTx, ms.lastSC, ms.lastOK = txID, sc, ok
+	ms.mu.Unlock()
+	return sc, ok
 }
