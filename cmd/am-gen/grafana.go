@@ -165,6 +165,9 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		} else if err != nil {
 			return usageError(stderr, "--grafana-url: %v", err)
 		}
+		// from here on, what am-gen prints of its own (the URL in hints)
+		// goes through the client's redaction too
+		stdout, stderr = redacting{stdout, client.Redact}, redacting{stderr, client.Redact}
 	}
 
 	dash, err := builder.Build()

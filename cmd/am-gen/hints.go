@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,4 +68,18 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return u.Redacted()
+}
+
+// redacting is a writer that hides the token in what am-gen writes. Each
+// Write is a whole message, so a token is never split between two.
+type redacting struct {
+	w      io.Writer
+	redact func(string) string
+}
+
+func (r redacting) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, r.redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -19,6 +19,7 @@ const (
 func checkNoToken(t *testing.T, r result) {
 	t.Helper()
 	for _, f := range []string{padToken, specialToken, url.QueryEscape(specialToken), url.PathEscape(specialToken),
+		(&url.URL{Path: specialToken}).EscapedPath(),
 		"Bearer " + specialToken, strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(specialToken)} {
 		if strings.Contains(r.stdout+r.stderr, f) {
 			t.Errorf("output shows the token as %q:\n%s%s", f, r.stdout, r.stderr)
@@ -73,6 +74,20 @@ func TestGrafanaTokenSafety(t *testing.T) {
 		if n := len(target.Requests()); n != 0 {
 			t.Errorf("the redirect target got %d requests", n)
 		}
+	})
+
+	t.Run("token written into the URL", func(t *testing.T) {
+		srv := grafanatest.NewServer(grafanatest.Opts{Token: specialToken})
+		addr := srv.URL
+		srv.Close()
+		r := amGen(t, padded, append(dashboardArgs, "--grafana-url", addr+"/?auth="+url.QueryEscape(specialToken))...)
+		checkSyncFailure(t, r, []string{"cannot reach Grafana at " + addr + "/?auth=[token]"})
+		checkNoToken(t, r)
+		r = amGen(t, padded, append(dashboardArgs, "--grafana-url", "ftp://grafana/"+specialToken)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, `grafana URL "ftp://grafana/[token]"`) {
+			t.Errorf("%+v, want exit 2 and the URL with the token hidden", r)
+		}
+		checkNoToken(t, r)
 	})
 
 	for _, tc := range []struct {

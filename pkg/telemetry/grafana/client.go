@@ -45,16 +45,16 @@ type ClientOpts struct {
 // with the spaces around it trimmed; saving needs the Editor role, or
 // write access to the target folder.
 func NewClient(grafanaURL, token string, opts *ClientOpts) (*Client, error) {
-	base, err := url.Parse(grafanaURL)
-	if err != nil {
-		return nil, fmt.Errorf("amgrafana: grafana URL: %w", err)
-	}
-	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("amgrafana: grafana URL %q: want http:// or https:// and a host", base.Redacted())
-	}
 	tok, err := newSecret(token)
 	if err != nil {
 		return nil, err
+	}
+	base, err := url.Parse(grafanaURL)
+	if err != nil {
+		return nil, &redactedError{msg: tok.redact("amgrafana: grafana URL: " + err.Error()), err: err}
+	}
+	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("amgrafana: grafana URL %q: want http:// or https:// and a host", tok.redact(base.Redacted()))
 	}
 	hc := *http.DefaultClient
 	if opts != nil && opts.HTTPClient != nil {
@@ -144,6 +144,12 @@ func (c *Client) SaveDashboard(ctx context.Context, d dashboard.Dashboard, opts 
 	}
 	return &SaveResult{UID: c.token.redact(out.UID), URL: c.absolute(out.URL), Version: out.Version}, nil
 }
+
+// Redact replaces every form of the client's token in s with [token]: as
+// given, trimmed, URL-escaped and JSON-escaped. Callers pass what they
+// print of their own through it, such as a Grafana URL that a user wrote
+// the token into.
+func (c *Client) Redact(s string) string { return c.token.redact(s) }
 
 // wrap returns err behind prefix, with the token removed from its message:
 // a URL in a transport error is the user's, and may hold it.

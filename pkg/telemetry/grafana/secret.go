@@ -16,7 +16,8 @@ const redacted = "[token]"
 
 // secret is a service account token and the forms it can take in text the
 // client shows: a proxy or a misbehaving server may echo it as received,
-// URL-escaped in a link, or JSON-escaped in a body.
+// URL-escaped in a link (as a query value, a path segment, or a path), or
+// JSON-escaped in a body.
 type secret struct {
 	// value is the token as sent: trimmed, since an environment variable
 	// read from a file often ends with a newline or a space.
@@ -42,7 +43,9 @@ func newSecret(raw string) (secret, error) {
 		return secret{}, fmt.Errorf("%w: it contains a space or a control character", ErrInvalidToken)
 	}
 	js, _ := json.Marshal(value) // a string always encodes
-	forms := []string{raw, value, url.QueryEscape(value), url.PathEscape(value), string(js[1 : len(js)-1])}
+	// as a path, url.URL escapes less than PathEscape: it keeps the slashes
+	asPath := (&url.URL{Path: value}).EscapedPath()
+	forms := []string{raw, value, url.QueryEscape(value), url.PathEscape(value), asPath, string(js[1 : len(js)-1])}
 	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
 	return secret{value: value, forms: slices.Compact(forms)}, nil
 }

@@ -21,7 +21,7 @@ const specialToken = "eyJrIjoi+Tok/en<&>=="
 // Authorization header.
 func tokenForms(raw string) []string {
 	tok := strings.TrimSpace(raw)
-	return []string{raw, tok, url.QueryEscape(tok), url.PathEscape(tok), "Bearer " + tok,
+	return []string{raw, tok, url.QueryEscape(tok), url.PathEscape(tok), (&url.URL{Path: tok}).EscapedPath(), "Bearer " + tok,
 		strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`).Replace(tok)}
 }
 
