@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/client_golang/prometheus/push"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amprom "github.com/amkit-dev/amkit/pkg/telemetry/prometheus"
@@ -42,7 +41,7 @@ func (t *telemetry) bindMetrics(_ context.Context, cfg config, mach *am.Machine)
 	if cfg.PushURL == "" {
 		return nil
 	}
-	if err := metrics.BindToPusher(push.New(cfg.PushURL, pushJob)); err != nil {
+	if err := metrics.BindToPusher(amprom.NewPusher(cfg.PushURL, pushJob)); err != nil {
 		return fmt.Errorf("pushing metrics to %s: %w", cfg.PushURL, err)
 	}
 	return nil
@@ -68,7 +67,7 @@ func (t *telemetry) serveMetrics(cfg config, metrics *amprom.Metrics) error {
 		return fmt.Errorf("serving metrics (%s): %w", envPromAddr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	url := "http://" + ln.Addr().String() + "/metrics"

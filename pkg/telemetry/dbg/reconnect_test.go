@@ -12,6 +12,7 @@ import (
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 )
 
 // fastRetry makes reconnects quick, so the tests need not wait seconds.
@@ -31,6 +32,7 @@ func fastRetry(queue int) *dbg.Opts {
 func TestServerStartsLate(t *testing.T) {
 	addr := freeAddr(t)
 	tracer := dbg.NewTracer(addr, fastRetry(64))
+	dropsBefore := drops.Total(drops.Dbg)
 	tru := newTruth()
 	tr := newTree(t, tracer, tru)
 
@@ -48,6 +50,9 @@ func TestServerStartsLate(t *testing.T) {
 	}
 	if tracer.Dropped() == 0 {
 		t.Fatal("nothing dropped with the queue full and no server")
+	}
+	if got := drops.Total(drops.Dbg) - dropsBefore; got < tracer.Dropped() {
+		t.Errorf("package drops counts %d dbg drops, the tracer %d", got, tracer.Dropped())
 	}
 
 	_, col := startServer(t, addr)

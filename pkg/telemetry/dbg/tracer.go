@@ -39,7 +39,7 @@ type Tracer struct {
 	// dial or a call in progress, so Close keeps to its context.
 	stopped  context.Context
 	stop     context.CancelFunc
-	dropped  atomic.Uint64
+	dropped  dropCounter
 	enqueued atomic.Uint64
 	closed   atomic.Bool
 	// machs maps machine IDs to *machState, for the hot path's lookup.

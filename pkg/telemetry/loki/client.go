@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 )
 
 // ErrClosed is returned by [Client.Flush] and [Client.Close] on a closed
@@ -65,6 +67,9 @@ type Client struct {
 	cancel context.CancelFunc
 
 	sent, dropped, failed, retried atomic.Uint64
+	// unregisterDrops ends the client's count in package drops, which
+	// keeps its final value
+	unregisterDrops func()
 
 	// owned by run, and read by Close once run returned
 	batch   *batch
@@ -94,9 +99,13 @@ func New(opts Options) (*Client, error) {
 		batch:   newBatch(),
 		report:  reporter{log: cfg.ErrorLog, every: cfg.ErrorLogInterval},
 	}
+	c.unregisterDrops = drops.Register(drops.Loki, c.lostCount)
 	go c.run()
 	return c, nil
 }
+
+// lostCount counts the entries dropped or given up, for package drops.
+func (c *Client) lostCount() uint64 { return c.dropped.Load() + c.failed.Load() }
 
 // Push queues e for sending and returns true, or drops it and returns
 // false when the queue is full or the client closed. It never blocks.
@@ -164,6 +173,7 @@ func (c *Client) Close(ctx context.Context) error {
 	c.mu.Unlock()
 
 	close(c.closing)
+	defer c.unregisterDrops()
 	var cause error
 	select {
 	case <-c.done:

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/amkit-dev/amkit/internal/e2e"
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
@@ -265,6 +266,7 @@ func TestQueueFull(t *testing.T) {
 		return false
 	}
 	const queue = 4
+	dropsBefore := drops.Total(drops.Loki)
 	c := newClient(t, srv, loki.Options{BatchEntries: 1, QueueSize: queue})
 	pushLines(t, c, "first")
 	<-arrived // the client's goroutine now waits for the answer
@@ -278,6 +280,9 @@ func TestQueueFull(t *testing.T) {
 		t.Errorf("%d entries accepted, want %d", accepted, queue)
 	}
 	wantStats(t, c, loki.Stats{Dropped: 100 - queue})
+	if got := drops.Total(drops.Loki) - dropsBefore; got != 100-queue {
+		t.Errorf("package drops counts %d Loki drops, want %d", got, 100-queue)
+	}
 	close(release)
 	flush(t, c)
 	want := append([]string{"first"}, numbered("line", queue)...)

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/push"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 )
 
 // maxPushTimeout bounds one push, so that a Pushgateway that accepts
@@ -41,7 +43,13 @@ func (m *Metrics) BindToRegistry(reg prometheus.Registerer) error {
 	if reg == nil {
 		return errors.New("amprom: bind to a nil registry")
 	}
-	return m.bind(&registryBinding{reg: reg})
+	if err := m.bind(&registryBinding{reg: reg}); err != nil {
+		return err
+	}
+	if err := registerDropped(reg); err != nil {
+		return fmt.Errorf("amprom: register %s: %w", MetricDropped, err)
+	}
+	return nil
 }
 
 // BindToPusher pushes the series of every observed machine with p once per
@@ -49,8 +57,12 @@ func (m *Metrics) BindToRegistry(reg prometheus.Registerer) error {
 // observed machine is disposed; a last push then delivers the final values,
 // which the Pushgateway keeps. A machine disposed earlier is pushed once
 // more, then dropped. Failed pushes are counted (see
-// [Metrics.PushFailures]) and reported to [Opts.ErrorHandler]; nothing
-// queues up while the Pushgateway is down. p must not be bound twice.
+// [Metrics.PushFailures], and [MetricDropped] with exporter="pushgateway")
+// and reported to [Opts.ErrorHandler]; nothing queues up while the
+// Pushgateway is down. p must not be bound twice. Make p with [NewPusher],
+// whose HTTP client bounds what a misbehaving gateway can cost.
+//
+// The pushed registry also holds [MetricDropped].
 func (m *Metrics) BindToPusher(p *push.Pusher) error {
 	if p == nil {
 		return errors.New("amprom: bind to a nil pusher")
@@ -65,6 +77,10 @@ func (m *Metrics) BindToPusher(p *push.Pusher) error {
 	if err := m.bind(b); err != nil {
 		return err
 	}
+	if err := registerDropped(b.reg); err != nil {
+		return fmt.Errorf("amprom: register %s: %w", MetricDropped, err)
+	}
+	b.unregisterDrops = drops.Register(drops.Pushgateway, b.failures.Load)
 	p.Gatherer(b.reg)
 	go b.run()
 	return nil
@@ -117,6 +133,10 @@ type pushBinding struct {
 	pusher  *push.Pusher
 	timeout time.Duration
 	stop    chan struct{}
+	// failures counts this pusher's failed pushes, in package drops until
+	// unregisterDrops.
+	failures        atomic.Uint64
+	unregisterDrops func()
 
 	mu sync.Mutex
 	// removed are sets of disposed machines, unregistered after the next
@@ -157,6 +177,7 @@ func (p *pushBinding) run() {
 			p.push()
 		case <-p.stop:
 			p.push()
+			p.unregisterDrops()
 			return
 		}
 	}
@@ -173,6 +194,7 @@ func (p *pushBinding) push() {
 	cancel()
 	if err != nil {
 		p.m.pushFailures.Add(1)
+		p.failures.Add(1)
 		p.m.report(fmt.Errorf("amprom: push metrics of %s: %w", p.m.root.ID(), err))
 	}
 	// dropped even when the push failed: holding them for a Pushgateway

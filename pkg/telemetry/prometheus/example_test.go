@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/push"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amprom "github.com/amkit-dev/amkit/pkg/telemetry/prometheus"
@@ -47,7 +46,7 @@ func ExampleMetrics_BindToPusher() {
 	defer mach.Dispose()
 
 	metrics := amprom.TransitionsToPrometheus(mach, 15*time.Second)
-	pusher := push.New("http://localhost:9091", "my_batch_job").Grouping("instance", "worker-1")
+	pusher := amprom.NewPusher("http://localhost:9091", "my_batch_job").Grouping("instance", "worker-1")
 	if err := metrics.BindToPusher(pusher); err != nil {
 		panic(err)
 	}

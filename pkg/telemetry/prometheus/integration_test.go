@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/client_golang/prometheus/push"
 
 	"github.com/amkit-dev/amkit/internal/e2e"
 	am "github.com/amkit-dev/amkit/pkg/machine"
@@ -58,7 +57,7 @@ func TestIntegrationPushgateway(t *testing.T) {
 	var metrics *amprom.Metrics
 	parent, child, rec := runE2EWorkload(t, func(m *amprom.Metrics) error {
 		metrics = m
-		return m.BindToPusher(push.New(pg.URL, "amprom_e2e"))
+		return m.BindToPusher(amprom.NewPusher(pg.URL, "amprom_e2e"))
 	})
 	checkInPrometheus(t, prom, parent, rec)
 	checkInPrometheus(t, prom, child, rec)

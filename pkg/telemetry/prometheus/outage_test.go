@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/push"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -34,7 +33,7 @@ func TestIntegrationPushgatewayOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := metrics.BindToPusher(push.New(gw.URL, "amprom_outage")); err != nil {
+	if err := metrics.BindToPusher(amprom.NewPusher(gw.URL, "amprom_outage")); err != nil {
 		t.Fatal(err)
 	}
 

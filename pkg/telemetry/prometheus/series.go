@@ -51,16 +51,28 @@ func (s *sums) mean(v float64) float64 {
 type histogram struct {
 	bounds []float64
 	counts []uint64 // len(bounds)+1: the last one is +Inf
+	// exemplars holds the last traced observation of each bucket, for the
+	// histograms that keep them; nil otherwise.
+	exemplars []exemplar
 }
 
 func newHistogram(bounds []float64) histogram {
 	return histogram{bounds: bounds, counts: make([]uint64, len(bounds)+1)}
 }
 
-func (h *histogram) observe(v float64) {
+// newExemplarHistogram is newHistogram keeping an exemplar per bucket.
+func newExemplarHistogram(bounds []float64) histogram {
+	h := newHistogram(bounds)
+	h.exemplars = make([]exemplar, len(bounds)+1)
+	return h
+}
+
+// observe counts v and returns its bucket.
+func (h *histogram) observe(v float64) int {
 	// the first bound >= v: buckets are "less or equal"
 	i, _ := slices.BinarySearch(h.bounds, v)
 	h.counts[i]++
+	return i
 }
 
 func (h *histogram) metric(desc *prometheus.Desc, sum float64, created time.Time) prometheus.Metric {
@@ -71,7 +83,8 @@ func (h *histogram) metric(desc *prometheus.Desc, sum float64, created time.Time
 		buckets[b] = n
 	}
 	n += h.counts[len(h.bounds)]
-	return prometheus.MustNewConstHistogramWithCreatedTimestamp(desc, n, sum, buckets, created)
+	m := prometheus.MustNewConstHistogramWithCreatedTimestamp(desc, n, sum, buckets, created)
+	return withExemplars(m, h.exemplars)
 }
 
 // schemaStats describe a schema.
@@ -117,7 +130,7 @@ func newGroup(labelName, label string, m *Metrics, now time.Time) *group {
 		period:    m.opts.Interval,
 		created:   now,
 		now:       m.now,
-		duration:  newHistogram(m.opts.DurationBuckets),
+		duration:  newExemplarHistogram(m.opts.DurationBuckets),
 		queueLen:  newHistogram(m.opts.QueueBuckets),
 	}
 	// intervals are aligned to the start of the metrics, so the sets of one
@@ -126,12 +139,18 @@ func newGroup(labelName, label string, m *Metrics, now time.Time) *group {
 	return g
 }
 
-// record adds one transition. The caller holds mu.
-func (g *group) record(tx *sums, duration time.Duration, queueLen int, end time.Time) {
+// record adds one transition, with the IDs of its span in ex when traced
+// (a zero ex otherwise). The caller holds mu.
+func (g *group) record(tx *sums, duration time.Duration, queueLen int, end time.Time, ex exemplar) {
 	g.roll(end)
 	g.total.add(tx)
 	g.cur.add(tx)
-	g.duration.observe(duration.Seconds())
+	v := duration.Seconds()
+	b := g.duration.observe(v)
+	if ex.traceID.IsValid() {
+		ex.value, ex.at = v, end
+		g.duration.exemplars[b] = ex
+	}
 	g.queueLen.observe(float64(queueLen))
 }
 
@@ -176,6 +195,7 @@ func (g *group) snapshot(now time.Time) snapshot {
 		schema: g.schema, members: g.members, states: g.states, active: g.active,
 	}
 	s.duration.counts = slices.Clone(g.duration.counts)
+	s.duration.exemplars = slices.Clone(g.duration.exemplars)
 	s.queueLen.counts = slices.Clone(g.queueLen.counts)
 	return s
 }

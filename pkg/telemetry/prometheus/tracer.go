@@ -3,6 +3,7 @@ package amprom
 import (
 	"math/bits"
 	"sync/atomic"
+	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
@@ -73,6 +74,7 @@ func (t *tracer) TransitionEnd(tx *am.Transition) {
 // touched from the machine's hooks, which the machine serializes.
 type machState struct {
 	mach      *am.Machine
+	id        string
 	group     *group
 	exception int
 	schema    schemaStats
@@ -80,10 +82,14 @@ type machState struct {
 	// touched is a bitset of state indexes, reused by every transition so
 	// that counting touched states allocates nothing.
 	touched []uint64
+	// spanner gives the transitions' spans, for exemplars; until one is
+	// found, the tracers are looked at again from nextLookup on.
+	spanner    transitionSpanner
+	nextLookup time.Time
 }
 
 func newMachState(mach *am.Machine) *machState {
-	st := &machState{mach: mach, exception: mach.Index1(am.Exception)}
+	st := &machState{mach: mach, id: mach.ID(), exception: mach.Index1(am.Exception)}
 	st.readSchema()
 	for _, tick := range mach.Time(nil) {
 		st.active += int(tick % 2)
@@ -180,10 +186,14 @@ func (st *machState) record(tx *am.Transition) {
 	st.active += delta
 	duration := tx.End.Sub(tx.Start)
 	s.duration = duration
+	var ex exemplar
+	if sc, ok := st.spanOf(tx); ok {
+		ex.traceID, ex.spanID = sc.TraceID(), sc.SpanID()
+	}
 
 	g := st.group
 	g.mu.Lock()
-	g.record(&s, duration, tx.QueueLen, tx.End)
+	g.record(&s, duration, tx.QueueLen, tx.End, ex)
 	g.active += delta
 	g.mu.Unlock()
 }
@@ -198,7 +208,7 @@ func (st *machState) recordRejected(tx *am.Transition) {
 	}
 	g := st.group
 	g.mu.Lock()
-	g.record(&s, 0, tx.QueueLen, tx.End)
+	g.record(&s, 0, tx.QueueLen, tx.End, exemplar{})
 	g.mu.Unlock()
 }
 
