@@ -3,6 +3,8 @@ package machine_test
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/amkit-dev/amkit/internal/machtest"
@@ -60,3 +62,91 @@ func BenchmarkChain(b *testing.B) {
 }
 
 func chainState(i int) string { return fmt.Sprintf("S%02d", i) }
+
+// idleSchema is a 20-state schema with a few relations of each kind.
+func idleSchema() am.Schema {
+	schema := am.Schema{}
+	for i := range 20 {
+		st := am.State{Auto: i == 7, Multi: i%5 == 0}
+		if i > 0 {
+			st.Require = am.S{chainState(i - 1)}
+		}
+		if i%3 == 0 && i+1 < 20 {
+			st.Add = am.S{chainState(i + 1)}
+		}
+		if i%4 == 1 && i+2 < 20 {
+			st.Remove = am.S{chainState(i + 2)}
+		}
+		schema[chainState(i)] = st
+	}
+	return schema
+}
+
+// BenchmarkNewMachine measures creating a machine for a 20-state schema,
+// and reports the heap an idle machine keeps (heap-B/machine) with 100
+// machines of one schema alive.
+func BenchmarkNewMachine(b *testing.B) {
+	const alive = 100
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	machs := make([]*am.Machine, alive)
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for k := range machs {
+		m, err := am.New(ctx, idleSchema(), &am.Opts{ID: fmt.Sprint("idle-", k)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		machs[k] = m
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perMachine := float64(after.HeapAlloc-before.HeapAlloc) / alive
+	for _, m := range machs {
+		m.Dispose()
+	}
+
+	schema := idleSchema()
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := am.New(ctx, schema, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.Dispose()
+	}
+	b.ReportMetric(perMachine, "heap-B/machine")
+}
+
+// BenchmarkQueued: one op is 8 goroutines adding a Multi state 10,000
+// times each, so that most mutations wait in the queue. B/mutation is the
+// memory allocated per mutation, executing it included.
+func BenchmarkQueued(b *testing.B) {
+	const goroutines, adds = 8, 10_000
+	mach, err := am.New(context.Background(), am.Schema{"M": {Multi: true}}, &am.Opts{QueueLimit: goroutines * adds})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mach.Dispose()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for range adds {
+					if mach.Add1("M", nil) == am.Canceled {
+						b.Error(mach.LastCancel())
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		<-mach.WhenQueueDone(nil)
+		n++
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n*goroutines*adds), "B/mutation")
+}

@@ -56,11 +56,11 @@ func checkResult(tx *Transition) Result {
 // check resolves a mutation against the current clocks with a resolver of
 // its own, so it can run in any goroutine, next to a running transition.
 func (m *Machine) check(typ MutationType, states S, args A) *Transition {
-	m.mu.RLock()
+	m.mu.Lock()
 	c, disposing, tracers := m.schema, m.disposing, m.tracers
 	before := slices.Clone(m.clocks)
 	queueLen := len(m.queue) - m.queueHead
-	m.mu.RUnlock()
+	m.mu.Unlock()
 
 	tx := &Transition{
 		MachineID:  m.id,

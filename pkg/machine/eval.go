@@ -54,7 +54,7 @@ func (m *Machine) Eval(ctx context.Context, fn func()) error {
 		m.mu.Unlock()
 		return fmt.Errorf("eval on %s: %w: %d entries", m.id, ErrQueueFull, m.queueLimit)
 	case m.running:
-		m.queue = append(m.queue, queued{op: op})
+		m.enqueue(queued{op: op})
 		m.mu.Unlock()
 	default:
 		m.running = true

@@ -18,10 +18,14 @@ type Event struct {
 	Args A
 
 	tx   *Transition
+	src  Source
 	call uint64
 }
 
-// Transition returns the transition that runs the handler.
+// Transition returns the transition that runs the handler. It is valid
+// until the handler returns: the machine may reuse the record for its next
+// transition (see [TransitionBorrower]), so a goroutine the handler starts
+// copies what it needs first, or keeps [Transition.Clone].
 func (e *Event) Transition() *Transition { return e.tx }
 
 // Ctx returns the handler's context. It is canceled when the handler
@@ -41,10 +45,10 @@ func (e *Event) Ctx() context.Context {
 
 // source links a mutation issued from this handler to its transition.
 func (e *Event) source() Source {
-	if e == nil || e.tx == nil {
+	if e == nil {
 		return Source{}
 	}
-	return Source{MachineID: e.tx.MachineID, TxID: e.tx.ID}
+	return e.src
 }
 
 func (m *Machine) newEvent(tx *Transition, state int, call uint64) *Event {
@@ -52,7 +56,8 @@ func (m *Machine) newEvent(tx *Transition, state int, call uint64) *Event {
 	if state >= 0 {
 		name = tx.index[state]
 	}
-	return &Event{Machine: m, Name: name, Args: tx.Mutation.Args, tx: tx, call: call}
+	return &Event{Machine: m, Name: name, Args: tx.Mutation.Args, tx: tx, call: call,
+		src: Source{MachineID: tx.MachineID, TxID: tx.ID}}
 }
 
 // handlerSet holds the handlers of one bound struct, by state index. The
@@ -106,10 +111,10 @@ func (m *Machine) BindHandlers(structPtr any) error {
 	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
 		return fmt.Errorf("%w: want a non-nil pointer, got %T", ErrHandlers, structPtr)
 	}
-	m.mu.RLock()
+	m.mu.Lock()
 	c := m.schema
 	disposing := m.disposing
-	m.mu.RUnlock()
+	m.mu.Unlock()
 	if disposing {
 		return fmt.Errorf("bind handlers %T to %s: %w", structPtr, m.id, ErrDisposed)
 	}

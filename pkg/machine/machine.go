@@ -103,7 +103,7 @@ type Machine struct {
 
 	// mu guards everything below. The runner releases it while handlers
 	// and tracers run, so they may read the machine freely.
-	mu        sync.RWMutex
+	mu        sync.Mutex
 	schema    *compiled
 	clocks    Time
 	tracers   []Tracer
@@ -122,6 +122,11 @@ type Machine struct {
 	stateCtxs map[int]stateCtx
 	parent    *Machine
 	children  []*Machine
+
+	// reuseTx is set while every bound tracer is a [TransitionBorrower]:
+	// transitions then reuse spare, which only the runner touches.
+	reuseTx bool
+	spare   *Transition
 
 	// res is the resolver's scratch space, used only by the runner.
 	res resolver
@@ -197,6 +202,7 @@ func newMachine(ctx context.Context, c *compiled, opts *Opts, clocks Time) (*Mac
 			}
 		}
 	}
+	m.reuseTx = borrowOnly(m.tracers)
 	m.ctx, m.cancel = context.WithCancel(ctx)
 	m.stopCtxWatch = context.AfterFunc(ctx, m.Dispose)
 
@@ -226,15 +232,15 @@ func (m *Machine) Ctx() context.Context { return m.ctx }
 // StateNames returns the state index: the order of [Time] and of the state
 // indexes in [Mutation] and [Step].
 func (m *Machine) StateNames() S {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return slices.Clone(m.schema.names)
 }
 
 // Index1 returns the index of a state, or -1 if the schema lacks it.
 func (m *Machine) Index1(state string) int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if i, ok := m.schema.index[state]; ok {
 		return i
 	}
@@ -243,8 +249,8 @@ func (m *Machine) Index1(state string) int {
 
 // Schema returns a copy of the machine's schema, Exception included.
 func (m *Machine) Schema() Schema {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.schema.cloneSchema()
 }
 
@@ -261,24 +267,24 @@ func (m *Machine) Groups() map[string]S {
 // HandlerOrder returns the state indexes in the order their handlers run
 // within a phase: After dependencies first, then index order.
 func (m *Machine) HandlerOrder() []int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return slices.Clone(m.schema.order)
 }
 
 // RelationCount returns the number of relation entries (Require, Add,
 // Remove and After) in the schema.
 func (m *Machine) RelationCount() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.schema.relations
 }
 
 // Is reports whether all the states are active. Unknown states are never
 // active.
 func (m *Machine) Is(states S) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, name := range states {
 		if !m.is(name) {
 			return false
@@ -289,15 +295,15 @@ func (m *Machine) Is(states S) bool {
 
 // Is1 reports whether state is active.
 func (m *Machine) Is1(state string) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.is(state)
 }
 
 // Not reports whether none of the states is active.
 func (m *Machine) Not(states S) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, name := range states {
 		if m.is(name) {
 			return false
@@ -317,8 +323,8 @@ func (m *Machine) is(name string) bool {
 // Tick returns the clock of a state: how many times it was activated and
 // deactivated. Odd means active. Unknown states return 0.
 func (m *Machine) Tick(state string) uint64 {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if i, ok := m.schema.index[state]; ok {
 		return m.clocks[i]
 	}
@@ -328,8 +334,8 @@ func (m *Machine) Tick(state string) uint64 {
 // Time returns the clocks of the states, in the order given; nil means all
 // states in index order. Unknown states read 0.
 func (m *Machine) Time(states S) Time {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if states == nil {
 		return slices.Clone(m.clocks)
 	}
@@ -344,8 +350,8 @@ func (m *Machine) Time(states S) Time {
 
 // Clock returns the clocks of the states by name; nil means all states.
 func (m *Machine) Clock(states S) Clock {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if states == nil {
 		states = m.schema.names
 	}
@@ -362,8 +368,8 @@ func (m *Machine) Clock(states S) Clock {
 // example with [Machine.Clock]): every state's clock still equals its
 // value in c. A state the schema lacks makes it false.
 func (m *Machine) IsClock(c Clock) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for name, tick := range c {
 		i, ok := m.schema.index[name]
 		if !ok || m.clocks[i] != tick {
@@ -378,8 +384,8 @@ func (m *Machine) IsClock(c Clock) bool {
 // states in index order. A length mismatch or a state the schema lacks
 // makes it false.
 func (m *Machine) IsTime(t Time, states S) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if states == nil {
 		return slices.Equal(t, m.clocks)
 	}
@@ -397,8 +403,8 @@ func (m *Machine) IsTime(t Time, states S) bool {
 
 // ActiveStates returns the active states in index order.
 func (m *Machine) ActiveStates() S {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var out S
 	for i, c := range m.clocks {
 		if c%2 == 1 {
@@ -410,8 +416,8 @@ func (m *Machine) ActiveStates() S {
 
 // Err returns the error of the last [Machine.AddErr] or handler panic, or nil.
 func (m *Machine) Err() error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.err
 }
 
@@ -422,23 +428,23 @@ func (m *Machine) Err() error {
 // [ErrHandlerCanceled], [ErrHandlerPanic], [ErrHandlerTimeout] and
 // [ErrQueueFull].
 func (m *Machine) LastCancel() error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.cancelErr
 }
 
 // QueueLen returns how many mutations and operations wait in the queue.
 func (m *Machine) QueueLen() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return len(m.queue) - m.queueHead
 }
 
 // IsDisposed reports whether the machine has been disposed (or is about to
 // be: a dispose waiting in the queue counts).
 func (m *Machine) IsDisposed() bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.disposing
 }
 

@@ -148,17 +148,20 @@ func (m *Machine) mutate(typ MutationType, states S, args A, src Source) Result 
 	}
 	if m.running {
 		// the queue outlives this call: copy what lives on the stack
-		mut := &Mutation{Type: typ, Args: args, Source: src, Called: slices.Clone(called)}
-		m.queue = append(m.queue, queued{mut: *mut, rejected: rejected})
+		mut := Mutation{Type: typ, Args: args, Source: src, Called: slices.Clone(called)}
+		m.enqueue(queued{mut: mut, rejected: rejected})
 		n := len(m.queue) - m.queueHead
 		tracers := m.tracers
 		m.mu.Unlock()
-		m.queued(tracers, mut, n)
+		if len(tracers) > 0 || m.logEnabled(LogLevelEverything) {
+			// a copy, so that mut stays off the heap when nobody looks
+			m.queued(tracers, &Mutation{Type: typ, Args: args, Source: src, Called: mut.Called}, n)
+		}
 		return Queued
 	}
 	m.running = true
 	m.mu.Unlock()
-	res := m.runMutation(&Mutation{Type: typ, Args: args, Source: src, Called: called}, rejected)
+	res := m.runMutation(&Mutation{Type: typ, Args: args, Source: src}, called, rejected)
 	m.drain()
 	return res
 }
@@ -209,7 +212,7 @@ func mutationErr(typ MutationType, states S, err error) error {
 func (m *Machine) serialize(fn func()) {
 	m.mu.Lock()
 	if m.running {
-		m.queue = append(m.queue, queued{op: fn})
+		m.enqueue(queued{op: fn})
 		m.mu.Unlock()
 		return
 	}
@@ -217,6 +220,19 @@ func (m *Machine) serialize(fn func()) {
 	m.mu.Unlock()
 	fn()
 	m.drain()
+}
+
+// enqueue appends an entry. The queue is a slice whose head moves as the
+// runner takes entries; before it grows, the waiting entries move to its
+// front, so a queue that never empties still uses no more than about twice
+// the memory of what waits in it. The caller holds mu.
+func (m *Machine) enqueue(item queued) {
+	if len(m.queue) == cap(m.queue) && m.queueHead > 0 {
+		n := copy(m.queue, m.queue[m.queueHead:])
+		clear(m.queue[n:])
+		m.queue, m.queueHead = m.queue[:n], 0
+	}
+	m.queue = append(m.queue, item)
 }
 
 func (m *Machine) queued(tracers []Tracer, mut *Mutation, n int) {
@@ -234,16 +250,20 @@ func (m *Machine) drain() {
 	for {
 		m.mu.Lock()
 		if m.queueHead == len(m.queue) {
-			tracers := m.tracers
-			m.mu.Unlock()
-			for _, t := range tracers {
-				m.callTracer(t, "QueueEnd", func() { t.QueueEnd(m) })
+			if tracers := m.tracers; len(tracers) > 0 {
+				m.mu.Unlock()
+				for _, t := range tracers {
+					m.callTracer(t, "QueueEnd", func() { t.QueueEnd(m) })
+				}
+				m.mu.Lock()
 			}
-			m.mu.Lock()
 			if m.queueHead == len(m.queue) {
 				m.queue, m.queueHead = m.queue[:0], 0
 				m.running = false
-				waiters := m.takeWaiters(waitQueueDone)
+				var waiters []*waiter
+				if len(m.waiters) > 0 {
+					waiters = m.takeWaiters(waitQueueDone)
+				}
 				m.mu.Unlock()
 				for _, w := range waiters {
 					w.release()
@@ -258,14 +278,14 @@ func (m *Machine) drain() {
 		if item.op != nil {
 			item.op()
 		} else {
-			m.runMutation(&item.mut, item.rejected)
+			m.runMutation(&item.mut, item.mut.Called, item.rejected)
 		}
 	}
 }
 
-// runMutation executes one mutation, then the auto transitions it enables.
-// It does not retain mut.
-func (m *Machine) runMutation(mut *Mutation, rejected error) Result {
+// runMutation executes one mutation, with its called states in called,
+// then the auto transitions it enables. It retains neither.
+func (m *Machine) runMutation(mut *Mutation, called []int, rejected error) Result {
 	// Only the runner sets disposed (Dispose is serialized), and runners
 	// hand over under mu, so the runner reads it without the lock.
 	if m.disposed {
@@ -278,7 +298,7 @@ func (m *Machine) runMutation(mut *Mutation, rejected error) Result {
 		}
 		return Canceled
 	}
-	if !m.transition(mut, rejected).Accepted {
+	if !m.transition(mut, called, rejected).Accepted {
 		return Canceled
 	}
 	m.runAuto()
@@ -305,13 +325,13 @@ func (m *Machine) runAuto() {
 	}
 	var skip []int
 	for accepted := 0; accepted < maxAutoChain; {
-		m.mu.RLock()
+		m.mu.Lock()
 		called := m.autoCandidates(skip)
-		m.mu.RUnlock()
+		m.mu.Unlock()
 		if len(called) == 0 {
 			return
 		}
-		tx := m.transition(&Mutation{Type: MutationAdd, Called: called, Auto: true}, nil)
+		tx := m.transition(&Mutation{Type: MutationAdd, Auto: true}, called, nil)
 		skip = appendDropped(skip, tx)
 		if !tx.Accepted {
 			culprit := blame(tx)

@@ -44,18 +44,18 @@ func (r *resolver) resolve(c *compiled, before Time, mut *Mutation, tx *Transiti
 	base := len(tx.Steps)
 	for {
 		tx.Steps = tx.Steps[:base]
-		keep, err := r.pass(c, before, mut, tx)
-		if err != nil || keep == nil {
+		keep, restart, err := r.pass(c, before, mut, tx)
+		if err != nil || !restart {
 			return err
 		}
-		tx.Steps = append(tx.Steps[:base], *keep)
+		tx.Steps = append(tx.Steps[:base], keep)
 		base++
 	}
 }
 
-// pass resolves once. It returns a step to keep when an implied state was
-// excluded and the resolution must restart.
-func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition) (*Step, error) {
+// pass resolves once. It returns a step to keep and restart when an implied
+// state was excluded and the resolution must restart.
+func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition) (keep Step, restart bool, err error) {
 	target, prio := r.target, r.prio
 	for i := range target {
 		active := before[i]%2 == 1 && mut.Type != MutationSet
@@ -116,7 +116,7 @@ func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition)
 			}
 			if prio[x] == prioCalled && prio[y] == prioCalled {
 				tx.Steps = append(tx.Steps, Step{Type: StepConflict, State: y, Related: x})
-				return nil, fmt.Errorf("%w: %s removes %s", ErrConflict, c.names[x], c.names[y])
+				return Step{}, false, fmt.Errorf("%w: %s removes %s", ErrConflict, c.names[x], c.names[y])
 			}
 			winner, loser := x, y
 			if prio[y] > prio[x] {
@@ -126,7 +126,7 @@ func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition)
 			step := Step{Type: StepRemoved, State: loser, Related: winner}
 			if prio[loser] == prioImplied {
 				r.excluded[loser] = true
-				return &step, nil
+				return step, true, nil
 			}
 			tx.Steps = append(tx.Steps, step)
 			if loser == x {
@@ -140,7 +140,7 @@ func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition)
 // requirements removes active states whose requirements are going away,
 // until nothing changes. An implied state with a missing requirement is
 // excluded (restart); a called one cancels the transition.
-func (r *resolver) requirements(c *compiled, tx *Transition) (*Step, error) {
+func (r *resolver) requirements(c *compiled, tx *Transition) (keep Step, restart bool, err error) {
 	target, prio := r.target, r.prio
 	for changed := true; changed; {
 		changed = false
@@ -155,10 +155,10 @@ func (r *resolver) requirements(c *compiled, tx *Transition) (*Step, error) {
 				switch prio[x] {
 				case prioCalled:
 					tx.Steps = append(tx.Steps, Step{Type: StepMissingRequirement, State: x, Related: req})
-					return nil, fmt.Errorf("%w: %s requires %s", ErrRequirement, c.names[x], c.names[req])
+					return Step{}, false, fmt.Errorf("%w: %s requires %s", ErrRequirement, c.names[x], c.names[req])
 				case prioImplied:
 					r.excluded[x] = true
-					return &Step{Type: StepDropped, State: x, Related: req}, nil
+					return Step{Type: StepDropped, State: x, Related: req}, true, nil
 				}
 				target[x] = false
 				changed = true
@@ -167,7 +167,7 @@ func (r *resolver) requirements(c *compiled, tx *Transition) (*Step, error) {
 			}
 		}
 	}
-	return nil, nil
+	return Step{}, false, nil
 }
 
 // entering reports whether state i activates (or, for a called active Multi

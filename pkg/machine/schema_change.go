@@ -7,10 +7,10 @@ import "fmt"
 // state is an error. The change waits in the queue behind a running
 // transition; tracers then get [Tracer.SchemaChange].
 func (m *Machine) SetSchema(schema Schema) error {
-	m.mu.RLock()
+	m.mu.Lock()
 	prev := m.schema.names
 	disposing := m.disposing
-	m.mu.RUnlock()
+	m.mu.Unlock()
 	if disposing {
 		return fmt.Errorf("set schema of %s: %w", m.id, ErrDisposed)
 	}

@@ -43,10 +43,10 @@ type SnapshotState struct {
 // Export returns a snapshot of the machine's ID, schema and clocks. The
 // clocks are read between two commits, so they are consistent.
 func (m *Machine) Export() *Snapshot {
-	m.mu.RLock()
+	m.mu.Lock()
 	c := m.schema
 	clocks := slices.Clone(m.clocks)
-	m.mu.RUnlock()
+	m.mu.Unlock()
 	snap := &Snapshot{ID: m.id, States: make([]SnapshotState, len(c.names))}
 	defs := c.fingerprints()
 	for i, name := range c.names {

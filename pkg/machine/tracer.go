@@ -22,7 +22,8 @@ import (
 // the machine.
 //
 // A [Transition] passed to a hook may be kept after the hook returns; the
-// machine does not change it once [Tracer.TransitionEnd] has run.
+// machine does not change it once [Tracer.TransitionEnd] has run, unless
+// every bound tracer is a [TransitionBorrower].
 type Tracer interface {
 	// TracerID names the tracer in logs and errors.
 	TracerID() string
@@ -65,6 +66,30 @@ type Tracer interface {
 	// handler returns, HandlerEnd follows as usual and the transition
 	// records a [StepHandlerTimeout].
 	HandlerTimeout(tx *Transition, handler string, elapsed time.Duration)
+}
+
+// TransitionBorrower is an optional interface of a [Tracer] that keeps
+// nothing of a [Transition] after its TransitionEnd hook returns, and
+// copies what it needs (for example with [Transition.Clone]). While every
+// bound tracer implements it and returns true, the machine reuses one
+// record for all its transitions, so that a transition allocates nothing;
+// otherwise each transition gets a record of its own, which the machine
+// never changes after TransitionEnd. [NoOpTracer] does not implement it,
+// so a tracer that embeds NoOpTracer and keeps records stays correct.
+type TransitionBorrower interface {
+	// BorrowsTransitions reports whether the tracer lets the machine reuse
+	// transition records.
+	BorrowsTransitions() bool
+}
+
+// borrowOnly reports whether every tracer is a [TransitionBorrower].
+func borrowOnly(tracers []Tracer) bool {
+	for _, t := range tracers {
+		if b, ok := t.(TransitionBorrower); !ok || !b.BorrowsTransitions() {
+			return false
+		}
+	}
+	return true
 }
 
 // NoOpTracer implements every [Tracer] hook as a no-op. It is not
@@ -134,6 +159,7 @@ func (m *Machine) BindTracer(t Tracer) error {
 	}
 	// copy on write: a running transition keeps iterating its own snapshot
 	m.tracers = append(slices.Clip(m.tracers), t)
+	m.reuseTx = borrowOnly(m.tracers)
 	m.mu.Unlock()
 	m.serialize(func() {
 		m.callTracer(t, "MachineInit", func() { t.MachineInit(m) })
@@ -151,13 +177,14 @@ func (m *Machine) DetachTracer(t Tracer) error {
 		return fmt.Errorf("%w: tracer is not bound to %s", ErrTracer, m.id)
 	}
 	m.tracers = slices.Delete(slices.Clone(m.tracers), i, i+1)
+	m.reuseTx = borrowOnly(m.tracers)
 	return nil
 }
 
 // Tracers returns the bound tracers. The slice is a copy.
 func (m *Machine) Tracers() []Tracer {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return slices.Clone(m.tracers)
 }
 

@@ -3,6 +3,7 @@ package machine
 import (
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 )
@@ -153,7 +154,9 @@ type Transition struct {
 	Err error
 	// QueueLen is the number of queued entries when the transition started.
 	QueueLen int
-	// Start and End time the transition.
+	// Start and End time the transition. To spare clock reads, a machine
+	// without tracers leaves End zero, and Start too when it has no
+	// handlers either: then nobody can see them.
 	Start, End time.Time
 	// Handlers counts the handlers that ran.
 	Handlers int
@@ -162,9 +165,12 @@ type Transition struct {
 	Logs []LogEntry
 
 	index S
+	// times backs TimeBefore and TimeAfter
+	times Time
 	// inline buffers save allocations for typical transitions
 	calledBuf [4]int
 	stepsBuf  [8]Step
+	timesBuf  [12]uint64
 }
 
 // OffQueue reports whether the record never ran on the machine's queue: a
@@ -172,6 +178,37 @@ type Transition struct {
 // TransitionInit and TransitionEnd hooks run in the goroutine that made the
 // call, possibly concurrently with the machine's other hooks.
 func (tx *Transition) OffQueue() bool { return tx.ID == 0 }
+
+// reset clears a reused record, keeping its buffers. It sets the fields
+// that transition does not set one by one: clearing the whole record,
+// buffers included, would cost more than the rest of a transition.
+func (tx *Transition) reset() {
+	tx.Steps = tx.Steps[:0]
+	tx.Logs = tx.Logs[:0]
+	tx.Accepted, tx.CheckOnly, tx.Err = false, false, nil
+	tx.End, tx.Handlers = time.Time{}, 0
+}
+
+// Clone returns a deep copy of the record, for tracers that keep a
+// transition after [Tracer.TransitionEnd] returns while the machine reuses
+// its records (see [TransitionBorrower]). Args are shared: handlers must
+// not modify them.
+func (tx *Transition) Clone() *Transition {
+	out := &Transition{
+		ID: tx.ID, MachineID: tx.MachineID, Machine: tx.Machine, Mutation: tx.Mutation,
+		Accepted: tx.Accepted, CheckOnly: tx.CheckOnly, Err: tx.Err, QueueLen: tx.QueueLen,
+		Start: tx.Start, End: tx.End, Handlers: tx.Handlers, index: tx.index,
+	}
+	out.Mutation.Called = slices.Clone(tx.Mutation.Called)
+	out.Steps = slices.Clone(tx.Steps)
+	out.Logs = slices.Clone(tx.Logs)
+	n := len(tx.TimeBefore)
+	out.times = make(Time, 2*n)
+	copy(out.times, tx.TimeBefore)
+	copy(out.times[n:], tx.TimeAfter)
+	out.TimeBefore, out.TimeAfter = out.times[:n:n], out.times[n:]
+	return out
+}
 
 // StateNames returns the state index the transition ran with. Step and
 // mutation indexes refer to it.
@@ -224,28 +261,47 @@ func (tx *Transition) String() string {
 	return s
 }
 
-// transition resolves, negotiates and commits one mutation. rejected is a
-// reason known before resolution (unknown states). Only the runner calls it.
-func (m *Machine) transition(mut *Mutation, rejected error) *Transition {
+// transition resolves, negotiates and commits one mutation. mut.Called is
+// ignored: the called states come in called, a separate parameter so that
+// escape analysis keeps the caller's buffer on its stack. rejected is a
+// reason known before resolution (unknown states). Only the runner calls
+// it; the record it returns is valid until the next call.
+func (m *Machine) transition(mut *Mutation, called []int, rejected error) *Transition {
 	m.mu.Lock()
 	m.txSeq++
 	c := m.schema
-	tx := &Transition{
-		ID:        m.txSeq,
-		MachineID: m.id,
-		Machine:   m,
-		QueueLen:  len(m.queue) - m.queueHead,
-		Start:     time.Now(),
-		index:     c.names,
+	tx := m.spare
+	switch {
+	case !m.reuseTx:
+		tx = &Transition{}
+	case tx == nil:
+		tx = &Transition{}
+		m.spare = tx
+	default:
+		tx.reset()
 	}
-	// mut is copied field by field, so that the caller's Called buffer
-	// does not escape
+	tx.ID, tx.MachineID, tx.Machine = m.txSeq, m.id, m
+	tx.QueueLen = len(m.queue) - m.queueHead
+	// the clock is read only for those who can see the record: on this
+	// machine a clock read costs as much as the rest of a transition
+	timed := len(m.tracers) > 0 || len(m.handlers) > 0
+	if timed {
+		tx.Start = time.Now()
+	}
+	tx.index = c.names
 	tx.Mutation = Mutation{Type: mut.Type, Args: mut.Args, Auto: mut.Auto, Source: mut.Source}
-	tx.Mutation.Called = append(tx.calledBuf[:0], mut.Called...)
+	tx.Mutation.Called = append(tx.calledBuf[:0], called...)
 	mut = &tx.Mutation
-	// before and after share one allocation
+	// before and after share one buffer
 	n := len(m.clocks)
-	times := make(Time, 2*n)
+	if cap(tx.times) < 2*n {
+		if 2*n <= len(tx.timesBuf) {
+			tx.times = tx.timesBuf[:]
+		} else {
+			tx.times = make(Time, 2*n)
+		}
+	}
+	times := tx.times[:2*n]
 	copy(times, m.clocks)
 	tx.TimeBefore, tx.TimeAfter = times[:n:n], times[n:]
 	tracers := m.tracers
@@ -255,7 +311,9 @@ func (m *Machine) transition(mut *Mutation, rejected error) *Transition {
 
 	err := rejected
 	if err == nil {
-		tx.Steps = tx.stepsBuf[:0]
+		if tx.Steps == nil {
+			tx.Steps = tx.stepsBuf[:0]
+		}
 		err = m.res.resolve(c, tx.TimeBefore, mut, tx)
 	}
 	if len(tracers) > 0 {
@@ -303,7 +361,9 @@ func (m *Machine) cancelTx(tx *Transition, err error, tracers []Tracer) *Transit
 }
 
 func (m *Machine) endTx(tx *Transition, tracers []Tracer) {
-	tx.End = time.Now()
+	if len(tracers) > 0 {
+		tx.End = time.Now()
+	}
 	m.mu.Lock()
 	m.current = nil
 	m.mu.Unlock()
@@ -334,11 +394,8 @@ func (m *Machine) commit(c *compiled, tx *Transition) {
 		release = m.takeReadyWaiters()
 	}
 	var ended []stateCtx
-	for i, sc := range m.stateCtxs {
-		if m.clocks[i] != sc.tick {
-			ended = append(ended, sc)
-			delete(m.stateCtxs, i)
-		}
+	if len(m.stateCtxs) > 0 {
+		ended = m.takeEndedCtxs()
 	}
 	m.mu.Unlock()
 
@@ -351,6 +408,19 @@ func (m *Machine) commit(c *compiled, tx *Transition) {
 	if m.logEnabled(LogLevelChanges) {
 		m.logChanges(tx)
 	}
+}
+
+// takeEndedCtxs removes and returns the state contexts whose activation
+// ended. The caller holds mu.
+func (m *Machine) takeEndedCtxs() []stateCtx {
+	var ended []stateCtx
+	for i, sc := range m.stateCtxs {
+		if m.clocks[i] != sc.tick {
+			ended = append(ended, sc)
+			delete(m.stateCtxs, i)
+		}
+	}
+	return ended
 }
 
 func (m *Machine) logChanges(tx *Transition) {
@@ -452,6 +522,9 @@ func (m *Machine) timeoutErr(name string, elapsed time.Duration) error {
 // queued behind this transition, except while Exception itself is handled
 // (see [Machine.failFinal]).
 func (m *Machine) finalHandlers(c *compiled, tx *Transition, tracers []Tracer, handlers []*handlerSet) {
+	if len(handlers) == 0 {
+		return
+	}
 	for _, kind := range [...]int{kindEnd, kindState} {
 		for _, i := range c.order {
 			if kind == kindEnd && !tx.IsDeactivated(i) || kind == kindState && !tx.IsActivated(i) {

@@ -9,24 +9,26 @@ import (
 )
 
 // watchdog guards against handlers that do not return. The runner marks
-// the start and end of every handler call with a few atomic stores; one
-// goroutine per machine, started with the first handler call and parked
-// while no handler runs, checks the running call against its deadline. So
-// a handler call costs no timer, no goroutine and no lock.
+// the start and end of every handler call with a few atomic stores, and
+// reads no clock; one goroutine per machine, started with the first
+// handler call and parked while no handler runs, samples the running call
+// every quarter of the timeout and times it with its own clock. So a
+// handler call costs no timer, no goroutine, no lock and no clock read,
+// and an overrun is seen up to a quarter of the timeout after the
+// deadline.
 type watchdog struct {
 	// timeout is the handler deadline; 0 turns the checks off.
 	timeout time.Duration
-	// epoch is the reference of start, so starts read the monotonic clock.
-	epoch time.Time
 
 	// call numbers the running handler call; 0 between calls. The runner
-	// stores start and name before call, so a reader that sees the same
-	// call before and after reading them has a consistent view.
-	call  atomic.Uint64
-	start atomic.Int64
-	name  atomic.Pointer[string]
-	// overdue is the last call reported past its deadline.
+	// stores name before call, so a reader that sees the same call before
+	// and after reading name has a consistent view.
+	call atomic.Uint64
+	name atomic.Pointer[string]
+	// overdue is the last call seen past its deadline, and late how long
+	// it had run then.
 	overdue atomic.Uint64
+	late    atomic.Int64
 	// last numbers handler calls; only the runner uses it.
 	last uint64
 
@@ -50,21 +52,20 @@ func (w *watchdog) init(timeout time.Duration) {
 	case timeout > 0:
 		w.timeout = timeout
 	}
-	w.epoch = time.Now()
 	w.wake = make(chan struct{}, 1)
 }
 
 // anyHandlerNames are the names of the handlers of every transition, for
-// [watchdog.begin], which keeps a pointer to the name.
+// [Machine.beginHandler], which keeps a pointer to the name.
 var anyHandlerNames = [...]string{kindEnter: "AnyEnter", kindExit: "AnyExit"}
 
-// begin marks the start of a handler call and returns its number. name
-// must stay valid: it points into the compiled schema or anyHandlerNames.
+// beginHandler marks the start of a handler call and returns its number.
+// name must stay valid: it points into the compiled schema or
+// anyHandlerNames.
 func (m *Machine) beginHandler(name *string) uint64 {
 	w := &m.wd
 	w.last++
 	call := w.last
-	w.start.Store(int64(time.Since(w.epoch)))
 	w.name.Store(name)
 	w.call.Store(call)
 	if w.timeout > 0 {
@@ -81,18 +82,21 @@ func (m *Machine) beginHandler(name *string) uint64 {
 	return call
 }
 
-// endHandler marks the end of call, cancels its context, and returns how
-// long it ran and whether that was past the deadline.
+// endHandler marks the end of call and cancels its context. late is set
+// when the watchdog saw the call past its deadline, elapsed is how long it
+// had run then.
 func (m *Machine) endHandler(call uint64) (elapsed time.Duration, late bool) {
 	w := &m.wd
 	w.call.Store(0)
-	elapsed = time.Since(w.epoch) - time.Duration(w.start.Load())
 	if w.hasCtx.Load() {
 		w.ctxMu.Lock()
 		w.dropCtx()
 		w.ctxMu.Unlock()
 	}
-	return elapsed, w.timeout > 0 && elapsed >= w.timeout
+	if w.overdue.Load() == call {
+		return time.Duration(w.late.Load()), true
+	}
+	return 0, false
 }
 
 // dropCtx cancels the context of the ended call. The caller holds ctxMu.
@@ -135,13 +139,16 @@ func (m *Machine) handlerCtx(call uint64) context.Context {
 	return ctx
 }
 
-// watch is the machine's watchdog goroutine. It ticks while handlers run,
-// parks after a few idle ticks, and ends with the machine.
+// watch is the machine's watchdog goroutine. It samples the running call
+// every quarter of the timeout, times each call from the first sample that
+// saw it, parks after a few idle samples, and ends with the machine.
 func (m *Machine) watch() {
 	w := &m.wd
 	period := min(max(w.timeout/4, time.Millisecond), time.Second)
 	timer := time.NewTimer(period)
 	defer timer.Stop()
+	var seen uint64 // the call being timed
+	var since time.Time
 	idle := 0
 	for {
 		select {
@@ -149,27 +156,27 @@ func (m *Machine) watch() {
 			return
 		case <-timer.C:
 		}
-		next := period
 		call := w.call.Load()
-		if call == 0 {
+		now := time.Now()
+		switch {
+		case call == 0:
+			seen = 0
 			if idle++; idle >= 4 && !m.park() {
 				return
 			}
-			timer.Reset(period)
-			continue
-		}
-		idle = 0
-		start, name := w.start.Load(), w.name.Load()
-		if w.call.Load() == call && w.overdue.Load() != call {
-			elapsed := time.Since(w.epoch) - time.Duration(start)
-			if elapsed >= w.timeout {
+		case call != seen:
+			// it started within the last period; count it from the middle
+			idle, seen, since = 0, call, now.Add(-period/2)
+		default:
+			idle = 0
+			name := w.name.Load()
+			if elapsed := now.Sub(since); elapsed >= w.timeout && w.call.Load() == call && w.overdue.Load() != call {
+				w.late.Store(int64(elapsed))
 				w.overdue.Store(call)
 				m.reportOverdue(call, *name, elapsed)
-			} else {
-				next = min(next, w.timeout-elapsed)
 			}
 		}
-		timer.Reset(next)
+		timer.Reset(period)
 	}
 }
 
@@ -201,9 +208,9 @@ func (m *Machine) reportOverdue(call uint64, name string, elapsed time.Duration)
 	}
 	w.ctxMu.Unlock()
 
-	m.mu.RLock()
+	m.mu.Lock()
 	tx, tracers := m.current, m.tracers
-	m.mu.RUnlock()
+	m.mu.Unlock()
 	if tx == nil {
 		return
 	}

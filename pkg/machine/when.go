@@ -133,9 +133,9 @@ func (m *Machine) wait(ctx context.Context, w *waiter) <-chan struct{} {
 // never change, and a channel that never closes would leak its reader. The
 // mistake is reported as an error entry, so a typo does not go unnoticed.
 func (m *Machine) waitStates(ctx context.Context, w *waiter, states S) <-chan struct{} {
-	m.mu.RLock()
+	m.mu.Lock()
 	idx, unknown := m.schema.appendIndexes(nil, states)
-	m.mu.RUnlock()
+	m.mu.Unlock()
 	if unknown != "" {
 		m.deliverErr(fmt.Errorf("wait on %v of %s ends at once: %w %q", states, m.id, ErrUnknownState, unknown), 0, false)
 		return closedCh
@@ -190,13 +190,13 @@ func (m *Machine) WhenTime(states S, t Time, ctx context.Context) <-chan struct{
 // at least ticks from now: 2 ticks is one full activation and deactivation,
 // or one Multi re-activation.
 func (m *Machine) WhenTicks(state string, ticks uint64, ctx context.Context) <-chan struct{} {
-	m.mu.RLock()
+	m.mu.Lock()
 	i, ok := m.schema.index[state]
 	var now uint64
 	if ok {
 		now = m.clocks[i]
 	}
-	m.mu.RUnlock()
+	m.mu.Unlock()
 	if !ok {
 		return m.waitStates(ctx, &waiter{kind: waitTicks}, S{state})
 	}

@@ -38,6 +38,11 @@ var _ am.Tracer = (*tracer)(nil)
 // TracerID returns "amprom".
 func (t *tracer) TracerID() string { return "amprom" }
 
+// BorrowsTransitions returns true: the tracer adds a transition to its sums
+// at TransitionEnd and keeps nothing of it, so machines may reuse their
+// records ([am.TransitionBorrower]).
+func (t *tracer) BorrowsTransitions() bool { return true }
+
 // Inheritable returns true, so that submachines get metrics without code.
 func (t *tracer) Inheritable() bool { return true }
 
