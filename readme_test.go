@@ -228,6 +228,9 @@ var readmeCommands = []readmeCommand{{
 }, {
 	cmd: "go run ./cmd/am-dbg --headless --import demo.amdbg --diagrams --dir diagrams",
 	dir: "cmd/am-dbg", tests: []string{"TestDiagramsOfImport", "TestParseFlags"},
+}, {
+	cmd: "go run ./cmd/am-dbg --fwd 127.0.0.1:7465 --fwd 127.0.0.1:7466",
+	dir: "cmd/am-dbg", tests: []string{"TestForward", "TestParseFlags"},
 }}
 
 // readmeShellCommands returns the commands of the README's sh blocks, one

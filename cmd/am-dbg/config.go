@@ -43,6 +43,8 @@ type config struct {
 	// web is the web inspector's address, or "" without it; webToken the
 	// token its requests need, or "".
 	web, webToken string
+	// fwd are the other debuggers everything received is forwarded to.
+	fwd []string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -62,11 +64,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.dir, "dir", defaultDiagramsDir, "`directory` for diagrams")
 	fs.StringVar(&cfg.web, "web", "", "serve the web inspector on `address` (1 means "+web.DefaultAddr+")")
 	fs.StringVar(&cfg.webToken, "web-token", "", "require this `token` of the web inspector's visitors; needed beyond loopback")
+	fs.Var((*fwdAddrs)(&cfg.fwd), "fwd", "forward everything received to the am-dbg at `address`; repeatable")
 	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
+		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
 			"  am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
-			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]]\n"+
+			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
 			"  am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]\n"+
 			"  am-dbg [--headless] [--import FILE] --web ADDR [--web-token TOKEN]\n"+
 			"  am-dbg --version\n\n")
@@ -84,8 +87,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	listenSet := false
 	fs.Visit(func(f *flag.Flag) { listenSet = listenSet || f.Name == "listen" })
-	if cfg.importFile != "" && (cfg.record != "" || listenSet) {
-		return config{}, errors.New("--import reads a recording; it cannot be combined with --listen or --record")
+	if cfg.importFile != "" && (cfg.record != "" || listenSet || len(cfg.fwd) > 0) {
+		return config{}, errors.New("--import reads a recording; it cannot be combined with --listen, --record or --fwd")
+	}
+	for _, addr := range cfg.fwd {
+		if own, err := loopbackByDefault(cfg.listen); err == nil && own == addr {
+			return config{}, fmt.Errorf("--fwd %s is this debugger's own --listen address", addr)
+		}
 	}
 	if cfg.dir == "" {
 		return config{}, errors.New("--dir must name a directory")

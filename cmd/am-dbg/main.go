@@ -4,9 +4,9 @@
 //
 // Usage:
 //
-//	am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]
+//	am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]] [--fwd ADDR]...
 //	am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]
-//	am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]]
+//	am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]] [--fwd ADDR]...
 //	am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]
 //	am-dbg [--headless] [--import FILE] --web ADDR [--web-token TOKEN]
 //	am-dbg --version
@@ -31,7 +31,8 @@
 //
 // --diagrams writes each machine's schema as Mermaid and Graphviz DOT
 // files into --dir (package internal/diagram): after reading an --import,
-// or as the debugger exits.
+// or as the debugger exits. --fwd ADDR, repeatable, forwards everything
+// received to other am-dbg instances (dbg.Relay), never slowing reception.
 //
 // --web ADDR (1 means 127.0.0.1:7465) also serves the same store as a
 // web page (package internal/web): beside the UI, instead of it with
@@ -39,7 +40,8 @@
 // loopback needs --web-token, which every request must then carry.
 //
 // The modes are consumers of the server's messages (see run.go): the
-// printer, the recorder, the diagram writer and the UI's inbox.
+// printer, the recorder, the diagram writer, the forwarder and the UI's
+// inbox.
 package main
 
 import (

@@ -288,6 +288,10 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--record", "f", "--history", "10", "--max-mem", "64MiB"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, record: "f", history: 10, maxMem: 64 << 20}, false},
 		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, importFile: "f", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
 		{[]string{"--headless"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--headless", "--fwd", ":9", "--fwd", "h:10"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, fwd: []string{"127.0.0.1:9", "h:10"}}, false},
+		{[]string{"--fwd", ":7464"}, config{}, true},
+		{[]string{"--fwd", "nohost"}, config{}, true},
+		{[]string{"--import", "f", "--fwd", ":9"}, config{}, true},
 		{[]string{"--headless", "--record", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, record: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
 		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", dir: defaultDiagramsDir, record: "f", headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
 		{[]string{"--headless", "--import", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, importFile: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
@@ -308,7 +312,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--nope"}, config{}, true},
 	} {
 		got, err := parseFlags(tc.args, io.Discard)
-		if (err != nil) != tc.wantErr || got != tc.want {
+		if (err != nil) != tc.wantErr || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("parseFlags(%q) = %+v, %v", tc.args, got, err)
 		}
 	}

@@ -58,6 +58,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 		}
 		consumers = append(consumers, rec)
 	}
+	if len(cfg.fwd) > 0 {
+		consumers = append(consumers, newForwarder(cfg.fwd, stderr))
+	}
 	err := serve(ctx, cfg, consumers, stderr)
 	for _, c := range consumers {
 		err = errors.Join(err, c.Close())
@@ -165,20 +168,30 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 	return err
 }
 
-// listen listens on addr, on 127.0.0.1 when addr names no host, like
-// server.Listen: a debugger expects clients on the same machine.
-func listen(addr string) (net.Listener, error) {
+// loopbackByDefault fills in dbg.DefaultAddr for an empty addr, and
+// 127.0.0.1 for an address without a host.
+func loopbackByDefault(addr string) (string, error) {
 	if addr == "" {
-		addr = dbg.DefaultAddr
+		return dbg.DefaultAddr, nil
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+		return "", fmt.Errorf("address %q: %w", addr, err)
 	}
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	return net.JoinHostPort(host, port), nil
+}
+
+// listen listens on addr, on 127.0.0.1 when addr names no host, like
+// server.Listen: a debugger expects clients on the same machine.
+func listen(addr string) (net.Listener, error) {
+	addr, err := loopbackByDefault(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("am-dbg: %w", err)
 	}

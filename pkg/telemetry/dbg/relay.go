@@ -22,9 +22,12 @@ const RelayMaxStructBytes = 16 << 20
 // and counted ([Relay.Dropped]). am-dbg's --fwd relays what it receives
 // to other debuggers.
 //
-// Batches carry the relay's own client ID and drop count; the original
-// clients' are not passed on. A machine ID sent by two clients is one
-// machine to the relay.
+// Batches carry the relay's own client ID, which starts with
+// [RelayClientIDPrefix], and its drop count; the original clients' are
+// not passed on. A machine ID sent by two clients is one machine to the
+// relay. A debugger relaying what it receives should skip batches of
+// relayed client IDs, so that debuggers relaying to each other make no
+// loop.
 type Relay struct {
 	t *Tracer
 
@@ -37,12 +40,16 @@ type Relay struct {
 	size  int
 }
 
+// RelayClientIDPrefix starts the client ID of every [Relay].
+const RelayClientIDPrefix = "relay-"
+
 // NewRelay returns a relay sending to the server at addr ("" means
 // [DefaultAddr]). opts may be nil; [Opts.MaxLogsBefore] does not apply.
 // Nothing is dialed until there is something to send.
 func NewRelay(addr string, opts *Opts) *Relay {
 	t := NewTracer(addr, opts)
 	t.persistent = true
+	t.clientID = RelayClientIDPrefix + t.clientID
 	return &Relay{t: t, held: map[string]int{}}
 }
 
