@@ -57,8 +57,9 @@ Without --grafana-url, the dashboard JSON is written to standard output, or
 to the --output file, for Grafana's "Import dashboard" page. --provisioning
 writes a directory for a Grafana to start on instead (its paths.provisioning,
 or GF_PATHS_PROVISIONING): the datasources, Prometheus and the log backend
-at --prometheus-url and --logs-url with fixed UIDs, a dashboard provider,
-and the dashboard, set to those datasources; no clicks needed. With
+at --prometheus-url and --logs-url with fixed UIDs (and Jaeger at
+--traces-url, which exemplars link to), a dashboard provider, and the
+dashboard, set to those datasources; no clicks needed. With
 --grafana-url, the dashboard is saved to that Grafana, overwriting an earlier
 version. Saving needs a service account token with the Editor role in the
 %s environment variable; it is trimmed, never shown, and sent to no
@@ -103,6 +104,7 @@ func newGrafanaFlagSet(f *grafanaFlags) *flag.FlagSet {
 	fs.StringVar(&f.provisioning.dir, "provisioning", "", "write Grafana provisioning files (datasources, dashboard provider, dashboard) into `dir`")
 	fs.StringVar(&f.provisioning.prometheusURL, "prometheus-url", "", "with --provisioning, Prometheus at this `url` (default http://127.0.0.1:9090)")
 	fs.StringVar(&f.provisioning.logsURL, "logs-url", "", "with --provisioning, the log backend at this `url` (default: its usual local port)")
+	fs.StringVar(&f.provisioning.tracesURL, "traces-url", "", "with --provisioning, also Jaeger's query service at this `url`, which exemplars of transition times link to")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for Grafana")
 	return fs
 }

@@ -55,7 +55,7 @@ func TestGrafanaHelp(t *testing.T) {
 	want := []string{
 		"usage: am-gen grafana --name title --ids id,... --source name [flags]",
 		"--grafana-url url", "--logs backend", "(default loki)", "--folder uid", "--output file", "--timeout duration", "(default 30s)",
-		"--provisioning dir", "--prometheus-url url", "--logs-url url",
+		"--provisioning dir", "--prometheus-url url", "--logs-url url", "--traces-url url",
 		tokenEnv, "Examples:",
 		"Number of transitions", "Transition mutations", "Queue size",
 		"States added", "States removed", "States touched", "Transition details",

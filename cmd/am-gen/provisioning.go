@@ -12,20 +12,21 @@ import (
 
 // provisioningFlags are the flags of am-gen grafana --provisioning.
 type provisioningFlags struct {
-	dir, prometheusURL, logsURL string
+	dir, prometheusURL, logsURL, tracesURL string
 }
 
 // checkProvisioningFlags returns what is wrong with the flags, or "".
 func checkProvisioningFlags(f *provisioningFlags) string {
-	if f.dir == "" && (f.prometheusURL != "" || f.logsURL != "") {
-		return "--prometheus-url and --logs-url need --provisioning"
+	if f.dir == "" && (f.prometheusURL != "" || f.logsURL != "" || f.tracesURL != "") {
+		return "--prometheus-url, --logs-url and --traces-url need --provisioning"
 	}
 	return ""
 }
 
 // provisioningSources are the datasources the dashboard needs: Prometheus
 // at --prometheus-url, the log backend at --logs-url, each at its usual
-// local address by default.
+// local address by default, and with --traces-url the Jaeger that
+// exemplars link to.
 func provisioningSources(f *provisioningFlags, dash dashboard.Dashboard) ([]provision.Datasource, error) {
 	var sources []provision.Datasource
 	for _, typ := range provision.Types(dash) {
@@ -40,6 +41,11 @@ func provisioningSources(f *provisioningFlags, dash dashboard.Dashboard) ([]prov
 		if url != "" {
 			ds.URL = url
 		}
+		sources = append(sources, ds)
+	}
+	if f.tracesURL != "" {
+		ds, _ := provision.Default(provision.TypeJaeger)
+		ds.URL = f.tracesURL
 		sources = append(sources, ds)
 	}
 	return sources, nil

@@ -51,6 +51,12 @@ func TestGrafanaProvisioning(t *testing.T) {
 		t.Errorf("datasources %v, want the flags' URLs", got)
 	}
 
+	// --traces-url adds Jaeger, for the exemplars
+	r = amGen(t, nil, append(dashboardArgs, "--provisioning", dir, "--traces-url", "http://127.0.0.1:16686")...)
+	if r.code != exitOK || !strings.Contains(r.stderr, ", amkit Jaeger at http://127.0.0.1:16686\n") {
+		t.Errorf("--traces-url: %+v", r)
+	}
+
 	// with --output as well, both are written; the JSON is amgrafana's
 	out := filepath.Join(t.TempDir(), "dash.json")
 	if r := amGen(t, nil, append(dashboardArgs, "--provisioning", dir, "--output", out)...); r.code != exitOK {
@@ -62,9 +68,9 @@ func TestGrafanaProvisioning(t *testing.T) {
 }
 
 func TestGrafanaProvisioningErrors(t *testing.T) {
-	for _, args := range [][]string{{"--prometheus-url", "http://p:9090"}, {"--logs-url", "http://l:3100"}} {
+	for _, args := range [][]string{{"--prometheus-url", "http://p:9090"}, {"--logs-url", "http://l:3100"}, {"--traces-url", "http://j:16686"}} {
 		r := amGen(t, nil, append(dashboardArgs, args...)...)
-		if r.code != exitUsage || !strings.Contains(r.stderr, "--prometheus-url and --logs-url need --provisioning") {
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--prometheus-url, --logs-url and --traces-url need --provisioning") {
 			t.Errorf("%s without --provisioning: %+v", args[0], r)
 		}
 	}

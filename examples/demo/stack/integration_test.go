@@ -131,7 +131,7 @@ func TestIntegrationStack(t *testing.T) {
 		return nil
 	})
 	checkDashboard(t, link(`dashboard\s+Grafana\s+(\S+)`), link(`and VictoriaLogs (http://\S+)`))
-	checkProvisioning(t, link(`provisioned\s+GF_PATHS_PROVISIONING=(\S+) grafana server`), prom, link(`and VictoriaLogs (http://\S+)`))
+	checkProvisioning(t, link(`provisioned\s+GF_PATHS_PROVISIONING=(\S+) grafana server`), prom, link(`and VictoriaLogs (http://\S+)`), jaegerBase)
 	if _, err := os.Stat(link(`tail -f (\S+)`)); err != nil {
 		t.Errorf("demo log: %v", err)
 	}
@@ -281,7 +281,7 @@ func processesUsing(t *testing.T, dir string) []string {
 // names: datasources at the stack's live URLs, and the demo's dashboard,
 // its datasource variables set to them (package provision tests the
 // format itself).
-func checkProvisioning(t *testing.T, dir, prom, vlogs string) {
+func checkProvisioning(t *testing.T, dir, prom, vlogs, jaeger string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "datasources", "amkit.yaml"))
 	if err != nil {
@@ -296,12 +296,12 @@ func checkProvisioning(t *testing.T, dir, prom, vlogs string) {
 	uids := map[string]string{}
 	for _, d := range ds.Datasources {
 		uids[d.Type] = d.UID
-		if want := map[string]string{"prometheus": prom, "victoriametrics-logs-datasource": vlogs}[d.Type]; d.URL != want {
+		if want := map[string]string{"prometheus": prom, "victoriametrics-logs-datasource": vlogs, "jaeger": jaeger}[d.Type]; d.URL != want {
 			t.Errorf("provisioned %s datasource at %s, want the stack's %s", d.Type, d.URL, want)
 		}
 	}
-	if len(uids) != 2 {
-		t.Errorf("provisioned datasources %+v, want Prometheus and VictoriaLogs", ds.Datasources)
+	if len(uids) != 3 {
+		t.Errorf("provisioned datasources %+v, want Prometheus, VictoriaLogs and Jaeger", ds.Datasources)
 	}
 	dashboards, err := filepath.Glob(filepath.Join(dir, "dashboards", "amkit", "*.json"))
 	if err != nil || len(dashboards) != 1 {

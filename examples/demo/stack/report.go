@@ -43,7 +43,7 @@ func (s *stack) print(w io.Writer, startup time.Duration) {
 		{"", "", "import it in your Grafana (Dashboards, New, Import), with datasources"},
 		{"", "", "Prometheus " + s.prom.URL + " and VictoriaLogs " + s.vlogs.URL + " (plugin victoriametrics-logs-datasource)"},
 		{"", "provisioned", provision.Command(s.provisioning)},
-		{"", "", "starts a Grafana with both datasources and the dashboard, no clicks"},
+		{"", "", "starts a Grafana with the stack's datasources and the dashboard, no clicks"},
 		{"debugger", "am-dbg (web)", s.inspector},
 		{"", "", "am-dbg's web inspector, which the demo reports to"},
 		{"demo log", "", "tail -f " + s.demo.LogPath()},

@@ -174,10 +174,10 @@ func dashboardArgs(file string) []string {
 
 // generateDashboard runs am-gen grafana for the demo's machines: the
 // dashboard file, and the provisioning directory of the stack's
-// Prometheus and VictoriaLogs.
+// Prometheus, VictoriaLogs and Jaeger.
 func (s *stack) generateDashboard(ctx context.Context, bin string) error {
 	args := append(dashboardArgs(s.dashboard), "--provisioning", s.provisioning,
-		"--prometheus-url", s.prom.URL, "--logs-url", s.vlogs.URL)
+		"--prometheus-url", s.prom.URL, "--logs-url", s.vlogs.URL, "--traces-url", s.jaeger.QueryURL)
 	out, err := exec.CommandContext(ctx, filepath.Join(bin, "am-gen"), args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("am-gen grafana: %w\n%s", err, out)

@@ -35,7 +35,14 @@ const (
 	TypePrometheus   = "prometheus"
 	TypeLoki         = "loki"
 	TypeVictoriaLogs = "victoriametrics-logs-datasource"
+	// TypeJaeger is the traces datasource that exemplars link to; no
+	// panel queries it.
+	TypeJaeger = "jaeger"
 )
+
+// exemplarTraceID is the exemplar label that holds a trace ID, as amprom
+// writes it.
+const exemplarTraceID = "trace_id"
 
 // Paths of the files, relative to the provisioning directory.
 const (
@@ -63,6 +70,7 @@ var known = []Datasource{
 	{Type: TypePrometheus, Name: "amkit Prometheus", UID: "amkit-prometheus", URL: "http://127.0.0.1:9090"},
 	{Type: TypeLoki, Name: "amkit Loki", UID: "amkit-loki", URL: "http://127.0.0.1:3100"},
 	{Type: TypeVictoriaLogs, Name: "amkit VictoriaLogs", UID: "amkit-victorialogs", URL: "http://127.0.0.1:9428"},
+	{Type: TypeJaeger, Name: "amkit Jaeger", UID: "amkit-jaeger", URL: "http://127.0.0.1:16686"},
 }
 
 // Default returns the datasource this package names and numbers for a
@@ -77,7 +85,7 @@ func Default(pluginType string) (ds Datasource, ok bool) {
 }
 
 // builtInTypes are the datasource plugins that ship with Grafana.
-var builtInTypes = []string{TypePrometheus, TypeLoki}
+var builtInTypes = []string{TypePrometheus, TypeLoki, TypeJaeger}
 
 // Plugins returns the plugin IDs of sources that Grafana does not ship
 // with, to install before Grafana starts (grafana cli plugins install ID,
@@ -146,7 +154,8 @@ type Files struct {
 // Write writes the provisioning files of dash and sources into dir,
 // creating it if needed, and replacing files an earlier Write left. Every
 // datasource variable of dash must have a source of its type, which it is
-// set to; errors name what is missing or invalid.
+// set to; errors name what is missing or invalid. A [TypeJaeger] source
+// is the one the Prometheus datasource links exemplars' trace IDs to.
 func Write(dir string, dash dashboard.Dashboard, sources []Datasource, opts *Opts) (*Files, error) {
 	if opts == nil {
 		opts = &Opts{}
@@ -358,6 +367,18 @@ type (
 		URL       string `yaml:"url"`
 		IsDefault bool   `yaml:"isDefault"`
 		Editable  bool   `yaml:"editable"`
+		// JSONData holds the plugin's settings, as Grafana's docs of each
+		// datasource list them.
+		JSONData *jsonDataDoc `yaml:"jsonData,omitempty"`
+	}
+	jsonDataDoc struct {
+		// ExemplarTraceIDDestinations (Prometheus) link an exemplar label
+		// holding a trace ID to a traces datasource.
+		ExemplarTraceIDDestinations []exemplarDestinationDoc `yaml:"exemplarTraceIdDestinations,omitempty"`
+	}
+	exemplarDestinationDoc struct {
+		Name          string `yaml:"name"`
+		DatasourceUID string `yaml:"datasourceUid"`
 	}
 	providersDoc struct {
 		APIVersion int           `yaml:"apiVersion"`
@@ -385,12 +406,21 @@ const header = "# Written by amkit (am-gen grafana --provisioning); written agai
 
 func datasourcesYAML(sources []Datasource) ([]byte, error) {
 	doc := datasourcesDoc{APIVersion: 1, Prune: true}
+	traces := slices.IndexFunc(sources, func(ds Datasource) bool { return ds.Type == TypeJaeger })
 	for _, ds := range sources {
 		// proxy: Grafana's server queries the backend, so a backend on
 		// loopback works from any browser
-		doc.Datasources = append(doc.Datasources, datasourceDoc{
+		d := datasourceDoc{
 			Name: literal(ds.Name), Type: ds.Type, UID: ds.UID, Access: "proxy", OrgID: 1, URL: literal(ds.URL),
-		})
+		}
+		if ds.Type == TypePrometheus && traces >= 0 {
+			// an exemplar's trace ID opens the trace, from the transition
+			// time panel that asks Prometheus for exemplars
+			d.JSONData = &jsonDataDoc{ExemplarTraceIDDestinations: []exemplarDestinationDoc{{
+				Name: exemplarTraceID, DatasourceUID: sources[traces].UID,
+			}}}
+		}
+		doc.Datasources = append(doc.Datasources, d)
 	}
 	return encode(doc)
 }

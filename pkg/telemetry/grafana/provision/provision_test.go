@@ -324,8 +324,42 @@ func TestWriteRejects(t *testing.T) {
 	}
 }
 
+// A Jaeger datasource is provisioned next to those the dashboard queries,
+// and Prometheus links exemplars' trace IDs to it.
+func TestWriteTraces(t *testing.T) {
+	d := demoDashboard(t)
+	jaeger, _ := provision.Default(provision.TypeJaeger)
+	jaeger.URL = "http://127.0.0.1:16686"
+	sources := append(sourcesFor(t, d, nil), jaeger)
+	files, err := provision.Write(t.TempDir(), d, sources, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProvisioning(t, files.Root, sources)
+	var doc datasourcesFile
+	decodeStrict(t, files.Datasources, &doc)
+	var links []any
+	for _, ds := range doc.Datasources {
+		if ds.Type == provision.TypePrometheus {
+			links, _ = ds.JSONData["exemplarTraceIdDestinations"].([]any)
+		} else if ds.JSONData != nil {
+			t.Errorf("%s datasource has jsonData %v", ds.Type, ds.JSONData)
+		}
+	}
+	if len(links) != 1 {
+		t.Fatalf("Prometheus exemplar links %v, want one", links)
+	}
+	link, _ := links[0].(map[string]any)
+	if link["name"] != "trace_id" || link["datasourceUid"] != jaeger.UID {
+		t.Errorf("exemplar link %v, want trace_id to %s", link, jaeger.UID)
+	}
+	if got := provision.Plugins(sources); len(got) != 0 {
+		t.Errorf("Plugins = %v; Jaeger, Prometheus and Loki ship with Grafana", got)
+	}
+}
+
 func TestDefault(t *testing.T) {
-	for _, typ := range []string{provision.TypePrometheus, provision.TypeLoki, provision.TypeVictoriaLogs} {
+	for _, typ := range []string{provision.TypePrometheus, provision.TypeLoki, provision.TypeVictoriaLogs, provision.TypeJaeger} {
 		ds, ok := provision.Default(typ)
 		if !ok || ds.Type != typ || ds.Name == "" || ds.UID == "" || !strings.HasPrefix(ds.URL, "http://127.0.0.1:") {
 			t.Errorf("Default(%s) = %+v, %v", typ, ds, ok)
