@@ -121,6 +121,14 @@
 // their source transition, to link cause and effect across machines.
 // [Opts.Groups] name sets of states for debuggers and telemetry filters.
 //
+// # Cost
+//
+// Machines created from identical schemas (and index orders) share one
+// compiled, immutable form of the schema, so an idle machine holds little
+// more than its clocks. A transition allocates nothing while no tracer is
+// bound or every bound tracer is a [TransitionBorrower]; mutations queue
+// without allocating beyond their called states.
+//
 // # Submachines
 //
 // A machine created with [Opts.Parent] is a submachine: it inherits the

@@ -142,7 +142,7 @@ func New(ctx context.Context, schema Schema, opts *Opts) (*Machine, error) {
 	if opts == nil {
 		opts = &Opts{}
 	}
-	c, err := compileSchema(schema, nil, opts.Order)
+	c, err := compileShared(schema, opts.Order)
 	if err != nil {
 		return nil, fmt.Errorf("new machine %q: %w", opts.ID, err)
 	}
@@ -169,7 +169,6 @@ func newMachine(ctx context.Context, c *compiled, opts *Opts, clocks Time) (*Mac
 		schema:       c,
 		clocks:       clocks,
 		tracers:      slices.Clone(opts.Tracers),
-		stateCtxs:    map[int]stateCtx{},
 	}
 	if m.clocks == nil {
 		m.clocks = make(Time, len(c.names))
@@ -480,7 +479,7 @@ func (m *Machine) dispose() {
 	waiters := m.waiters
 	m.waiters = nil
 	ctxs := m.stateCtxs
-	m.stateCtxs = map[int]stateCtx{}
+	m.stateCtxs = nil
 	m.mu.Unlock()
 
 	for _, w := range waiters {

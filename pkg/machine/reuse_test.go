@@ -101,3 +101,38 @@ func TestEventSourceAfterReuse(t *testing.T) {
 type keepEvent struct{ started chan *am.Event }
 
 func (h *keepEvent) AState(e *am.Event) { h.started <- e }
+
+// Machines of identical schemas share one compiled schema; a schema that
+// differs in anything, tags and index order included, is compiled apart.
+func TestSharedSchemas(t *testing.T) {
+	base := func() am.Schema { return am.Schema{"A": {Tags: []string{"x"}}, "B": {Require: am.S{"A"}}} }
+	variants := []struct {
+		name   string
+		schema am.Schema
+		order  am.S
+	}{
+		{"same", base(), nil},
+		{"tags", am.Schema{"A": {Tags: []string{"y"}}, "B": {Require: am.S{"A"}}}, nil},
+		{"relation", am.Schema{"A": {Tags: []string{"x"}}, "B": {}}, nil},
+		{"order", base(), am.S{"B", "A"}},
+	}
+	for _, v := range variants {
+		first, _ := newMach(t, base(), nil)
+		second, _ := newMach(t, v.schema, &am.Opts{Order: v.order})
+		if got, want := second.Schema(), v.schema; got["A"].Tags[0] != want["A"].Tags[0] || len(got["B"].Require) != len(want["B"].Require) {
+			t.Errorf("%s: Schema() = %v, want %v", v.name, got, want)
+		}
+		wantOrder := am.S{am.Exception, "A", "B"}
+		if v.order != nil {
+			wantOrder = am.S{am.Exception, "B", "A"}
+		}
+		if got := second.StateNames(); !slices.Equal(got, wantOrder) {
+			t.Errorf("%s: StateNames() = %v", v.name, got)
+		}
+		// the machines share nothing mutable
+		first.Add1("A", nil)
+		if second.Is1("A") {
+			t.Errorf("%s: A is active on the second machine", v.name)
+		}
+	}
+}

@@ -75,7 +75,7 @@ func Import(ctx context.Context, schema Schema, snap *Snapshot, opts *Opts) (*Ma
 	if o.ID == "" {
 		o.ID = snap.ID
 	}
-	c, err := compileSchema(schema, nil, o.Order)
+	c, err := compileShared(schema, o.Order)
 	if err != nil {
 		return nil, fmt.Errorf("import machine %q: %w", o.ID, err)
 	}

@@ -211,7 +211,8 @@ func (tx *Transition) Clone() *Transition {
 }
 
 // StateNames returns the state index the transition ran with. Step and
-// mutation indexes refer to it.
+// mutation indexes refer to it. It is shared with every machine of the same
+// schema: do not modify it.
 func (tx *Transition) StateNames() S { return tx.index }
 
 // CalledStates returns the names of the called states.

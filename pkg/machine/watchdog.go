@@ -52,7 +52,6 @@ func (w *watchdog) init(timeout time.Duration) {
 	case timeout > 0:
 		w.timeout = timeout
 	}
-	w.wake = make(chan struct{}, 1)
 }
 
 // anyHandlerNames are the names of the handlers of every transition, for
@@ -70,6 +69,9 @@ func (m *Machine) beginHandler(name *string) uint64 {
 	w.call.Store(call)
 	if w.timeout > 0 {
 		if !w.started.Load() {
+			// made here, not at New: machines whose handlers never run
+			// keep no channel and no goroutine
+			w.wake = make(chan struct{}, 1)
 			w.started.Store(true)
 			go m.watch()
 		} else if w.sleeping.Load() && w.sleeping.CompareAndSwap(true, false) {

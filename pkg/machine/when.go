@@ -236,6 +236,9 @@ func (m *Machine) NewStateCtx(state string) context.Context {
 		return sc.ctx
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
+	if m.stateCtxs == nil {
+		m.stateCtxs = map[int]stateCtx{}
+	}
 	m.stateCtxs[i] = stateCtx{ctx: ctx, cancel: cancel, tick: m.clocks[i]}
 	return ctx
 }
