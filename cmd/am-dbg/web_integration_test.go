@@ -147,21 +147,22 @@ func TestIntegrationWeb(t *testing.T) {
 		t.Errorf("the page opened %d dialogs", n)
 	}
 
-	// the example ends; its machines are disposed
+	// the example ends, disposing its machines; it waits for the root's
+	// disposal only, so the root is the one sure to be reported
 	if err := example.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	if err := example.Wait(); err != nil {
 		t.Fatalf("dbg-orders: %v", err)
 	}
-	if !waitTrue(tab, `document.querySelector('#tree li[data-id="payment-2"]').classList.contains("disposed")`) {
+	if !waitTrue(tab, `document.querySelector('#tree li[data-id="shop"]').classList.contains("disposed")`) {
 		res, err := http.Get("http://" + webAddr + "/api/view")
 		var body []byte
 		if err == nil {
 			body, _ = io.ReadAll(res.Body)
 			res.Body.Close()
 		}
-		t.Fatalf("payment-2 never shown disposed; the page: %s / %s / %s; the view: %v %s\n%s", tab.Text("#mode"), tab.Text("#tree"), browser.Eval[string](tab, "document.body.dataset.rev"), err, body, dbgOut.String())
+		t.Fatalf("shop never shown disposed; the page: %s / %s / %s; the view: %v %.600s\n%s", tab.Text("#mode"), tab.Text("#tree"), browser.Eval[string](tab, "document.body.dataset.rev"), err, body, dbgOut.String())
 	}
 	if err := dbgCmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

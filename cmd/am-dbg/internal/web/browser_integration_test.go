@@ -62,6 +62,20 @@ func TestIntegrationBrowserPage(t *testing.T) {
 	if got := lit(tb); got != "Created,Paid" {
 		t.Errorf("lit after #3: %s, want Created,Paid", got)
 	}
+	// a state picked in the diagram: ] and [ jump between the transitions
+	// touching it
+	tb.Click(`#diagram g.node[data-state="Shipped"]`)
+	tb.WaitText("#focus", "state Shipped")
+	tb.Do(chromedp.KeyEvent(kb.Home))
+	tb.WaitTrue(`document.querySelector("#timeline li.selected .id").textContent === "#1"`)
+	for _, want := range []struct{ key, id string }{{"]", "#2"}, {"]", "#4"}, {"[", "#2"}} {
+		tb.Do(chromedp.KeyEvent(want.key))
+		tb.WaitTrue(`document.querySelector("#timeline li.selected .id").textContent === "` + want.id + `"`)
+	}
+	if n := browser.Eval[int](tb, `document.querySelectorAll("#diagram g.node.focus").length`); n != 1 {
+		t.Errorf("%d nodes focused, want Shipped", n)
+	}
+
 	// the slider travels too
 	tb.WaitTrue(`(s => (s.value = "0", s.dispatchEvent(new Event("input")), true))(document.querySelector("#slider"))`)
 	tb.WaitTrue(`document.querySelector("#timeline li.selected .id").textContent === "#1"`)

@@ -123,7 +123,8 @@ func (s *Server) follow() {
 }
 
 // serveView answers /api/view?m=ID&at=SEQ&svg=SUM with the view as
-// JSON.
+// JSON; with &state=NAME&seek=next (or prev), it shows the next (or
+// previous) transition after SEQ touching the state instead.
 func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	at := int64(-1)
@@ -135,7 +136,14 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		}
 		at = n
 	}
-	v := s.buildView(viewQuery{mach: q.Get("m"), at: at, svgSum: q.Get("svg")})
+	vq := viewQuery{mach: q.Get("m"), at: at, svgSum: q.Get("svg"), touching: q.Get("state")}
+	switch q.Get("seek") {
+	case "next":
+		vq.seek = 1
+	case "prev":
+		vq.seek = -1
+	}
+	v := s.buildView(vq)
 	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		s.log.Debug("am-dbg web: write view", "err", err)

@@ -148,6 +148,10 @@ type viewQuery struct {
 	at int64
 	// svgSum is the [machView.SVGSum] of the diagram the page shows.
 	svgSum string
+	// seek, +1 or -1, asks for the next or previous transition after at
+	// that touches the state named touching (see [store.Tx.Touches]).
+	seek     int
+	touching string
 }
 
 // buildView reads the store, under its read lock, for the machine q asks
@@ -190,6 +194,9 @@ func (s *Server) machView(m *store.Machine, q viewQuery) *machView {
 		seq := h.Next() - 1
 		if at >= 0 {
 			seq = min(max(uint64(at), h.First()), seq)
+		}
+		if q.seek != 0 && q.touching != "" {
+			seq = seekTouching(h, seq, q.seek, q.touching)
 		}
 		t = h.At(seq)
 		mv.At = int64(seq)
@@ -240,6 +247,21 @@ func (s *Server) machView(m *store.Machine, q viewQuery) *machView {
 	mv.Tx = detailsOf(t)
 	mv.Log = logUpTo(h, t.Seq)
 	return mv
+}
+
+// seekLimit bounds the transitions one seek walks, so a request costs
+// the same whatever the history limit.
+const seekLimit = 20_000
+
+// seekTouching returns the seq of the first transition from seq in the
+// direction dir that touches the named state, or seq when none does.
+func seekTouching(h *store.History, seq uint64, dir int, name string) uint64 {
+	for n, i := 0, int64(seq)+int64(dir); n < seekLimit && i >= int64(h.First()) && i < int64(h.Next()); n, i = n+1, i+int64(dir) {
+		if h.At(uint64(i)).Touches(name) {
+			return uint64(i)
+		}
+	}
+	return seq
 }
 
 var changeMarks = [...]string{store.Unchanged: "", store.Activated: "+", store.Deactivated: "-", store.Reactivated: "↻"}

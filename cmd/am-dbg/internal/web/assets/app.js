@@ -17,6 +17,11 @@ const state = {
   // svgSum identifies the diagram shown, so the server sends it again
   // only when it changed.
   svgSum: "",
+  // focus is the state picked in the diagram, "" for none: [ and ] jump
+  // to the transitions touching it.
+  focus: "",
+  // seek is "next" or "prev" for a jump the next load makes.
+  seek: "",
   inflight: false,
   again: false,
   // newest is the end time of the newest transition last shown, to tell
@@ -47,9 +52,20 @@ async function load() {
     const q = new URLSearchParams({ m: state.mach });
     if (state.at !== null) q.set("at", String(state.at));
     if (state.svgSum) q.set("svg", state.svgSum);
+    const seek = state.seek;
+    if (seek) {
+      q.set("state", state.focus);
+      q.set("seek", seek);
+      state.seek = "";
+    }
     const res = await fetch("/api/view?" + q.toString(), { cache: "no-store" });
     if (!res.ok) throw new Error(res.status + " " + res.statusText);
-    render(await res.json());
+    const v = await res.json();
+    if (seek && v.mach && v.mach.at >= 0) {
+      // a jump travels like a click on the transition it found
+      state.at = v.mach.at === v.mach.next - 1 ? null : v.mach.at;
+    }
+    render(v);
   } catch (err) {
     $("mode").textContent = "error: " + err.message;
     $("mode").className = "paused";
@@ -136,6 +152,7 @@ function renderMachine(m) {
     const doc = new DOMParser().parseFromString(m.svg, "image/svg+xml");
     $("diagram").replaceChildren(document.importNode(doc.documentElement, true));
   }
+  markFocus(m);
   const states = $("states");
   states.replaceChildren();
   for (const s of m.states) {
@@ -148,6 +165,19 @@ function renderMachine(m) {
   renderSteps(m.tx);
   renderDetails(m.tx);
   renderLog(m.log, m.tx);
+}
+
+// markFocus outlines the focused state in the diagram, or forgets it
+// when the machine has no such state.
+function markFocus(m) {
+  let found = false;
+  for (const n of document.querySelectorAll("#diagram g.node")) {
+    const on = n.dataset.state === state.focus;
+    n.classList.toggle("focus", on);
+    found = found || on;
+  }
+  if (!found) state.focus = "";
+  $("focus").textContent = state.focus ? "state " + state.focus + ": [ and ] jump to the transitions touching it" : "click a state to follow it with [ and ]";
 }
 
 function renderTimeline(m, shown) {
@@ -275,6 +305,12 @@ $("tree").addEventListener("click", (ev) => {
   history.replaceState(null, "", "?" + new URLSearchParams({ m: state.mach }).toString());
   load();
 });
+$("diagram").addEventListener("click", (ev) => {
+  const node = ev.target.closest("g.node");
+  if (!node) return;
+  state.focus = node.dataset.state === state.focus ? "" : node.dataset.state;
+  if (state.view && state.view.mach) markFocus(state.view.mach);
+});
 $("timeline").addEventListener("click", (ev) => {
   const li = ev.target.closest("li[data-seq]");
   if (li) travel(Number(li.dataset.seq));
@@ -300,6 +336,13 @@ document.addEventListener("keydown", (ev) => {
       break;
     case "End":
       travel(null);
+      break;
+    case "[":
+    case "]":
+      if (!state.focus || !m || m.at < 0) return;
+      state.seek = ev.key === "]" ? "next" : "prev";
+      state.at = m.at;
+      load();
       break;
     default:
       return;
