@@ -69,10 +69,22 @@ func Eval[T any](tab *Tab, expr string) T {
 	return v
 }
 
-// Click clicks the first element the CSS selector names, once visible.
+// Click clicks the first element the CSS selector names with the mouse,
+// once visible. A page that redraws may replace the element between
+// finding it and clicking it; Click then finds it again.
 func (tab *Tab) Click(sel string) {
 	tab.t.Helper()
-	tab.Do(chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		err := chromedp.Do(tab.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || tab.ctx.Err() != nil {
+			tab.t.Fatalf("click %s: %v", sel, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Text returns the text content of the first element the CSS selector

@@ -98,6 +98,12 @@ func TestIntegrationBrowserPage(t *testing.T) {
 	tb.Click(`#tree li[data-id="crafted"]`)
 	tb.WaitText("#diagram-title", "crafted")
 	tb.WaitText("#log", xssLog)
+	// its newest transition had a handler overrun its timeout
+	tb.WaitText("#details", "overran its timeout: OkState")
+	if !browser.Eval[bool](tb, `document.querySelector("#timeline li.selected").classList.contains("failed")`) {
+		t.Error("the transition with a stuck handler is not marked failed")
+	}
+	tb.Do(chromedp.KeyEvent(kb.ArrowLeft))
 	tb.WaitText("#details", xssLog+"="+xssLog)
 	if got := browser.Eval[string](tb, `document.querySelector("#diagram g.node[data-state^='<svg']").textContent`); !strings.Contains(got, "<svg onload") {
 		t.Errorf("the crafted state's node reads %q", got)

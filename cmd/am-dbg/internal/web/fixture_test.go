@@ -98,7 +98,8 @@ func fixture(t testing.TB) *store.Store {
 }
 
 // crafted adds what a hostile peer could send: a machine, child of the
-// XSS one, whose state names, args and log lines are markup.
+// XSS one, whose state names, args and log lines are markup; its second
+// transition has a handler that overran its timeout.
 func crafted(st *store.Store) {
 	add := func(m dbg.DbgMsg) { st.AddRecord(&recording.Record{ClientID: "crafted", Conn: 1, Msg: m}) }
 	now := time.Now()
@@ -113,6 +114,14 @@ func crafted(st *store.Store) {
 		Steps:    []am.Step{{Type: am.StepRequested, State: 1, Related: -1}, {Type: am.StepImplied, State: 2, Related: 1}},
 		Logs:     []am.LogEntry{{Time: now, Level: am.LogLevelChanges, Text: xssLog, MachineID: "crafted", TxID: 1}},
 		Accepted: true, Start: now, End: now,
+	})
+	add(&dbg.DbgMsgTx{
+		MachineID: "crafted", ID: 2, Clocks: am.Time{1, 1, 1}, Type: am.MutationAdd, Called: []int{2},
+		Steps: []am.Step{
+			{Type: am.StepRequested, State: 2, Related: -1},
+			{Type: am.StepHandlerTimeout, State: 2, Related: -1, Handler: "OkState"},
+		},
+		Accepted: true, Start: now, End: now.Add(time.Second),
 	})
 }
 

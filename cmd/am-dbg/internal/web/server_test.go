@@ -114,6 +114,10 @@ func TestViewEscapes(t *testing.T) {
 	if v.Mach.Log[0].Text != xssLog {
 		t.Errorf("log line %q", v.Mach.Log[0].Text)
 	}
+	// the stuck handler is on its transition, and marks it failed
+	if tx := v.Mach.Tx; tx.ID != 2 || !tx.Failed || !slices.Equal(tx.Stuck, []string{"OkState"}) {
+		t.Errorf("#%d: failed %v, stuck %q; want #2 failed, OkState stuck", tx.ID, tx.Failed, tx.Stuck)
+	}
 }
 
 func TestAppendXML(t *testing.T) {

@@ -97,7 +97,12 @@ type txRow struct {
 	Accepted bool     `json:"accepted"`
 	Auto     bool     `json:"auto"`
 	Empty    bool     `json:"empty"`
-	Time     string   `json:"time"`
+	// Check marks a dry run, which changed nothing; Failed a transition
+	// that activated Exception, or whose handler panicked or overran its
+	// timeout.
+	Check  bool   `json:"check"`
+	Failed bool   `json:"failed"`
+	Time   string `json:"time"`
 }
 
 // txView explains one transition.
@@ -114,8 +119,10 @@ type txView struct {
 	// Handlers are the handler steps, in words: which ran, which canceled,
 	// panicked or overran their timeout. The protocol carries no time per
 	// handler; Took is the whole transition's.
-	Handlers []string  `json:"handlers"`
-	Logs     []logLine `json:"logs"`
+	Handlers []string `json:"handlers"`
+	// Stuck are the handlers that overran their timeout.
+	Stuck []string  `json:"stuck"`
+	Logs  []logLine `json:"logs"`
 }
 
 // stepView is one decision of a transition.
@@ -270,6 +277,7 @@ func rowOf(t *store.Tx) txRow {
 	return txRow{
 		Seq: t.Seq, ID: t.Msg.ID, Type: t.Msg.Type.String(), Called: t.CalledNames(),
 		Accepted: t.Msg.Accepted, Auto: t.Msg.Auto, Empty: t.Empty(),
+		Check: t.Msg.CheckOnly, Failed: t.Failed(),
 		Time: t.Msg.Start.Format(timeLayout),
 	}
 }
@@ -281,6 +289,7 @@ func detailsOf(t *store.Tx) *txView {
 		QueueLen: msg.QueueLen, QueueTick: msg.QueueTick,
 	}
 	d.Time = msg.Start.Format(detailLayout)
+	d.Stuck = t.Stuck()
 	if !msg.Source.IsZero() {
 		d.From = msg.Source.MachineID + " #" + strconv.FormatUint(msg.Source.TxID, 10)
 	}

@@ -22,6 +22,8 @@ const state = {
   focus: "",
   // seek is "next" or "prev" for a jump the next load makes.
   seek: "",
+  // treeKey is what the tree shows, to redraw it only when it changes.
+  treeKey: "",
   inflight: false,
   again: false,
   // newest is the end time of the newest transition last shown, to tell
@@ -122,6 +124,10 @@ const lifeTitles = {
 };
 
 function renderTree(machines, selected) {
+  // most updates leave the tree as it is: keep its elements then
+  const key = JSON.stringify(machines) + "\n" + selected;
+  if (key === state.treeKey) return;
+  state.treeKey = key;
   const ul = $("tree");
   ul.replaceChildren();
   if (!machines.length) {
@@ -196,6 +202,8 @@ function renderTimeline(m, shown) {
   for (const t of m.timeline) {
     const cls = [t.accepted ? "accepted" : "canceled"];
     if (t.empty) cls.push("empty");
+    if (t.check) cls.push("check");
+    if (t.failed) cls.push("failed");
     if (t.seq === shown) cls.push("selected");
     const li = el("li", cls.join(" "));
     li.dataset.seq = String(t.seq);
@@ -203,7 +211,7 @@ function renderTimeline(m, shown) {
       el("span", "time", t.time),
       el("span", "id", "#" + t.id),
       el("span", "result", t.accepted ? "✓" : "✗"),
-      el("span", "type", t.type),
+      el("span", "type", t.check ? "check" : t.type),
       el("span", "called", t.called.join(" ") + (t.auto ? "  auto" : "")),
     );
     ol.append(li);
@@ -246,6 +254,8 @@ function renderDetails(tx) {
   }
   box.append(el("div", "meta", tx.time + " · took " + tx.took + " · queue " + tx.queueLen + " · queue tick " + tx.queueTick));
   if (tx.from) box.append(el("div", "meta", "from " + tx.from));
+  if (tx.check) box.append(el("div", "meta", "a dry run: resolved, not applied"));
+  if (tx.stuck && tx.stuck.length) box.append(el("div", "err", "overran its timeout: " + tx.stuck.join(", ")));
   const list = (title, items, text) => {
     if (!items || !items.length) return;
     box.append(el("h3", "", title));
