@@ -66,7 +66,7 @@ func TestIntegrationVictoriaLogsLokiPush(t *testing.T) {
 	// A word filter as well as the stream filter: the stream alone would
 	// match even if the line text had been dropped.
 	query := fmt.Sprintf(`{app="amkit-smoke",run=%q} "machine m1"`, run)
-	got := queryUntil(t, vl, query, 2)
+	got := vl.WaitRecords(t, pollTimeout, query, 2)
 	want := []e2e.LogRecord{
 		{Time: ts, Msg: "machine m1 entered Start", Stream: labels, Fields: labels},
 		{
@@ -110,7 +110,7 @@ func TestIntegrationVictoriaLogsRestart(t *testing.T) {
 	if err := push("before the outage"); err != nil {
 		t.Fatal(err)
 	}
-	queryUntil(t, vl, `{app="restart"}`, 1)
+	vl.WaitRecords(t, pollTimeout, `{app="restart"}`, 1)
 	if err := vl.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestIntegrationVictoriaLogsRestart(t *testing.T) {
 	if err := push("after the outage"); err != nil {
 		t.Fatal(err)
 	}
-	got := queryUntil(t, vl, `{app="restart"}`, 2)
+	got := vl.WaitRecords(t, pollTimeout, `{app="restart"}`, 2)
 	if got[0].Msg != "before the outage" || got[1].Msg != "after the outage" {
 		t.Errorf("lines %q and %q, want the ones before and after the outage", got[0].Msg, got[1].Msg)
 	}
@@ -173,7 +173,7 @@ func TestIntegrationVictoriaLogsOTLP(t *testing.T) {
 		t.Fatalf("shutting down the logger provider: %v", err)
 	}
 
-	got := queryUntil(t, vl, fmt.Sprintf(`{service.name=%q} "canceled Ready"`, service), 1)
+	got := vl.WaitRecords(t, pollTimeout, fmt.Sprintf(`{service.name=%q} "canceled Ready"`, service), 1)
 	stream := map[string]string{"service.name": service}
 	assertRecord(t, 0, got[0], e2e.LogRecord{
 		Time: ts, Msg: "machine m1 canceled Ready", Stream: stream,
@@ -207,28 +207,6 @@ func TestIntegrationVictoriaLogsUI(t *testing.T) {
 	if err := e2e.CheckVictoriaLogsUI(ctx, vl.URL+"/health"); err == nil {
 		t.Errorf("%s/health passed for the UI", vl.URL)
 	}
-}
-
-// queryUntil polls VictoriaLogs with a LogsQL query until it returns n
-// entries, and fails the test if it returns more or never gets there.
-func queryUntil(t *testing.T, vl *e2e.VictoriaLogsBackend, query string, n int) []e2e.LogRecord {
-	t.Helper()
-	var got []e2e.LogRecord
-	e2e.Eventually(t, pollTimeout, fmt.Sprintf("%d entries for %s", n, query), func(ctx context.Context) error {
-		var err error
-		got, err = vl.Query(ctx, query)
-		if err != nil {
-			return err
-		}
-		if len(got) < n {
-			return fmt.Errorf("%d entries so far", len(got))
-		}
-		return nil
-	})
-	if len(got) != n {
-		t.Fatalf("%s: got %d entries, want %d: %+v", query, len(got), n, got)
-	}
-	return got
 }
 
 // assertRecord compares a record read back with the one sent, field by

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -146,4 +147,25 @@ func parseStream(s string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// WaitRecords polls Query until it returns n entries, and returns them. It
+// fails t if timeout passes first, or if the query returns more than n.
+func (v *VictoriaLogsBackend) WaitRecords(t testing.TB, timeout time.Duration, logsql string, n int) []LogRecord {
+	t.Helper()
+	var got []LogRecord
+	Eventually(t, timeout, fmt.Sprintf("%d entries for %s", n, logsql), func(ctx context.Context) error {
+		var err error
+		if got, err = v.Query(ctx, logsql); err != nil {
+			return err
+		}
+		if len(got) < n {
+			return fmt.Errorf("%d entries so far", len(got))
+		}
+		return nil
+	})
+	if len(got) != n {
+		t.Fatalf("%s: got %d entries, want %d: %+v", logsql, len(got), n, got)
+	}
+	return got
 }
