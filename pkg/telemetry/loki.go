@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
@@ -26,6 +28,12 @@ const (
 	// label: every transition has its own, which as a label would make a
 	// stream per transition.
 	LokiMetaTxID = "tx_id"
+	// LokiMetaTraceID and LokiMetaSpanID are the structured metadata
+	// holding the trace and span IDs (in hex) of the transition that
+	// logged, when an OTel tracer ([NewOtelMachTracer]) traces the machine
+	// and sampled the transition's span.
+	LokiMetaTraceID = "trace_id"
+	LokiMetaSpanID  = "span_id"
 )
 
 // DefaultLokiQueueSize is the number of entries a [LokiLogger] holds for
@@ -70,6 +78,19 @@ type LokiLogger struct {
 	// streams holds one label map per machine and level, shared by their
 	// entries; only the delivering goroutine uses it
 	streams map[lokiStream]map[string]string
+	// tx is the metadata of the last transition that logged, shared by
+	// its entries, which come one after another; only the delivering
+	// goroutine uses it
+	tx lokiTx
+}
+
+// lokiTx is the structured metadata of one transition's entries.
+type lokiTx struct {
+	machineID string
+	id        uint64
+	trace     trace.TraceID
+	span      trace.SpanID
+	meta      []loki.Label
 }
 
 // lokiStream names the stream of an entry, within the client's labels.
@@ -85,7 +106,11 @@ const lokiStreamsKept = 1024
 // lokiItem is a queued entry, or a flush request that the delivery
 // goroutine answers by closing flushed.
 type lokiItem struct {
-	entry   am.LogEntry
+	entry am.LogEntry
+	// trace and span are the IDs of the entry's transition span, zero
+	// without one
+	trace   trace.TraceID
+	span    trace.SpanID
 	flushed chan struct{}
 }
 
@@ -114,7 +139,11 @@ func BindLokiLogger(mach *am.Machine, client LokiClient) (*LokiLogger, error) {
 // stream labelled with the machine ID ([LokiLabelMachineID]), the entry's
 // level ([LokiLabelLevel]) and the client's own labels, such as
 // service_name; an entry made during a transition carries the
-// transition's ID as structured metadata ([LokiMetaTxID]).
+// transition's ID as structured metadata ([LokiMetaTxID]). When an OTel
+// tracer ([NewOtelMachTracer]) is bound to the same machine, in either
+// order, such an entry also carries the trace and span IDs of the
+// transition's span ([LokiMetaTraceID], [LokiMetaSpanID]), so that a line
+// leads to its span; see [BindOtelLogger] for when a span is named.
 //
 // Entries follow the machine's log level ([am.Machine.SetLogLevel]), which
 // is [am.LogLevelNothing] unless [am.Opts.LogLevel] says otherwise. The
@@ -183,10 +212,14 @@ func (l *LokiLogger) Flush(ctx context.Context) error {
 }
 
 // LogEntry queues e, or drops it when the queue is full. It implements
-// [am.LogSink] and never blocks.
-func (l *LokiLogger) LogEntry(e *am.LogEntry) {
+// [am.LogSink] and never blocks. Entries that reach the logger this way,
+// rather than through a machine it is bound to, carry no span IDs.
+func (l *LokiLogger) LogEntry(e *am.LogEntry) { l.enqueue(lokiItem{entry: *e}) }
+
+// enqueue queues item, or drops it when the queue is full.
+func (l *LokiLogger) enqueue(item lokiItem) {
 	select {
-	case l.queue <- lokiItem{entry: *e}:
+	case l.queue <- item:
 		l.wake()
 	default:
 		l.dropped.Add(1)
@@ -228,18 +261,39 @@ func (l *LokiLogger) send(item *lokiItem) {
 		close(item.flushed)
 		return
 	}
-	if !l.client.Push(l.entry(&item.entry)) {
+	if !l.client.Push(l.entry(item)) {
 		l.dropped.Add(1)
 	}
 }
 
-// entry makes the Loki entry of e.
-func (l *LokiLogger) entry(e *am.LogEntry) loki.Entry {
+// entry makes the Loki entry of a queued item.
+func (l *LokiLogger) entry(item *lokiItem) loki.Entry {
+	e := &item.entry
 	out := loki.Entry{Time: e.Time, Labels: l.labels(e), Line: e.Text}
 	if e.TxID != 0 {
-		out.Metadata = []loki.Label{{Name: LokiMetaTxID, Value: strconv.FormatUint(e.TxID, 10)}}
+		out.Metadata = l.txMeta(item)
 	}
 	return out
+}
+
+// txMeta returns the metadata of an entry made during a transition: its
+// ID, and its span's IDs if it has one. The slice is shared by the
+// transition's entries, which the client only reads.
+func (l *LokiLogger) txMeta(item *lokiItem) []loki.Label {
+	e := &item.entry
+	tx := &l.tx
+	if tx.meta != nil && tx.id == e.TxID && tx.machineID == e.MachineID && tx.trace == item.trace && tx.span == item.span {
+		return tx.meta
+	}
+	meta := make([]loki.Label, 1, 3)
+	meta[0] = loki.Label{Name: LokiMetaTxID, Value: strconv.FormatUint(e.TxID, 10)}
+	if item.trace.IsValid() {
+		meta = append(meta,
+			loki.Label{Name: LokiMetaTraceID, Value: item.trace.String()},
+			loki.Label{Name: LokiMetaSpanID, Value: item.span.String()})
+	}
+	*tx = lokiTx{machineID: e.MachineID, id: e.TxID, trace: item.trace, span: item.span, meta: meta}
+	return meta
 }
 
 // labels returns the stream labels of e, one map per machine and level,
@@ -264,7 +318,8 @@ func (l *LokiLogger) labels(e *am.LogEntry) map[string]string {
 // inherited by.
 type lokiBinder struct {
 	am.NoOpTracer
-	sink *LokiLogger
+	sink  *LokiLogger
+	spans logSpans
 }
 
 // TracerID returns "loki-logger".
@@ -276,4 +331,31 @@ func (*lokiBinder) Inheritable() bool { return true }
 // MachineInit adds the sink. It is never removed: a machine logs its own
 // disposal after its tracers heard of it, and without any sink that last
 // entry would go to standard error.
-func (b *lokiBinder) MachineInit(m *am.Machine) { m.AddLogSink(b.sink) }
+func (b *lokiBinder) MachineInit(m *am.Machine) {
+	m.AddLogSink(&lokiMachineSink{logger: b.sink, spans: b.spans.machine(m)})
+}
+
+// TransitionInit looks for the machine's transition spans, while it has
+// none.
+func (b *lokiBinder) TransitionInit(tx *am.Transition) { b.spans.seen(tx) }
+
+// MachineDispose forgets the machine's span lookup; its sink keeps its own.
+func (b *lokiBinder) MachineDispose(machineID string) { b.spans.disposed(machineID) }
+
+// lokiMachineSink queues the entries of one machine with the IDs of their
+// transition's span. The lookup runs here, on the machine's side, because
+// the transition may have long ended by the time the delivery goroutine
+// takes the entry; it costs one span lookup per transition, not per entry.
+type lokiMachineSink struct {
+	logger *LokiLogger
+	spans  *machineSpans
+}
+
+// LogEntry queues e with its span's IDs.
+func (s *lokiMachineSink) LogEntry(e *am.LogEntry) {
+	item := lokiItem{entry: *e}
+	if sc, ok := s.spans.span(e.TxID); ok {
+		item.trace, item.span = sc.TraceID(), sc.SpanID()
+	}
+	s.logger.enqueue(item)
+}
