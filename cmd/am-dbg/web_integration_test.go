@@ -221,3 +221,40 @@ func hostile(t *testing.T, addr string) {
 		_ = tracer.Close(closeCtx)
 	})
 }
+
+// TestIntegrationWebBesideTUI runs the terminal UI with --web: both show
+// the same store, the UI names the inspector's URL in its status bar, and
+// quitting the UI stops the inspector too. It needs tmux and chromium;
+// without them the test skips, except with CI=true.
+func TestIntegrationWebBesideTUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries and runs them in tmux and a browser")
+	}
+	tmuxBin, err := exec.LookPath("tmux")
+	if err != nil {
+		if e2e.InCI() {
+			t.Fatal("tmux not found; CI needs it for the TUI test")
+		}
+		t.Skip("tmux not found: skipping")
+	}
+	dir := t.TempDir()
+	amDbg := goBuild(t, ".", filepath.Join(dir, "am-dbg"))
+	orders := goBuild(t, "github.com/amkit-dev/amkit/examples/dbg-orders", filepath.Join(dir, "dbg-orders"))
+	addr, webAddr := freeAddr(t), freeAddr(t)
+	exitFile := filepath.Join(dir, "exit")
+	tm := &tmux{bin: tmuxBin, sock: filepath.Join(dir, "tmux.sock"), session: "amdbg"}
+	tm.start(t, amDbg+" --listen "+addr+" --web "+webAddr+"; echo $? > "+exitFile+"; sleep 60")
+	tm.waitFor(t, "listening "+addr, "web http://"+webAddr+"/")
+
+	startProgram(t, orders, []string{"AM_DBG_ADDR=" + addr}, "--orders", "2", "--pace", "0", "--hold")
+	tm.waitFor(t, "payment-2", "1 client")
+	tab := browser.Open(t, "http://"+webAddr+"/", nil)
+	tab.WaitText("#tree", "shop", "order-1", "payment-1", "order-2", "payment-2")
+	tab.WaitText("#clients", "1 client")
+
+	tm.keys(t, "q")
+	waitExit(t, exitFile)
+	if _, err := http.Get("http://" + webAddr + "/"); err == nil {
+		t.Error("the inspector still answers after the UI quit")
+	}
+}
