@@ -10,7 +10,7 @@ import (
 
 // broker tells the open pages that the store changed, as Server-Sent
 // Events. A page that hears of a change fetches the view it shows, so an
-// event carries only the store's revision. However fast transitions
+// event carries only a count of the changes so far. However fast transitions
 // arrive, a page gets at most one event per gap: the first change after a
 // quiet spell goes out at once, later ones wait for the gap to pass and
 // go out as one. The server's cost is then bounded by pages × 1/gap view
@@ -23,14 +23,15 @@ type broker struct {
 	// done ends every stream, when the server closes: http.Server.Shutdown
 	// waits for streams that would never end by themselves.
 	done <-chan struct{}
-	rev  atomic.Uint64
+	// rev counts the changes notified.
+	rev atomic.Uint64
 
 	mu    sync.Mutex
 	pages map[chan struct{}]struct{}
 }
 
-// notify records a change and wakes every stream. It never blocks, so the
-// store may call it while it holds its own lock.
+// notify records a change and wakes every stream. It never blocks: a
+// stream still waiting out its gap takes the change with the next event.
 func (b *broker) notify() {
 	b.rev.Add(1)
 	b.mu.Lock()

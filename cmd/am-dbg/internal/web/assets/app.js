@@ -60,7 +60,8 @@ async function load() {
       q.set("seek", seek);
       state.seek = "";
     }
-    const res = await fetch("/api/view?" + q.toString(), { cache: "no-store" });
+    // a response that never comes must not hold every later update
+    const res = await fetch("/api/view?" + q.toString(), { cache: "no-store", signal: AbortSignal.timeout(10000) });
     if (!res.ok) throw new Error(res.status + " " + res.statusText);
     const v = await res.json();
     if (seek && v.mach && v.mach.at >= 0) {
