@@ -98,3 +98,54 @@ func TestImportEscapesControls(t *testing.T) {
 		t.Errorf("summary does not name the machine escaped:\n%s", out.String())
 	}
 }
+
+// Dry runs print as checks, without an ID and without moving the clocks
+// the next transition is diffed against; handler timeouts name the
+// transition and the handler; the summary counts both.
+func TestPrintChecksAndTimeouts(t *testing.T) {
+	at := time.Unix(1, 0)
+	msgs := []dbg.DbgMsg{
+		&dbg.DbgMsgStruct{MachineID: "m", StateNames: am.S{"Exception", "A", "B"}, Clocks: am.Time{0, 0, 0}},
+		&dbg.DbgMsgTx{MachineID: "m", CheckOnly: true, Type: am.MutationAdd, Called: []int{1},
+			Clocks: am.Time{0, 0, 0}, Accepted: true, End: at},
+		&dbg.DbgMsgTx{MachineID: "m", CheckOnly: true, Type: am.MutationAdd, Called: []int{2},
+			Clocks: am.Time{0, 0, 0}, Err: "B requires A", End: at},
+		&dbg.DbgMsgHandlerTimeout{MachineID: "m", TxID: 1, Handler: "AState", Elapsed: 5001 * time.Millisecond, Time: at},
+		&dbg.DbgMsgTx{MachineID: "m", ID: 1, Type: am.MutationAdd, Called: []int{1},
+			Clocks: am.Time{0, 1, 0}, Accepted: true, End: at},
+	}
+	var out bytes.Buffer
+	newPrinter(&out).HandleBatch(server.Peer{ID: 1}, &dbg.Batch{ClientID: "c", Msgs: msgs})
+	want := `machine m: 3 states
+m check [add] A would be accepted
+m check [add] B canceled: B requires A
+m #1 handler AState still running after 5.001s
+m #1 [add] A -> +A
+`
+	if got := timePrefix.ReplaceAllString(out.String(), ""); got != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", got, want)
+	}
+
+	path := filepath.Join(t.TempDir(), "checks.amdbg")
+	w, err := recording.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := w.Write(&recording.Record{ClientID: "c", Conn: 1, Msg: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var sum bytes.Buffer
+	if err := importRecording(path, false, &sum, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"transitions: 1 (1 accepted, 0 canceled)", "checks: 2", "handler timeouts: 1", "m 1 transitions 3 states"} {
+		if !strings.Contains(oneSpace(sum.String()), line) {
+			t.Errorf("summary lacks %q:\n%s", line, sum.String())
+		}
+	}
+}
