@@ -52,8 +52,9 @@ func (c *dbgCounts) HandleBatch(_ server.Peer, b *dbg.Batch) {
 // backend, as `make stack` does, and checks that each backend got its
 // data: Prometheus scrapes the demo and, through the Pushgateway, sees its
 // pushes; Jaeger has its traces, VictoriaLogs its logs over both the Loki
-// push API and the OTLP path, a debugger server its structs and
-// transitions, and the trace file its spans.
+// push API and the OTLP path, a line naming the span of its transition in
+// Jaeger, a debugger server its structs and transitions, and the trace
+// file its spans.
 func TestIntegrationDemo(t *testing.T) {
 	e2e.Require(t, e2e.Prometheus, e2e.Pushgateway, e2e.Jaeger, e2e.VictoriaLogs)
 	gw := e2e.StartPushgateway(t)
@@ -126,6 +127,7 @@ func TestIntegrationDemo(t *testing.T) {
 		}
 		return missing("spans", names, "mach:supervisor", "mach:worker-1", "[add] Assigned", "DownloadingState")
 	})
+	var assigned e2e.LogRecord
 	e2e.Eventually(t, pollTimeout, "Loki push lines in VictoriaLogs", func(ctx context.Context) error {
 		entries, err := vl.Query(ctx, `{service_name="amkit-demo", machine_id="worker-1"}`)
 		if err != nil {
@@ -133,11 +135,33 @@ func TestIntegrationDemo(t *testing.T) {
 		}
 		for _, e := range entries {
 			if strings.Contains(e.Msg, "[state] +Assigned") {
+				assigned = e
 				return nil
 			}
 		}
 		return fmt.Errorf("no +Assigned line among %d", len(entries))
 	})
+	// the line names the span of its transition, which Jaeger has
+	traceID, spanID := assigned.Fields["trace_id"], assigned.Fields["span_id"]
+	if traceID == "" || spanID == "" {
+		t.Errorf("the +Assigned line names no span: %v", assigned.Fields)
+	} else {
+		e2e.Eventually(t, pollTimeout, "the +Assigned line's span in Jaeger", func(ctx context.Context) error {
+			tr, err := jaeger.Trace(ctx, traceID)
+			if err != nil {
+				return err
+			}
+			for _, sp := range tr.Spans {
+				if sp.SpanID == spanID {
+					if id, _ := sp.Tag("am.machine.id"); id != "worker-1" || sp.OperationName != "[add] Assigned" {
+						t.Errorf("the +Assigned line names span %q of machine %v", sp.OperationName, id)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("no span %s in trace %s", spanID, traceID)
+		})
+	}
 	e2e.Eventually(t, pollTimeout, "OTLP log records in VictoriaLogs", func(ctx context.Context) error {
 		// the OTLP path has the service and machine as record attributes
 		entries, err := vl.Query(ctx, `service.name:="amkit-demo" am.machine.id:="worker-1"`)
