@@ -31,7 +31,15 @@
 // canceled by an error (a panicking handler, an unknown state) has an error
 // status, as have the transition that activates Exception and the Exception
 // activation. A negotiation handler's veto or a relation that cancels is not
-// an error: am.tx.accepted is false and am.tx.cancel_reason says why.
+// an error: am.tx.accepted is false and am.tx.cancel_reason says why. A
+// span with an error status carries error.type, as the semantic
+// conventions ask: one of the ErrorType constants for the machine's own
+// errors, or the Go type of the error given to Exception.
+//
+// The names above vary with machine IDs and called states, which is
+// unbounded for backends that index operation names;
+// [OtelMachTracerOpts.StableNames] names machine and transition spans by
+// kind only ("mach", "[add]").
 //
 // # Span lifetimes
 //

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
@@ -189,6 +190,37 @@ func TestOtelMachTracerPanic(t *testing.T) {
 	}
 	if handler.Status().Code != codes.Error {
 		t.Errorf("BoomEnter status = %v, want an error", handler.Status())
+	}
+	for _, s := range []sdktrace.ReadOnlySpan{tx, handler} {
+		wantAttrs(t, s, map[attribute.Key]string{"error.type": amtele.ErrorTypeHandlerPanic})
+	}
+}
+
+// TestOtelMachTracerErrorType checks error.type, as the semantic
+// conventions ask, on every span with an error status, and on no other.
+func TestOtelMachTracerErrorType(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	newWorkflow(t, tracer).run(t)
+	st := newSpanTree(rec.Ended())
+	want := map[string]string{
+		`[add] !add [Nope]: unknown state "Nope"`: amtele.ErrorTypeUnknownState,
+		"[add] Exception":                         "*errors.errorString",
+	}
+	for _, s := range st.spans {
+		typ, has := attrs(s)["error.type"]
+		isErr := s.Status().Code == codes.Error
+		switch {
+		case isErr != has:
+			t.Errorf("span %q: status %v, error.type %q", s.Name(), s.Status(), typ)
+		case want[s.Name()] != "" && typ != want[s.Name()]:
+			t.Errorf("span %q: error.type %q, want %q", s.Name(), typ, want[s.Name()])
+		}
+	}
+	// the Exception activation shares its transition's error
+	for _, s := range st.find("Exception") {
+		if s.Status().Code == codes.Error && attrs(s)["error.type"] != "*errors.errorString" {
+			t.Errorf("Exception activation: error.type %q", attrs(s)["error.type"])
+		}
 	}
 }
 

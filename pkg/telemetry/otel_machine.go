@@ -81,8 +81,9 @@ type activation struct {
 	gen   *machGen
 	start time.Time
 	tick  uint64
-	// err is the error of an Exception activation.
-	err string
+	// err and errType are the error of an Exception activation.
+	err     string
+	errType attribute.KeyValue
 }
 
 // handlerRec times one handler of the running transition.
@@ -91,6 +92,14 @@ type handlerRec struct {
 	start, end time.Time
 	panicked   bool
 	canceled   bool
+}
+
+// machSpanName names a machine's mach span.
+func machSpanName(opts *OtelMachTracerOpts, id string) string {
+	if opts.StableNames {
+		return "mach"
+	}
+	return "mach:" + id
 }
 
 // handlerSuffixes name a state's handler methods; see am.Machine.BindHandlers.
@@ -104,7 +113,7 @@ func newMachState(t *otelMachTracer, m *am.Machine, parent *machState, now time.
 		id:        id,
 		parent:    parent,
 		startedAt: now,
-		machName:  "mach:" + id,
+		machName:  machSpanName(&t.opts, id),
 		idAttr:    AttrMachineID.String(id),
 		exception: -1,
 		txNames:   map[txNameKey]txName{},

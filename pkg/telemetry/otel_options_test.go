@@ -127,3 +127,50 @@ func newMachine(t testing.TB, schema am.Schema, opts *am.Opts) *am.Machine {
 	t.Cleanup(mach.Dispose)
 	return mach
 }
+
+func TestOtelMachTracerStableNames(t *testing.T) {
+	tracer, rec := recorded(t, &amtele.OtelMachTracerOpts{StableNames: true})
+	newWorkflow(t, tracer).run(t)
+	want := `
+mach
+  states
+    Exception
+      Exception !boom
+    Ready
+      Ready
+    Start
+      Start
+  submachines
+    mach
+      states
+        Fetch
+          Fetch
+        Fetched
+          Fetched
+      transitions
+        [add]
+          FetchState
+        [add]
+          FetchedEnter
+  transitions
+    [add]
+      StartEnter
+      StartState
+    [add]
+      ReadyState
+    [add]
+      VetoEnter
+    [add] !add [Nope]: unknown state "Nope"
+    [add] !boom
+    [remove]
+`
+	st := newSpanTree(rec.Ended())
+	if got := st.render(); got != want {
+		t.Errorf("span tree:%s\nwant:%s", got, want)
+	}
+	for _, s := range st.find("[add]") {
+		if attrs(s)[string(amtele.AttrCalled)] == "" || attrs(s)[string(amtele.AttrMachineID)] == "" {
+			t.Errorf("[add] span without the called states or machine ID: %v", attrs(s))
+		}
+	}
+}

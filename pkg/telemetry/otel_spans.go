@@ -2,7 +2,6 @@ package amtele
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -13,6 +12,14 @@ import (
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
+
+// stableTxNames are the transition span names of
+// [OtelMachTracerOpts.StableNames], by am.MutationType.
+var stableTxNames = [...]string{
+	am.MutationAdd:    "[" + am.MutationAdd.String() + "]",
+	am.MutationRemove: "[" + am.MutationRemove.String() + "]",
+	am.MutationSet:    "[" + am.MutationSet.String() + "]",
+}
 
 // mutationAttrs are the mutation type attributes, by am.MutationType.
 var mutationAttrs = [...]attribute.KeyValue{
@@ -127,8 +134,9 @@ func changedClocks(tx *am.Transition) bool {
 func (ms *machState) endTransition(run *runningTx, tx *am.Transition) {
 	span := run.span
 	span.SetAttributes(ms.txAttrs(tx, run.name)...)
-	if code, desc := ms.txStatus(tx); code != codes.Unset {
+	if code, desc, typ := ms.txStatus(tx); code != codes.Unset {
 		span.SetStatus(code, desc)
+		span.SetAttributes(typ)
 	}
 	for _, h := range ms.txHandlers(tx) {
 		if ms.skippedHandlers[h.name] {
@@ -142,6 +150,7 @@ func (ms *machState) endTransition(run *runningTx, tx *am.Transition) {
 		}
 		if h.panicked {
 			hs.SetStatus(codes.Error, "handler panicked")
+			hs.SetAttributes(errTypeHandlerPanic)
 		}
 		ms.endAt(hs, h.end)
 	}
@@ -165,30 +174,6 @@ func (ms *machState) sourceLink(src am.Source, links []trace.Link) []trace.Link 
 		links = append(links, trace.Link{SpanContext: sc, Attributes: linkSourceAttrs})
 	}
 	return links
-}
-
-// txStatus marks transitions canceled by an error, rather than by the
-// machine's rules, and transitions that activated Exception.
-func (ms *machState) txStatus(tx *am.Transition) (codes.Code, string) {
-	if err := tx.Err; err != nil {
-		if errors.Is(err, am.ErrHandlerPanic) || errors.Is(err, am.ErrUnknownState) || errors.Is(err, am.ErrDisposed) {
-			return codes.Error, err.Error()
-		}
-		return codes.Unset, ""
-	}
-	if ms.exception >= 0 && tx.IsActivated(ms.exception) {
-		return codes.Error, exceptionText(tx)
-	}
-	return codes.Unset, ""
-}
-
-// exceptionText returns the error that a transition adding Exception
-// carries.
-func exceptionText(tx *am.Transition) string {
-	if err, ok := tx.Mutation.Args[am.ErrArg].(error); ok && err != nil {
-		return err.Error()
-	}
-	return am.Exception
 }
 
 // txAttrs builds the transition span's attributes into a scratch buffer,
@@ -276,7 +261,7 @@ func (ms *machState) updateActivations(mg *machGen, tx *am.Transition) {
 		if after%2 == 1 {
 			st.act = activation{open: true, gen: mg, start: tx.Start, tick: after}
 			if i == ms.exception {
-				st.act.err = exceptionText(tx)
+				st.act.err, st.act.errType = exceptionError(tx)
 			}
 		}
 	}
@@ -299,6 +284,7 @@ func (ms *machState) endActivation(i int, end time.Time) {
 	ms.attrs = attrs[:0]
 	if i == ms.exception {
 		span.SetStatus(codes.Error, a.err)
+		span.SetAttributes(a.errType)
 	}
 	ms.endAt(span, end)
 }
@@ -340,7 +326,12 @@ func (ms *machState) txName(tx *am.Transition) txName {
 			return n
 		}
 	}
-	n := txName{name: mut.String(tx.StateNames()), called: AttrCalled.StringSlice(tx.CalledStates())}
+	n := txName{called: AttrCalled.StringSlice(tx.CalledStates())}
+	if ms.t.opts.StableNames && int(mut.Type) < len(stableTxNames) && stableTxNames[mut.Type] != "" {
+		n.name = stableTxNames[mut.Type]
+	} else {
+		n.name = mut.String(tx.StateNames())
+	}
 	if cacheable && len(ms.txNames) < maxTxNames {
 		ms.txNames[key] = n
 	}

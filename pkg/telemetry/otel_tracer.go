@@ -43,6 +43,15 @@ type OtelMachTracerOpts struct {
 	// what Jaeger's UI can show. Zero means [DefaultRotateTransitions]; a
 	// negative value never rotates by count.
 	RotateTransitions int
+	// StableNames names machine and transition spans by their kind only:
+	// "mach" rather than "mach:ID", and "[add]" rather than "[add] Foo
+	// Bar"; state, activation and handler spans keep their names, which the
+	// schema bounds. The default names read best in a trace view, but a
+	// backend that indexes operation names (Jaeger's operation list, span
+	// metrics by name) gets an entry per machine ID and per combination of
+	// called states, without bound. The IDs and states stay queryable as
+	// attributes (AttrMachineID, AttrCalled) either way.
+	StableNames bool
 	// RotateInterval starts a new trace with the first transition after
 	// this much time in the current one. Zero means
 	// [DefaultRotateInterval]; a negative value never rotates by time.
