@@ -143,5 +143,7 @@ build_tool jaeger "$JAEGER_VERSION" jaeger github.com/jaegertracing/jaeger \
 	github.com/jaegertracing/jaeger/cmd/jaeger "~5 min"
 build_tool victorialogs "$VICTORIALOGS_VERSION" victorialogs github.com/VictoriaMetrics/VictoriaLogs \
 	github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs "~1 min"
+build_tool otelcol "$OTELCOL_VERSION" otelcol go.opentelemetry.io/collector/otelcol \
+	github.com/amkit-dev/amkit/internal/e2e/tools/otelcol "~1 min after Jaeger"
 
 log "backends ready in $cache"

@@ -42,6 +42,8 @@ const (
 	Pushgateway  = "pushgateway"
 	Jaeger       = "jaeger"
 	VictoriaLogs = "victorialogs"
+	// Collector is the OpenTelemetry Collector built from tools/otelcol.
+	Collector = "otelcol"
 )
 
 // Versions returns the pinned backend versions from versions.env, keyed by
@@ -104,6 +106,9 @@ func BinaryPath(name string) (path, version string, err error) {
 	case VictoriaLogs:
 		version = v["VICTORIALOGS_VERSION"]
 		path, err = cachedBinary("victorialogs-" + version)
+	case Collector:
+		version = v["OTELCOL_VERSION"]
+		path, err = cachedBinary("otelcol-" + version)
 	default:
 		return "", "", fmt.Errorf("e2e: unknown backend %q", name)
 	}
