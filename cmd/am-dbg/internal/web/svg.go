@@ -71,15 +71,14 @@ func marksFor(g *diagram.Graph, h diagram.Highlight) nodeMarks {
 // name in data-state for the page's scripts, which read it as text.
 func (l *layout) svg(m nodeMarks) []byte {
 	b := make([]byte, 0, 1024+len(l.g.Nodes)*320+len(l.g.Edges)*260)
-	w, h := appendNum(nil, l.width), appendNum(nil, l.height)
 	b = append(b, `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 `...)
-	b = append(b, w...)
+	b = appendNum(b, l.width)
 	b = append(b, ' ')
-	b = append(b, h...)
+	b = appendNum(b, l.height)
 	b = append(b, `" width="`...)
-	b = append(b, w...)
+	b = appendNum(b, l.width)
 	b = append(b, `" height="`...)
-	b = append(b, h...)
+	b = appendNum(b, l.height)
 	b = append(b, `" role="img" aria-label="states of `...)
 	b = appendXML(b, l.g.MachineID)
 	b = append(b, `"><defs>`...)
@@ -189,14 +188,14 @@ func appendStroke(b []byte, k diagram.EdgeKind) []byte {
 
 // appendLegend draws a sample of each relation kind under the graph.
 func (l *layout) appendLegend(b []byte) []byte {
-	y := appendNum(nil, l.height-legendHeight/2)
+	y := l.height - legendHeight/2
 	b = append(b, `<g class="legend">`...)
 	for k := diagram.Require; k <= diagram.After; k++ {
 		x := margin + float64(k-1)*legendItemWidth
 		b = append(b, `<path d="M`...)
 		b = appendNum(b, x)
 		b = append(b, ',')
-		b = append(b, y...)
+		b = appendNum(b, y)
 		b = append(b, ` h34"`...)
 		b = appendStroke(b, k)
 		b = append(b, `/><text x="`...)
