@@ -54,8 +54,16 @@ type stack struct {
 
 // checkBackends tells how to install the backends when one is missing.
 func checkBackends() error {
+	// an existing Prometheus cannot be told to scrape the demo; the other
+	// backends the environment names (e2e.EnvJaegerURL...) serve as they are
+	if u := e2e.External(e2e.Prometheus); u != "" {
+		return fmt.Errorf("%s=%s: the stack runs a Prometheus of its own, which scrapes the demo; unset it", e2e.EnvPrometheusURL, u)
+	}
 	var errs []error
 	for _, name := range []string{e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus} {
+		if e2e.External(name) != "" {
+			continue
+		}
 		if _, _, err := e2e.BinaryPath(name); err != nil {
 			errs = append(errs, err)
 		}
