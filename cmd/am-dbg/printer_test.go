@@ -149,3 +149,25 @@ m #1 [add] A -> +A
 		}
 	}
 }
+
+// Past its budget the printer forgets the machine described first, says
+// so, and prints that machine's states by index from then on.
+func TestPrinterForgetsPastBudget(t *testing.T) {
+	var out bytes.Buffer
+	p := newPrinter(&out)
+	st := func(id string) *dbg.DbgMsgStruct {
+		return &dbg.DbgMsgStruct{MachineID: id, StateNames: am.S{"Exception", "A"}, Clocks: am.Time{0, 0}}
+	}
+	v := &machView{names: st("m0").StateNames}
+	p.machs.budget = 2 * v.size("m0")
+	tx := &dbg.DbgMsgTx{MachineID: "m0", ID: 1, Type: am.MutationAdd, Called: []int{1}, Clocks: am.Time{0, 1}, Accepted: true}
+	p.HandleBatch(server.Peer{}, &dbg.Batch{Msgs: []dbg.DbgMsg{st("m0"), st("m1"), st("m2"), tx}})
+	got := timePrefix.ReplaceAllString(out.String(), "")
+	if !strings.Contains(got, "machine m0 forgotten: --print keeps 16 MiB of machine descriptions") ||
+		!strings.Contains(got, "m0 #1 [add] #1 -> +#1\n") {
+		t.Errorf("printed:\n%s", got)
+	}
+	if n := p.machs.len(); n > 2 {
+		t.Errorf("holding %d machines, budget for 2", n)
+	}
+}
