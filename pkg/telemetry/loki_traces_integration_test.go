@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"maps"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -76,6 +77,9 @@ func TestIntegrationLokiLoggerTraces(t *testing.T) {
 			rec.mu.Lock()
 			made := append([]am.LogEntry(nil), rec.entries...)
 			rec.mu.Unlock()
+			// the machines log from more than one goroutine (disposal), so
+			// the recorder may hold two entries out of time order
+			slices.SortStableFunc(made, func(a, b am.LogEntry) int { return a.Time.Compare(b.Time) })
 			var got []e2e.LogRecord
 			query := fmt.Sprintf(`{service_name=%q}`, service)
 			e2e.Eventually(t, 30*time.Second, "the machines' lines in VictoriaLogs", func(ctx context.Context) error {
