@@ -98,7 +98,8 @@ func New(st *store.Store, opts *Options) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", http.FileServerFS(static))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	// one file each, no directory listing
+	mux.Handle("GET /static/{file}", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /api/view", s.serveView)
 	mux.Handle("GET /api/events", s.events)
 	s.handler = newGuard(o.Token, mux)

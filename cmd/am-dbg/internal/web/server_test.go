@@ -151,8 +151,10 @@ func TestHeaders(t *testing.T) {
 	if strings.Contains(string(body), "<script>") || !strings.Contains(string(body), `<script src="/static/app.js"`) {
 		t.Errorf("the page's script is not only a file:\n%s", body)
 	}
-	if res := get(t, ts, "/nothing"); res.StatusCode != http.StatusNotFound {
-		t.Errorf("/nothing: %s", res.Status)
+	for _, path := range []string{"/nothing", "/static/", "/static/nothing.js", "/index.html"} {
+		if res := get(t, ts, path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %s", path, res.Status)
+		}
 	}
 }
 
