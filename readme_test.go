@@ -196,6 +196,14 @@ var readmeCommands = []readmeCommand{{
 	// the harness's own backends, named by these variables for a second session
 	dir: "internal/e2e", tests: []string{"TestIntegrationExistingBackends", "TestExternalPrometheus"},
 }, {
+	// one command over two lines; the test sends the same variables
+	// through a real Collector
+	cmd: `OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 \`,
+	dir: "pkg/telemetry", tests: []string{"TestIntegrationOtelCollector"},
+}, {
+	cmd: "OTEL_SERVICE_NAME=my-service ./my-app    # or :4317 with OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
+	dir: "pkg/telemetry", tests: []string{"TestIntegrationOtelCollector"},
+}, {
 	cmd: "go get github.com/amkit-dev/amkit@latest",
 	why: "it fetches the published module, which a checkout cannot test",
 }, {
