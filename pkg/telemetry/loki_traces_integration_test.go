@@ -33,7 +33,7 @@ func TestIntegrationLokiLoggerTraces(t *testing.T) {
 	vl := e2e.StartVictoriaLogs(t)
 	for _, enc := range []loki.Encoding{loki.Protobuf, loki.JSON} {
 		t.Run(enc.String(), func(t *testing.T) {
-			service := "amtele-loki-traces-" + enc.String()
+			service := e2e.Unique("amtele-loki-traces-" + enc.String())
 			ctx := context.Background()
 			spanExp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(jaeger.OTLPGRPCAddr), otlptracegrpc.WithInsecure())
 			if err != nil {

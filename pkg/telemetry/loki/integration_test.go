@@ -57,7 +57,7 @@ func TestIntegrationClientVictoriaLogs(t *testing.T) {
 	vl := e2e.StartVictoriaLogs(t)
 	for _, enc := range []loki.Encoding{loki.Protobuf, loki.JSON} {
 		t.Run(enc.String(), func(t *testing.T) {
-			run := enc.String()
+			run := e2e.Unique(enc.String())
 			client := vlClient(t, vl, loki.Options{
 				Labels:    map[string]string{"service_name": "loki-it", "run": run, "env": "test"},
 				Encoding:  enc,
@@ -123,10 +123,11 @@ func TestIntegrationClientVictoriaLogs(t *testing.T) {
 // the same port: the client retries, and once VictoriaLogs is back every
 // entry is stored exactly once, in order, with none counted as failed.
 func TestIntegrationClientVictoriaLogsRestart(t *testing.T) {
-	e2e.Require(t, e2e.VictoriaLogs)
+	e2e.RequireOwn(t, e2e.VictoriaLogs)
 	vl := e2e.StartVictoriaLogs(t)
+	service := e2e.Unique("loki-restart")
 	client := vlClient(t, vl, loki.Options{
-		Labels:     map[string]string{"service_name": "loki-restart"},
+		Labels:     map[string]string{"service_name": service},
 		BatchWait:  20 * time.Millisecond,
 		MinBackoff: 50 * time.Millisecond,
 		MaxBackoff: 200 * time.Millisecond,
@@ -172,7 +173,7 @@ func TestIntegrationClientVictoriaLogsRestart(t *testing.T) {
 	if s.Sent != uint64(len(want)) || s.Failed != 0 || s.Dropped != 0 || s.Retried == 0 {
 		t.Errorf("stats %+v, want %d sent, some retried, none failed or dropped", s, len(want))
 	}
-	got := vl.WaitRecords(t, pollTimeout, `{service_name="loki-restart"}`, len(want))
+	got := vl.WaitRecords(t, pollTimeout, fmt.Sprintf(`{service_name=%q}`, service), len(want))
 	for i, w := range want {
 		if got[i].Msg != w {
 			t.Errorf("entry %d = %q, want %q", i, got[i].Msg, w)
