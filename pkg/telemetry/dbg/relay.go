@@ -8,6 +8,12 @@ import (
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
+// RelayMaxQueueBytes bounds the messages a [Relay] holds queued, by an
+// estimate of their memory. A server slower than what the relay is given
+// makes it drop messages past this, and count them, instead of holding
+// them: 4096 large transitions could otherwise hold gigabytes.
+const RelayMaxQueueBytes = 64 << 20
+
 // RelayMaxStructBytes bounds the struct messages a [Relay] holds to send
 // again on each new connection, by [DbgMsgStruct.MemSize]. Past it, the
 // machines described first are forgotten: their later messages still go
@@ -135,13 +141,21 @@ func (r *Relay) forget(id string) {
 	r.t.mu.Unlock()
 }
 
-// enqueue queues a message of the machine ms, which may be nil.
+// enqueue queues a message of the machine ms, which may be nil, within
+// RelayMaxQueueBytes.
 func (r *Relay) enqueue(m DbgMsg, ms *machState) {
-	it := item{msg: m}
+	it := item{msg: m, size: msgMemSize(m)}
 	if ms != nil {
 		it.st = ms.st.Load()
 	}
-	r.t.enqueue(it)
+	if r.t.queuedBytes.Add(int64(it.size)) > RelayMaxQueueBytes {
+		r.t.queuedBytes.Add(-int64(it.size))
+		r.t.dropped.Add(1)
+		return
+	}
+	if !r.t.enqueue(it) {
+		r.t.queuedBytes.Add(-int64(it.size))
+	}
 	r.t.mu.Lock()
 	r.t.startLocked()
 	r.t.mu.Unlock()
@@ -154,6 +168,36 @@ func (r *Relay) Flush(ctx context.Context) error { return r.t.Flush(ctx) }
 // Close flushes, then stops the relay's goroutine, as [Tracer.Close]:
 // messages still queued when ctx ends are dropped.
 func (r *Relay) Close(ctx context.Context) error { return r.t.Close(ctx) }
+
+// msgMemSize approximates the memory of a message, for
+// RelayMaxQueueBytes.
+func msgMemSize(m DbgMsg) int {
+	const str = int(unsafe.Sizeof(""))
+	switch m := m.(type) {
+	case *DbgMsgTx:
+		n := int(unsafe.Sizeof(*m)) + len(m.MachineID) + len(m.Err) + len(m.Source.MachineID) +
+			8*len(m.Clocks) + 8*len(m.Called) + int(unsafe.Sizeof(am.Step{}))*len(m.Steps)
+		for k, v := range m.Args {
+			n += 2*str + len(k) + len(v) + 16
+		}
+		for _, s := range m.Steps {
+			n += len(s.Handler)
+		}
+		for _, logs := range [...][]am.LogEntry{m.LogsBefore, m.Logs} {
+			for _, e := range logs {
+				n += int(unsafe.Sizeof(e)) + len(e.Text) + len(e.MachineID) + str*len(e.States)
+			}
+		}
+		return n
+	case *DbgMsgHandlerTimeout:
+		return int(unsafe.Sizeof(*m)) + len(m.MachineID) + len(m.Handler)
+	case *DbgMsgDispose:
+		return int(unsafe.Sizeof(*m)) + len(m.MachineID)
+	case *DbgMsgStruct:
+		return m.MemSize()
+	}
+	return 0
+}
 
 // MemSize approximates the memory m holds, in bytes, for budgets over
 // struct messages such as [RelayMaxStructBytes].

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,42 @@ func TestRelayNeverBlocks(t *testing.T) {
 	// 100 x 102 messages other than struct messages, 16 queued at most
 	if d := r.Dropped(); d < 100*102-16-512 {
 		t.Errorf("dropped %d of %d", d, 100*102)
+	}
+}
+
+// A relay whose server does not keep up holds at most
+// RelayMaxQueueBytes of messages, dropping the rest, however few they are.
+func TestRelayQueueBytes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	r := dbg.NewRelay(ln.Addr().String(), &dbg.Opts{Timeout: time.Minute})
+	big := strings.Repeat("x", 1<<20)
+	const n = 200
+	for i := range n {
+		r.Send(&dbg.DbgMsgTx{MachineID: "m", ID: uint64(i + 1), Err: big})
+	}
+	// each message costs over 1 MiB, so at most 64 are held
+	if d, most := r.Dropped(), uint64(dbg.RelayMaxQueueBytes>>20); d < n-most {
+		t.Errorf("dropped %d of %d messages of 1 MiB, want all but at most %d", d, n, most)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := r.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close: %v", err)
+	}
+	if d := r.Dropped(); d != n {
+		t.Errorf("after Close, dropped %d of %d", d, n)
 	}
 }

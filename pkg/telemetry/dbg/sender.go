@@ -42,6 +42,7 @@ type pending struct {
 	// made is a message that came made (see item.msg); tx is unused then.
 	made DbgMsg
 	st   *DbgMsgStruct
+	size int
 }
 
 // msg returns the message p holds.
@@ -88,7 +89,7 @@ func (t *Tracer) run() {
 // add turns a queued item into a pending message.
 func (s *sender) add(it item) {
 	if it.msg != nil {
-		s.pending = append(s.pending, pending{st: it.st, made: it.msg})
+		s.pending = append(s.pending, pending{st: it.st, made: it.msg, size: it.size})
 		return
 	}
 	tx := it.tx
@@ -195,6 +196,7 @@ func (s *sender) build(dirty []*machState) int {
 			if msgs > 0 {
 				break
 			}
+			s.t.queuedBytes.Add(-int64(p.size))
 			s.pending = slices.Delete(s.pending, n, n+1)
 			s.resolved++
 			s.t.dropped.Add(1)
@@ -244,6 +246,11 @@ func (s *sender) build(dirty []*machState) int {
 
 // resolve removes the first n pending messages, sent or dropped.
 func (s *sender) resolve(n int) {
+	for i := range n {
+		if size := s.pending[i].size; size > 0 {
+			s.t.queuedBytes.Add(-int64(size))
+		}
+	}
 	// Delete zeroes the vacated tail, so resolved transitions are not kept
 	// alive by the buffer
 	s.pending = slices.Delete(s.pending, 0, n)
@@ -324,7 +331,8 @@ func (s *sender) abandon() {
 	s.resolve(len(s.pending))
 	for {
 		select {
-		case <-s.t.queue:
+		case it := <-s.t.queue:
+			s.t.queuedBytes.Add(-int64(it.size))
 			n++
 			s.resolved++
 		default:

@@ -41,7 +41,9 @@ type Tracer struct {
 	stop     context.CancelFunc
 	dropped  dropCounter
 	enqueued atomic.Uint64
-	closed   atomic.Bool
+	// queuedBytes are the sizes of the relayed messages queued or pending.
+	queuedBytes atomic.Int64
+	closed      atomic.Bool
 	// machs maps machine IDs to *machState, for the hot path's lookup.
 	machs sync.Map
 	wg    sync.WaitGroup
@@ -75,7 +77,10 @@ type item struct {
 	msg DbgMsg
 	// st is the machine's struct message, or nil for a relayed message
 	// of a machine whose struct message the relay does not hold.
-	st        *DbgMsgStruct
+	st *DbgMsgStruct
+	// size is what a relayed message costs the relay's byte budget, 0
+	// otherwise.
+	size      int
 	queueTick uint64
 	err       string
 	args      map[string]string
@@ -265,12 +270,14 @@ func (t *Tracer) HandlerTimeout(tx *am.Transition, handler string, elapsed time.
 
 // enqueue hands it to the sender, or counts it as dropped when the queue
 // is full. It never blocks.
-func (t *Tracer) enqueue(it item) {
+func (t *Tracer) enqueue(it item) bool {
 	select {
 	case t.queue <- it:
 		t.enqueued.Add(1)
+		return true
 	default:
 		t.dropped.Add(1)
+		return false
 	}
 }
 
