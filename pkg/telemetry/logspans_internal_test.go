@@ -28,7 +28,8 @@ func (dropClient) Flush(context.Context) error { return nil }
 // goroutine per entry, with the delivery running: queuing an entry alone
 // (untraced), and queuing it with its transition span's IDs, three entries
 // per transition as the machine benchmarks make (traced). Flushes every
-// 1024 entries keep the queue from filling, outside the timer.
+// queue's worth of entries keep the queue from filling, outside the timer;
+// the queue is large because a flush waits for the delivery's next tick.
 func BenchmarkLokiSinkEntry(b *testing.B) {
 	sc := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled,
@@ -39,7 +40,8 @@ func BenchmarkLokiSinkEntry(b *testing.B) {
 			name = "traced"
 		}
 		b.Run(name, func(b *testing.B) {
-			l, err := NewLokiLogger(mustMachine(b), dropClient{}, &LokiLoggerOpts{QueueSize: 2048})
+			const queue = 1 << 16
+			l, err := NewLokiLogger(mustMachine(b), dropClient{}, &LokiLoggerOpts{QueueSize: queue})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -56,7 +58,7 @@ func BenchmarkLokiSinkEntry(b *testing.B) {
 				} else {
 					l.LogEntry(&e)
 				}
-				if i++; i%1024 == 0 {
+				if i++; i%queue == 0 {
 					b.StopTimer()
 					if err := l.Flush(context.Background()); err != nil {
 						b.Fatal(err)

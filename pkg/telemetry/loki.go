@@ -40,9 +40,15 @@ const (
 // its client when [LokiLoggerOpts.QueueSize] is zero.
 const DefaultLokiQueueSize = 2048
 
-// lokiIdle is how long the delivery goroutine waits for more entries
-// before it exits; a busy machine keeps one goroutine, an idle one none.
-const lokiIdle = time.Second
+// The delivery goroutine takes what is queued every lokiTick, rather
+// than waking for each entry: waking a parked goroutine costs the machine
+// more than the entry itself, and logs can wait a few milliseconds, as
+// the client batches them for longer anyway. It exits after lokiIdle
+// without entries; a busy machine keeps one goroutine, an idle one none.
+const (
+	lokiTick = 5 * time.Millisecond
+	lokiIdle = time.Second
+)
 
 // LokiClient is what [BindLokiLogger] needs from a Loki client; the
 // [loki.Client] of package github.com/amkit-dev/amkit/pkg/telemetry/loki
@@ -75,14 +81,21 @@ type LokiLogger struct {
 	running atomic.Bool
 	dropped atomic.Uint64
 
+	// only the delivering goroutine uses what follows
+	//
 	// streams holds one label map per machine and level, shared by their
-	// entries; only the delivering goroutine uses it
+	// entries
 	streams map[lokiStream]map[string]string
 	// tx is the metadata of the last transition that logged, shared by
-	// its entries, which come one after another; only the delivering
-	// goroutine uses it
+	// its entries, which come one after another
 	tx lokiTx
+	// slab holds the metadata slices handed out, lokiSlab labels per
+	// allocation
+	slab []loki.Label
 }
+
+// lokiSlab is how many metadata labels one allocation holds.
+const lokiSlab = 256
 
 // lokiTx is the structured metadata of one transition's entries.
 type lokiTx struct {
@@ -226,24 +239,24 @@ func (l *LokiLogger) enqueue(item lokiItem) {
 	}
 }
 
-// wake starts the delivery goroutine unless it runs.
+// wake starts the delivery goroutine unless it runs. The load spares
+// the machine a read-modify-write per entry while it runs.
 func (l *LokiLogger) wake() {
-	if l.running.CompareAndSwap(false, true) {
+	if !l.running.Load() && l.running.CompareAndSwap(false, true) {
 		go l.deliver()
 	}
 }
 
-// deliver hands queued entries to the client until the queue has been
-// empty for lokiIdle.
+// deliver hands queued entries to the client every lokiTick, until the
+// queue has been empty for lokiIdle.
 func (l *LokiLogger) deliver() {
-	idle := time.NewTimer(lokiIdle)
-	defer idle.Stop()
+	tick := time.NewTicker(lokiTick)
+	defer tick.Stop()
+	idle := time.Duration(0)
 	for {
-		select {
-		case item := <-l.queue:
-			l.send(&item)
-			idle.Reset(lokiIdle)
-		case <-idle.C:
+		if l.drain() {
+			idle = 0
+		} else if idle += lokiTick; idle >= lokiIdle {
 			l.running.Store(false)
 			// an entry queued just before running was cleared found the
 			// goroutine still running and did not wake it: take it over,
@@ -251,7 +264,21 @@ func (l *LokiLogger) deliver() {
 			if len(l.queue) == 0 || !l.running.CompareAndSwap(false, true) {
 				return
 			}
-			idle.Reset(lokiIdle)
+			idle = 0
+		}
+		<-tick.C
+	}
+}
+
+// drain hands what is queued to the client, and reports whether there
+// was anything.
+func (l *LokiLogger) drain() bool {
+	for n := 0; ; n++ {
+		select {
+		case item := <-l.queue:
+			l.send(&item)
+		default:
+			return n > 0
 		}
 	}
 }
@@ -285,15 +312,30 @@ func (l *LokiLogger) txMeta(item *lokiItem) []loki.Label {
 	if tx.meta != nil && tx.id == e.TxID && tx.machineID == e.MachineID && tx.trace == item.trace && tx.span == item.span {
 		return tx.meta
 	}
-	meta := make([]loki.Label, 1, 3)
-	meta[0] = loki.Label{Name: LokiMetaTxID, Value: strconv.FormatUint(e.TxID, 10)}
+	n := 1
 	if item.trace.IsValid() {
-		meta = append(meta,
-			loki.Label{Name: LokiMetaTraceID, Value: item.trace.String()},
-			loki.Label{Name: LokiMetaSpanID, Value: item.span.String()})
+		n = 3
+	}
+	meta := l.labelSlice(n)
+	meta[0] = loki.Label{Name: LokiMetaTxID, Value: strconv.FormatUint(e.TxID, 10)}
+	if n == 3 {
+		meta[1] = loki.Label{Name: LokiMetaTraceID, Value: item.trace.String()}
+		meta[2] = loki.Label{Name: LokiMetaSpanID, Value: item.span.String()}
 	}
 	*tx = lokiTx{machineID: e.MachineID, id: e.TxID, trace: item.trace, span: item.span, meta: meta}
 	return meta
+}
+
+// labelSlice returns a slice of n labels, cut from the slab so that
+// metadata costs an allocation per lokiSlab labels, not one per entry.
+// Its capacity is n: an append to it cannot reach into the slab.
+func (l *LokiLogger) labelSlice(n int) []loki.Label {
+	if len(l.slab)+n > cap(l.slab) {
+		l.slab = make([]loki.Label, 0, max(lokiSlab, n))
+	}
+	start := len(l.slab)
+	l.slab = l.slab[:start+n]
+	return l.slab[start : start+n : start+n]
 }
 
 // labels returns the stream labels of e, one map per machine and level,
@@ -327,6 +369,11 @@ func (*lokiBinder) TracerID() string { return "loki-logger" }
 
 // Inheritable returns true, so submachines log too.
 func (*lokiBinder) Inheritable() bool { return true }
+
+// BorrowsTransitions returns true: the binder reads a transition only
+// within its hooks, and entries are copies, so the machine may reuse its
+// transition records.
+func (*lokiBinder) BorrowsTransitions() bool { return true }
 
 // MachineInit adds the sink. It is never removed: a machine logs its own
 // disposal after its tracers heard of it, and without any sink that last

@@ -72,6 +72,11 @@ type batch struct {
 	index   map[string]*stream
 	entries int
 	bytes   int
+	// last is the stream of the last entry added, whose Labels were
+	// lastLabels: entries of one stream tend to come together, and
+	// comparing their labels costs less than making their key
+	last       *stream
+	lastLabels []Label
 	// pairs and key are scratch space for the stream key of each entry
 	pairs []Label
 	key   []byte
@@ -82,16 +87,24 @@ func newBatch() *batch { return &batch{index: map[string]*stream{}} }
 // add puts e in its stream, given the client's static labels; it fails
 // on a label name Loki would reject, which would fail the whole request.
 func (b *batch) add(static []Label, e *Entry) error {
-	key := b.streamKey(static, e)
-	s := b.index[string(key)]
-	if s == nil {
-		for _, l := range b.pairs {
-			if !validLabelName(l.Name) {
-				return fmt.Errorf("loki: label name %q: want [a-zA-Z_][a-zA-Z0-9_]*", l.Name)
+	s := b.last
+	if s == nil || !sameLabels(e.Labels, b.lastLabels) {
+		key := b.streamKey(static, e)
+		s = b.index[string(key)]
+		if s == nil {
+			for _, l := range b.pairs {
+				if !validLabelName(l.Name) {
+					return fmt.Errorf("loki: label name %q: want [a-zA-Z_][a-zA-Z0-9_]*", l.Name)
+				}
 			}
+			s = &stream{key: string(key), labels: slices.Clone(b.pairs)}
+			b.index[s.key] = s
 		}
-		s = &stream{key: string(key), labels: slices.Clone(b.pairs)}
-		b.index[s.key] = s
+		b.last = s
+		b.lastLabels = b.lastLabels[:0]
+		for name, value := range e.Labels {
+			b.lastLabels = append(b.lastLabels, Label{Name: name, Value: value})
+		}
 	}
 	if len(s.entries) == 0 {
 		b.streams = append(b.streams, s)
@@ -133,11 +146,37 @@ func (b *batch) streamKey(static []Label, e *Entry) []byte {
 		}
 		key = append(key, l.Name...)
 		key = append(key, '=')
-		key = strconv.AppendQuote(key, l.Value)
+		key = appendQuote(key, l.Value)
 	}
 	key = append(key, '}')
 	b.key = key
 	return key
+}
+
+// sameLabels tells whether m holds exactly labels.
+func sameLabels(m map[string]string, labels []Label) bool {
+	if len(m) != len(labels) {
+		return false
+	}
+	for _, l := range labels {
+		if v, ok := m[l.Name]; !ok || v != l.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// appendQuote appends s quoted as strconv.AppendQuote does, faster for
+// the printable ASCII that label values usually are.
+func appendQuote(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(dst, s)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // reset empties b for the next batch, keeping its scratch space and the
@@ -151,6 +190,7 @@ func (b *batch) reset() {
 	b.streams = b.streams[:0]
 	if len(b.index) > keptStreams {
 		clear(b.index)
+		b.last = nil
 	}
 	b.entries, b.bytes = 0, 0
 }

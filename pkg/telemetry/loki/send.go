@@ -18,7 +18,7 @@ import (
 // instead. Successful answers are read to their end, up to drainLimit, so
 // that the connection can carry the next request.
 const (
-	errorBodyLimit = 1 << 10
+	errorBodyLimit = 512
 	drainLimit     = 4 << 10
 )
 
@@ -26,7 +26,7 @@ const (
 type StatusError struct {
 	// StatusCode is the HTTP status, such as 429 or 500.
 	StatusCode int
-	// Body is the start of the answer's body, at most 1 KiB.
+	// Body is the start of the answer's body, at most 512 bytes.
 	Body string
 }
 
