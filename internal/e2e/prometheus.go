@@ -35,6 +35,10 @@ type PrometheusOptions struct {
 	// ScrapeInterval defaults to 1s. Prometheus 2.42 applies its scrape
 	// config about 5s after start, so the first sample takes that long.
 	ScrapeInterval time.Duration
+	// Exemplars starts Prometheus with --enable-feature=exemplar-storage,
+	// so that it scrapes OpenMetrics exemplars and answers
+	// QueryExemplars.
+	Exemplars bool
 }
 
 // PrometheusBackend is a running Prometheus server.
@@ -84,13 +88,17 @@ func startPrometheus(ctx context.Context, h host, opts PrometheusOptions) (*Prom
 		}
 		addr := hostPort(ports[0])
 		*p = PrometheusBackend{URL: "http://" + addr, Dir: dir}
+		args := []string{
+			"--config.file=" + cfgPath,
+			"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr,
+			"--log.level=warn",
+		}
+		if opts.Exemplars {
+			args = append(args, "--enable-feature=exemplar-storage")
+		}
 		return launchSpec{
-			args: []string{
-				"--config.file=" + cfgPath,
-				"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-				"--web.listen-address=" + addr,
-				"--log.level=warn",
-			},
+			args:  args,
 			ready: httpOK(p.URL + "/-/ready"),
 		}, nil
 	}); err != nil {
