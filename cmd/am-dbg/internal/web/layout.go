@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -16,7 +17,7 @@ const (
 	nodePadX   = 12.0
 	minNodeW   = 56.0
 	layerGap   = 96.0
-	rowGap     = 26.0
+	rowGap     = 32.0
 	margin     = 24.0
 	// maxLabel cuts long state names; the full name is in the node's
 	// title, shown on hover.
@@ -251,6 +252,7 @@ func edgePaths(l *layout) []string {
 	for _, e := range l.g.Edges {
 		count[key(e)]++
 	}
+	cols := l.columns()
 	paths := make([]string, len(l.g.Edges))
 	for i, e := range l.g.Edges {
 		k := key(e)
@@ -276,12 +278,94 @@ func edgePaths(l *layout) []string {
 				sx, ex = from.x, to.x+to.w
 			}
 			sy, ey := from.y+from.h/2+off, to.y+to.h/2+off
-			mid := (ex - sx) / 2
-			p = pathCurve(p, sx, sy, sx+mid, sy, ex-mid, ey, ex, ey)
+			p = appendPoint(append(p, 'M'), sx, sy)
+			x0, y0 := sx, sy
+			// an edge across columns passes each column between two of
+			// its states, not through one
+			for _, c := range between(l.layers[e.From], l.layers[e.To]) {
+				x := cols[c].center
+				y := cols[c].gapNear(sy+(ey-sy)*(x-sx)/(ex-sx)) + off
+				p = appendSegment(p, x0, y0, x, y)
+				x0, y0 = x, y
+			}
+			p = appendSegment(p, x0, y0, ex, ey)
 		}
 		paths[i] = string(p)
 	}
 	return paths
+}
+
+// column is where one column of the layout is: its middle, and the
+// vertical extent of each of its states, top to bottom.
+type column struct {
+	center float64
+	spans  [][2]float64
+}
+
+// columns returns the layout's columns, left to right.
+func (l *layout) columns() []column {
+	n := 0
+	for _, c := range l.layers {
+		n = max(n, c+1)
+	}
+	cols := make([]column, n)
+	for i, c := range l.layers {
+		b := l.boxes[i]
+		cols[c].center = b.x + b.w/2
+		cols[c].spans = append(cols[c].spans, [2]float64{b.y, b.y + b.h})
+	}
+	for i := range cols {
+		slices.SortFunc(cols[i].spans, func(a, b [2]float64) int { return cmp.Compare(a[0], b[0]) })
+	}
+	return cols
+}
+
+// gapNear returns the middle of the free space, above, between or below
+// the column's states, nearest to y.
+func (c column) gapNear(y float64) float64 {
+	if len(c.spans) == 0 {
+		return y
+	}
+	best := c.spans[0][0] - rowGap/2
+	try := func(g float64) {
+		if abs(g-y) < abs(best-y) {
+			best = g
+		}
+	}
+	for i, sp := range c.spans {
+		if i+1 < len(c.spans) {
+			try((sp[1] + c.spans[i+1][0]) / 2)
+		} else {
+			try(sp[1] + rowGap/2)
+		}
+	}
+	return best
+}
+
+// between returns the columns strictly between a and b, in the order
+// from a to b.
+func between(a, b int) []int {
+	var out []int
+	step := 1
+	if b < a {
+		step = -1
+	}
+	for c := a + step; c != b; c += step {
+		out = append(out, c)
+	}
+	return out
+}
+
+// appendSegment appends a curve from (x0,y0) to (x1,y1) leaving and
+// arriving level, so segments through waypoints join smoothly.
+func appendSegment(p []byte, x0, y0, x1, y1 float64) []byte {
+	mid := (x1 - x0) / 2
+	p = append(p, " C"...)
+	p = appendPoint(p, x0+mid, y0)
+	p = append(p, ' ')
+	p = appendPoint(p, x1-mid, y1)
+	p = append(p, ' ')
+	return appendPoint(p, x1, y1)
 }
 
 // pathCurve appends the path data of one cubic Bézier curve.
