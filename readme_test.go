@@ -239,6 +239,15 @@ var readmeCommands = []readmeCommand{{
 }, {
 	cmd: "go run ./cmd/am-dbg --fwd 127.0.0.1:7465 --fwd 127.0.0.1:7466",
 	dir: "cmd/am-dbg", tests: []string{"TestForward", "TestParseFlags"},
+}, {
+	cmd: "cd internal/bench && go test -run '^$' -bench . -benchmem -count 6 | tee toggle.txt",
+	why: "a benchmark: timings are compared by a person on a quiet machine, never asserted",
+}, {
+	cmd: "go test -run '^$' -bench 'Mutations$|NewMachine|Queued|Chain' -benchmem -count 6 ./pkg/machine | tee new.txt",
+	why: "a benchmark: timings are compared by a person on a quiet machine, never asserted",
+}, {
+	cmd: "go run golang.org/x/perf/cmd/benchstat@latest old.txt new.txt",
+	why: "compares two benchmark runs; it needs a run of an older commit",
 }}
 
 // readmeShellCommands returns the commands of the README's sh blocks, one

@@ -154,9 +154,10 @@ type Transition struct {
 	Err error
 	// QueueLen is the number of queued entries when the transition started.
 	QueueLen int
-	// Start and End time the transition. To spare clock reads, a machine
-	// without tracers leaves End zero, and Start too when it has no
-	// handlers either: then nobody can see them.
+	// Start and End time the transition. Clock reads cost as much as a
+	// transition on some machines, so the machine reads the clock only for
+	// those who can see the record: a machine without tracers leaves End
+	// zero, and Start too when it has no handlers either.
 	Start, End time.Time
 	// Handlers counts the handlers that ran.
 	Handlers int
@@ -285,8 +286,7 @@ func (m *Machine) transition(mut *Mutation, called []int, rejected error) *Trans
 	tx.QueueLen = len(m.queue) - m.queueHead
 	// the clock is read only for those who can see the record: on this
 	// machine a clock read costs as much as the rest of a transition
-	timed := len(m.tracers) > 0 || len(m.handlers) > 0
-	if timed {
+	if len(m.tracers) > 0 || len(m.handlers) > 0 {
 		tx.Start = time.Now()
 	}
 	tx.index = c.names
