@@ -112,6 +112,12 @@
 // records made during a transition carry the trace and span IDs of its span
 // (found through [TransitionSpanner]).
 //
+// [BindLokiLogger] sends the entries over Loki's push API with the client
+// of package github.com/amkit-dev/amkit/pkg/telemetry/loki, which
+// VictoriaLogs takes too (at /insert/loki/api/v1/push): stream labels
+// service_name, machine_id and level, structured metadata tx_id and, with
+// the OTel tracer, trace_id and span_id.
+//
 // # Configuration from the environment
 //
 // [NewOtelProvidersFromEnv] builds both providers from the standard OTEL_*

@@ -22,12 +22,13 @@ import (
 )
 
 // TestIntegrationLokiLoggerTraces logs a machine and its submachine through
-// the Loki client, in each encoding, to a real VictoriaLogs, with an OTel
-// tracer exporting to a real Jaeger bound to the same machines. Every entry
-// read back equals the one the machine made: line, nanosecond time, stream
-// labels (service_name, machine_id, level) and structured metadata (tx_id,
-// trace_id, span_id), in order. Each span an entry names is found in
-// Jaeger, as the span of that entry's machine and transition.
+// the Loki client, in each encoding and at every log level, to a real
+// VictoriaLogs, with an OTel tracer exporting to a real Jaeger bound to the
+// same machines. Every entry read back equals the one the machine made:
+// line, nanosecond time, stream labels (service_name, machine_id, level)
+// and structured metadata (tx_id, trace_id, span_id), in order. Each span
+// an entry names is found in Jaeger, as the span of that entry's machine
+// and transition.
 func TestIntegrationLokiLoggerTraces(t *testing.T) {
 	jaeger := e2e.StartJaeger(t)
 	vl := e2e.StartVictoriaLogs(t)
@@ -55,7 +56,8 @@ func TestIntegrationLokiLoggerTraces(t *testing.T) {
 			t.Cleanup(func() { _ = client.Close(ctx) })
 
 			tracer := amtele.NewOtelMachTracer(tp.Tracer("amtele-it"), nil)
-			parent := newLokiMachine(t, "traced", nil, am.LogLevelOps)
+			// every level, so that each level label is checked
+			parent := newLokiMachine(t, "traced", nil, am.LogLevelEverything)
 			if err := parent.BindTracer(tracer); err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +67,7 @@ func TestIntegrationLokiLoggerTraces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			child := newLokiMachine(t, "traced-child", parent, am.LogLevelOps)
+			child := newLokiMachine(t, "traced-child", parent, am.LogLevelEverything)
 			child.AddLogSink(rec)
 			lokiWorkload(parent, 0)
 			lokiWorkload(child, 0)
@@ -126,6 +128,13 @@ func TestIntegrationLokiLoggerTraces(t *testing.T) {
 			}
 			if len(spans) == 0 {
 				t.Fatal("no line was made during a transition")
+			}
+			levels := map[am.LogLevel]bool{}
+			for _, e := range made {
+				levels[e.Level] = true
+			}
+			if len(levels) != 4 {
+				t.Errorf("the machines logged at levels %v, want all four", levels)
 			}
 			for key, ids := range spans {
 				machineID, txID, traceID, spanID := key.machineID, key.txID, ids.traceID, ids.spanID
