@@ -105,8 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "orders handled; holding the machines until Ctrl-C")
 		<-ctx.Done()
 	}
-	s.mach.Dispose()
-	<-s.mach.WhenDisposed()
+	s.dispose()
 	if tracer != nil {
 		closeCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()

@@ -37,6 +37,10 @@ var loggable = []string{"order", "item", "amount"}
 
 type shop struct {
 	mach *am.Machine
+	// subs are the order and payment machines, so the shop can wait for
+	// their disposal: they dispose on their own once the shop's context
+	// ends, after the shop itself.
+	subs []*am.Machine
 }
 
 func newShop(ctx context.Context) (*shop, error) {
@@ -47,6 +51,16 @@ func newShop(ctx context.Context) (*shop, error) {
 		return nil, fmt.Errorf("shop machine: %w", err)
 	}
 	return &shop{mach: mach}, nil
+}
+
+// dispose disposes the shop and waits until every machine of it is
+// disposed, so a tracer closed afterwards has seen each disposal.
+func (s *shop) dispose() {
+	s.mach.Dispose()
+	<-s.mach.WhenDisposed()
+	for _, sub := range s.subs {
+		<-sub.WhenDisposed()
+	}
 }
 
 // order holds an order machine's handlers.
@@ -91,6 +105,7 @@ func (s *shop) handleOrder(ctx context.Context, n int, pace time.Duration) error
 	if err != nil {
 		return fmt.Errorf("payment-%d machine: %w", n, err)
 	}
+	s.subs = append(s.subs, mach, payment)
 	if err := mach.BindHandlers(&order{payment: payment}); err != nil {
 		return fmt.Errorf("%s handlers: %w", id, err)
 	}
