@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
@@ -164,9 +165,9 @@ func BindLokiLogger(mach *am.Machine, client LokiClient) (*LokiLogger, error) {
 // [am.Opts.Parent] (or [am.OptsWithParentTracers]) are logged too.
 //
 // The machine only copies each entry into a queue; a goroutine, running
-// while there are entries, turns them into [loki.Entry] values and pushes
-// them to the client, which batches and sends them on a goroutine of its
-// own.
+// while there are entries, takes them every few milliseconds, turns them
+// into [loki.Entry] values and pushes them to the client, which batches
+// and sends them on a goroutine of its own.
 //
 // Loki keeps an index entry per stream, and the labels make one stream per
 // machine and level. Many short-lived machines with distinct IDs therefore
@@ -195,11 +196,19 @@ func NewLokiLogger(mach *am.Machine, client LokiClient, opts *LokiLoggerOpts) (*
 	return l, nil
 }
 
+// lokiQueueDrops counts the entries that the queues of all loggers
+// dropped, for package drops under [drops.Loki], next to the clients'
+// counts; entries a client refused are in its count.
+var lokiQueueDrops atomic.Uint64
+
+func init() { drops.Register(drops.Loki, lokiQueueDrops.Load) }
+
 // Dropped returns how many entries never reached the client's queue:
 // the logger's queue was full, or the client refused them (its queue was
 // full, usually because Loki is down or slow, or it was closed). The
 // client's own counts, such as entries that Loki refused, are in its
-// Stats.
+// Stats. Both add up in package drops, under [drops.Loki], which amprom
+// exports as am_telemetry_dropped_total{exporter="loki"}.
 func (l *LokiLogger) Dropped() uint64 { return l.dropped.Load() }
 
 // Flush hands every entry queued so far to the client and flushes the
@@ -236,6 +245,7 @@ func (l *LokiLogger) enqueue(item lokiItem) {
 		l.wake()
 	default:
 		l.dropped.Add(1)
+		lokiQueueDrops.Add(1)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 	"github.com/amkit-dev/amkit/pkg/telemetry/loki"
 )
 
@@ -249,8 +250,9 @@ func TestLokiLoggerEntries(t *testing.T) {
 }
 
 // TestLokiLoggerNeverBlocks makes the client block: the machine keeps
-// going, the queue holds what it can, the rest is counted as dropped, and
-// once the client moves again the queued entries arrive.
+// going, the queue holds what it can, the rest is counted as dropped, in
+// package drops too, and once the client moves again the queued entries
+// arrive.
 func TestLokiLoggerNeverBlocks(t *testing.T) {
 	client := newFakeLoki()
 	client.blocked = make(chan struct{})
@@ -262,6 +264,7 @@ func TestLokiLoggerNeverBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	totalBefore := drops.Total(drops.Loki)
 	mach.Log("first")
 	<-client.calls // the delivery goroutine now waits in the client
 	const lines = 1000
@@ -280,6 +283,9 @@ func TestLokiLoggerNeverBlocks(t *testing.T) {
 	if got, want := logger.Dropped(), uint64(lines-queue); got != want {
 		t.Errorf("Dropped = %d, want %d", got, want)
 	}
+	if got, want := drops.Total(drops.Loki)-totalBefore, uint64(lines-queue); got != want {
+		t.Errorf("drops.Total(%q) grew by %d, want %d", drops.Loki, got, want)
+	}
 
 	client.calls = nil
 	close(client.blocked)
@@ -294,7 +300,7 @@ func TestLokiLoggerNeverBlocks(t *testing.T) {
 }
 
 // TestLokiLoggerRefused checks that entries the client refuses are
-// counted as dropped.
+// counted as dropped, and left to the client's count in package drops.
 func TestLokiLoggerRefused(t *testing.T) {
 	client := newFakeLoki()
 	client.refuse = true
@@ -303,12 +309,16 @@ func TestLokiLoggerRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	totalBefore := drops.Total(drops.Loki)
 	for i := range 5 {
 		mach.Log("line %d", i)
 	}
 	flush(t, logger)
 	if n := logger.Dropped(); n != 5 {
 		t.Errorf("Dropped = %d, want 5", n)
+	}
+	if grew := drops.Total(drops.Loki) - totalBefore; grew != 0 {
+		t.Errorf("drops.Total(%q) grew by %d, want 0: the client counts what it refuses", drops.Loki, grew)
 	}
 }
 
