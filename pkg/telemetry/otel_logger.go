@@ -93,6 +93,11 @@ func (*otelLogBinder) TracerID() string { return "otel-logger" }
 // Inheritable returns true, so submachines log too.
 func (*otelLogBinder) Inheritable() bool { return true }
 
+// BorrowsTransitions returns true: the binder reads a transition's IDs in
+// its hook and keeps nothing of it, so the machine may reuse its records
+// ([am.TransitionBorrower]).
+func (*otelLogBinder) BorrowsTransitions() bool { return true }
+
 // MachineInit adds the sink. The sink is never removed: the machine logs
 // its own disposal after its tracers heard of it, and a removed sink would
 // send that last entry to standard error.
