@@ -619,3 +619,24 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRedirect checks that a redirect is a failure of its own, not a
+// GET to the new place without the batch and with the credentials.
+func TestNoRedirect(t *testing.T) {
+	other := newFakeLoki(t)
+	srv := newFakeLoki(t)
+	srv.respond = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		http.Redirect(w, r, other.URL+loki.PushPath, http.StatusFound)
+		return true
+	}
+	c := newClient(t, srv, loki.Options{BearerToken: "secret"})
+	pushLines(t, c, "a")
+	var status *loki.StatusError
+	if err := c.Flush(context.Background()); !errors.As(err, &status) || status.StatusCode != http.StatusFound {
+		t.Errorf("Flush = %v, want a 302 status error", err)
+	}
+	if n := other.calls(); n != 0 {
+		t.Errorf("the redirect was followed: %d requests to its target", n)
+	}
+	wantStats(t, c, loki.Stats{Failed: 1})
+}

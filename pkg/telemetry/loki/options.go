@@ -102,12 +102,14 @@ type Options struct {
 	// cannot be combined with Username.
 	BearerToken string
 	// Headers are added to every request, for proxies and gateways. They
-	// cannot replace Content-Type, Authorization or X-Scope-OrgID, which
-	// the fields above control.
+	// cannot replace Content-Type, Content-Encoding, Authorization or
+	// X-Scope-OrgID, which the client and the fields above control.
 	Headers http.Header
 	// HTTPClient sends the requests; the default is a client of its own
-	// on [http.DefaultTransport]. Timeout applies on top of the client's
-	// own timeout.
+	// on [http.DefaultTransport] that follows no redirect: a redirected
+	// POST would come back as a GET without the batch, and the
+	// credentials would go to another host. Timeout applies on top of the
+	// client's own timeout.
 	HTTPClient *http.Client
 
 	// ErrorLog receives delivery failures; nil means the log package's
@@ -186,7 +188,12 @@ func newConfig(opts Options) (*config, error) {
 		}
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Transport: http.DefaultTransport}
+		c.HTTPClient = &http.Client{
+			Transport: http.DefaultTransport,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
 	}
 	if c.ErrorLog == nil {
 		c.ErrorLog = log.Default()
