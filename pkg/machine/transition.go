@@ -69,6 +69,19 @@ func (t StepType) String() string {
 	return fmt.Sprintf("step(%d)", uint8(t))
 }
 
+// Failed reports whether a step of this type is a failure: a relation
+// that cancels the transition (conflict, missing requirement), or a
+// handler that vetoed, panicked or overran its deadline. In negotiation
+// each of these cancels the transition; in a final handler a panic or an
+// overrun adds Exception instead. Debuggers highlight these steps.
+func (t StepType) Failed() bool {
+	switch t {
+	case StepConflict, StepMissingRequirement, StepHandlerCanceled, StepHandlerPanic, StepHandlerTimeout:
+		return true
+	}
+	return false
+}
+
 // Step records one decision of a transition, so a debugger can show why a
 // state did or did not change.
 type Step struct {

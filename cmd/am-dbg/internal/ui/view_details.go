@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
-	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
 // detailTimeLayout shows microseconds, to tell apart transitions that ran
@@ -100,7 +99,7 @@ func (m *Model) txLines(t *store.Tx) []string {
 	}
 	for i, s := range msg.Steps {
 		text := "  " + padLeft(strconv.Itoa(i+1), 2) + " " + safe(s.Describe(t.Schema.Names()))
-		if canceling(s.Type) {
+		if s.Type.Failed() {
 			text = m.st.canceled.Render(text)
 		}
 		lines = append(lines, text)
@@ -119,16 +118,6 @@ func (m *Model) txLines(t *store.Tx) []string {
 		}
 	}
 	return lines
-}
-
-// canceling reports whether a step of this type cancels its transition,
-// or (for a panic) may have.
-func canceling(t am.StepType) bool {
-	switch t {
-	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic, am.StepHandlerTimeout:
-		return true
-	}
-	return false
 }
 
 // changeSummary lists what the transition changed: +activated,

@@ -303,7 +303,7 @@ func detailsOf(t *store.Tx) *txView {
 	}
 	names := t.Schema.Names()
 	for _, step := range msg.Steps {
-		d.Steps = append(d.Steps, stepView{Type: step.Type.String(), Text: step.Describe(names), Cancels: cancels(step.Type)})
+		d.Steps = append(d.Steps, stepView{Type: step.Type.String(), Text: step.Describe(names), Cancels: step.Type.Failed()})
 		switch step.Type {
 		case am.StepHandler, am.StepHandlerCanceled, am.StepHandlerPanic, am.StepHandlerTimeout:
 			d.Handlers = append(d.Handlers, step.Describe(names))
@@ -316,16 +316,6 @@ func detailsOf(t *store.Tx) *txView {
 		d.Logs = append(d.Logs, lineOf(&e))
 	}
 	return d
-}
-
-// cancels reports whether a step of this type cancels its transition,
-// or (for a panic or a timeout) may have.
-func cancels(t am.StepType) bool {
-	switch t {
-	case am.StepConflict, am.StepMissingRequirement, am.StepHandlerCanceled, am.StepHandlerPanic, am.StepHandlerTimeout:
-		return true
-	}
-	return false
 }
 
 func lineOf(e *am.LogEntry) logLine {
