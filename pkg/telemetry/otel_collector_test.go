@@ -40,7 +40,7 @@ type fakeRequest struct {
 	tls    bool
 }
 
-func newFakeCollector(t *testing.T, tlsServer func(http.Handler) *httptest.Server) *fakeCollector {
+func newFakeCollector(t testing.TB, tlsServer func(http.Handler) *httptest.Server) *fakeCollector {
 	t.Helper()
 	c := &fakeCollector{got: make(chan struct{}, 1024)}
 	h := http.HandlerFunc(c.serveHTTP)

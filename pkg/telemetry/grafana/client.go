@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
@@ -18,8 +19,17 @@ import (
 const savePath = "api/dashboards/db"
 
 // maxResponse bounds how much of a response is read: Grafana's answers are
-// small, and a proxy in the way may answer with anything.
-const maxResponse = 1 << 20
+// small, and a proxy in the way may answer with anything. An error's body
+// is only quoted, so a few KiB of it are enough.
+const (
+	maxResponse  = 64 << 10
+	maxErrorBody = 4 << 10
+)
+
+// DefaultTimeout bounds a request of a [Client] made without
+// ClientOpts.HTTPClient, for a Grafana that accepts the connection and
+// never answers.
+const DefaultTimeout = 30 * time.Second
 
 // Client saves dashboards through Grafana's HTTP API, authenticated with a
 // service account token. The token appears in nothing it returns: not in
@@ -34,8 +44,9 @@ type Client struct {
 
 // ClientOpts configure a [Client].
 type ClientOpts struct {
-	// HTTPClient sends the requests; nil means [http.DefaultClient]. The
-	// client uses a copy of it that follows no redirect.
+	// HTTPClient sends the requests; nil means [http.DefaultClient] with a
+	// [DefaultTimeout]. The client uses a copy of it that follows no
+	// redirect.
 	HTTPClient *http.Client
 }
 
@@ -57,6 +68,7 @@ func NewClient(grafanaURL, token string, opts *ClientOpts) (*Client, error) {
 		return nil, fmt.Errorf("amgrafana: grafana URL %q: want http:// or https:// and a host", tok.redact(base.Redacted()))
 	}
 	hc := *http.DefaultClient
+	hc.Timeout = DefaultTimeout
 	if opts != nil && opts.HTTPClient != nil {
 		hc = *opts.HTTPClient
 	}
@@ -127,7 +139,11 @@ func (c *Client) SaveDashboard(ctx context.Context, d dashboard.Dashboard, opts 
 		return nil, c.wrap("amgrafana: save dashboard: ", err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	limit := int64(maxResponse)
+	if resp.StatusCode != http.StatusOK {
+		limit = maxErrorBody
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return nil, c.wrap("amgrafana: save dashboard: read response: ", err)
 	}

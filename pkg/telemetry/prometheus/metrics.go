@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/amkit-dev/amkit/internal/ratelog"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
@@ -48,7 +49,8 @@ type Opts struct {
 	// ErrorHandler receives the errors that no call can return: a
 	// submachine that a registry rejects (its ID is already registered),
 	// and failed pushes. Nil logs them with [slog.Default], because the
-	// machine's own log is often off.
+	// machine's own log is often off: at most one line per 10 seconds,
+	// with the number of errors it stands for.
 	ErrorHandler func(err error)
 }
 
@@ -65,6 +67,8 @@ type Metrics struct {
 	// the Bind methods return it.
 	err          error
 	pushFailures atomic.Uint64
+	// logErrors rate-limits the default error handler.
+	logErrors *ratelog.Limiter
 
 	// machines maps *am.Machine to *machState; every transition reads it.
 	machines sync.Map
@@ -116,6 +120,7 @@ func newMetrics(mach *am.Machine, opts *Opts, now func() time.Time) (*Metrics, e
 		groups: map[string]*group{},
 		byID:   map[string][]*machState{},
 	}
+	m.logErrors = ratelog.New(errorLogInterval, m.logError)
 	m.tracer = &tracer{m: m}
 	if err := mach.BindTracer(m.tracer); err != nil {
 		return nil, fmt.Errorf("amprom: observe %s: %w", mach.ID(), err)
@@ -245,11 +250,21 @@ func (m *Metrics) forget(machineID string) {
 	}
 }
 
-// report hands an error that no call can return to the error handler.
+// errorLogInterval is how often the default error handler logs, at most: a
+// Pushgateway that is down fails every push.
+const errorLogInterval = 10 * time.Second
+
+// report hands an error that no call can return to the error handler, or
+// logs it at most once per errorLogInterval.
 func (m *Metrics) report(err error) {
 	if h := m.opts.ErrorHandler; h != nil {
 		h(err)
 		return
 	}
-	slog.Default().Error(err.Error(), "machine", m.root.ID())
+	m.logErrors.Report(err)
+}
+
+// logError is the default error handler's line, for n errors.
+func (m *Metrics) logError(n uint64, text string) {
+	slog.Default().Error("amprom: "+text, "errors", n, "machine", m.root.ID())
 }

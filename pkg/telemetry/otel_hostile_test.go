@@ -1,0 +1,142 @@
+package amtele_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+	"go.opentelemetry.io/otel"
+
+	"github.com/amkit-dev/amkit/internal/hostile"
+	"github.com/amkit-dev/amkit/internal/machtest"
+	am "github.com/amkit-dev/amkit/pkg/machine"
+	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+)
+
+// hostileEnv points the providers at url, exporting often and giving up
+// soon, so that a test sees many failed exports.
+func hostileEnv(url string) map[string]string {
+	return map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT": url,
+		"OTEL_EXPORTER_OTLP_TIMEOUT":  "300",
+		"OTEL_BSP_SCHEDULE_DELAY":     "10",
+		"OTEL_BSP_EXPORT_TIMEOUT":     "600",
+		"OTEL_BLRP_SCHEDULE_DELAY":    "10",
+		"OTEL_BLRP_EXPORT_TIMEOUT":    "600",
+	}
+}
+
+// captureOtelLog counts what the SDK's internal logger writes, until the
+// test ends.
+func captureOtelLog(t *testing.T) *atomic.Int64 {
+	n := &atomic.Int64{}
+	otel.SetLogger(funcr.New(func(prefix, args string) { n.Add(int64(len(prefix) + len(args))) }, funcr.Options{}))
+	t.Cleanup(func() { otel.SetLogger(funcr.New(func(string, string) {}, funcr.Options{})) })
+	return n
+}
+
+// TestOtelHostileBackends runs a traced and logging machine against an
+// OTLP/HTTP backend that answers 500 with 100 MB, and one that never
+// answers: the heap stays within 16 MB of where it was, what is logged
+// stays small, and the losses are counted.
+func TestOtelHostileBackends(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start func(testing.TB) (string, *atomic.Int64)
+		// exports is how many failed exports to wait for: a hanging
+		// backend fails one per timeout
+		exports int64
+	}{
+		{"huge-500", hostile.Huge500, 50},
+		{"hang", hostile.Hang, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, requests := tc.start(t)
+			logged := hostile.CaptureLogs(t)
+			sdkLogged := captureOtelLog(t)
+			p := providers(t, nil, hostileEnv(url))
+			mach, _ := machtest.NewMutationsMachine(t, &am.Opts{
+				LogLevel: am.LogLevelChanges,
+				Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
+				Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
+			})
+			if err := amtele.BindOtelLogger(mach, p.Logger, "hostile"); err != nil {
+				t.Fatal(err)
+			}
+
+			heap := hostile.WatchHeap()
+			// run until the backend has had several exports to answer
+			deadline := time.Now().Add(30 * time.Second)
+			ops := 0
+			for requests.Load() < tc.exports && time.Now().Before(deadline) {
+				mach.Add(am.S{"A", "B"}, nil)
+				mach.Add1("D", nil)
+				mach.Remove(am.S{"A", "C", "D"}, nil)
+				ops++
+			}
+			grew := heap.Stop()
+			if n := requests.Load(); n < tc.exports {
+				t.Fatalf("the backend got %d exports in 30 s", n)
+			}
+			if grew > 16<<20 {
+				t.Errorf("heap grew by %d MB over %d ops", grew>>20, ops)
+			}
+			// the rate-limited handler logs one line at first, and the
+			// next after 10 s
+			if n := logged.Len() + sdkLogged.Load(); n > 4<<10 {
+				t.Errorf("%d bytes logged for %d failed exports", n, requests.Load())
+			}
+			s := p.Stats()
+			if s.SpansFailed+s.SpansDropped == 0 || s.LogsFailed+s.LogsDropped == 0 {
+				t.Errorf("losses not counted: %+v", s)
+			}
+		})
+	}
+}
+
+// BenchmarkOtelHostile runs the op traced and logging over OTLP/HTTP to a
+// backend that accepts everything, to one answering 500 with 100 MB, and
+// to one that never answers. Exporting happens off the machine's goroutine, so the
+// three must cost the same per op.
+func BenchmarkOtelHostile(b *testing.B) {
+	run := func(b *testing.B, p *amtele.OtelProviders) {
+		mach, h := machtest.NewMutationsMachine(b, &am.Opts{
+			LogLevel: am.LogLevelChanges,
+			Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
+			Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
+		})
+		if err := amtele.BindOtelLogger(mach, p.Logger, "hostile"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		machtest.RunMutationsOp(b, mach, h)
+	}
+	for _, bc := range []struct {
+		name  string
+		start func(testing.TB) (string, *atomic.Int64)
+	}{
+		{"ok", func(tb testing.TB) (string, *atomic.Int64) { return newFakeCollector(tb, nil).URL(), nil }},
+		{"huge-500", hostile.Huge500},
+		{"hang", hostile.Hang},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			url, _ := bc.start(b)
+			// the SDK's default batching: exports when a batch is full
+			b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+			b.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "300")
+			p, err := amtele.NewOtelProvidersFromEnv(context.Background(), "hostile")
+			if err != nil {
+				b.Fatal(err)
+			}
+			otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {}))
+			b.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				_ = p.Shutdown(ctx)
+			})
+			run(b, p)
+		})
+	}
+}
