@@ -153,10 +153,10 @@ func TestLokiOutageHugeErrors(t *testing.T) {
 }
 
 // testLokiOutage benchmarks machtest's op logging state changes through
-// client with the backend up, then down: the op keeps its speed, the heap
-// stays within outageHeapLimit, and every entry is accounted for, as
-// sent, failed or dropped. Once the backend is up again, new entries
-// arrive.
+// client with the backend up, down, and up again: the op keeps its speed
+// and allocations, the heap stays within outageHeapLimit, and every entry
+// is accounted for, as sent, failed or dropped. Once the backend is up
+// again, new entries arrive.
 func testLokiOutage(t *testing.T, client *loki.Client, backend *lokiBackend, down, up func(), noticed func() bool) {
 	var logged atomic.Uint64
 	mach, h := machtest.NewMutationsMachine(t, &am.Opts{
@@ -198,12 +198,6 @@ func testLokiOutage(t *testing.T, client *loki.Client, backend *lokiBackend, dow
 	if grew > outageHeapLimit {
 		t.Errorf("heap grew by %d bytes during the outage, over %d", grew, outageHeapLimit)
 	}
-	// a ratio of two benchmarks of one run, with room for a shared
-	// machine: entries the client drops cost less than those it sends
-	if downRes.NsPerOp() > 3*upRes.NsPerOp() || downRes.AllocsPerOp() > upRes.AllocsPerOp() {
-		t.Errorf("the op slowed down during the outage: %d ns, %d allocs, from %d ns, %d allocs",
-			downRes.NsPerOp(), downRes.AllocsPerOp(), upRes.NsPerOp(), upRes.AllocsPerOp())
-	}
 
 	up()
 	// what was held during the outage is sent or given up; the losses
@@ -211,6 +205,22 @@ func testLokiOutage(t *testing.T, client *loki.Client, backend *lokiBackend, dow
 	var lost *loki.LostError
 	if err := logger.Flush(ctx); err != nil && !errors.As(err, &lost) {
 		t.Fatalf("flush after the outage: %v", err)
+	}
+	// the op with the backend up again: the outage is compared with the
+	// slower of the two runs around it, so that a change of load on a
+	// shared machine does not pass for the outage's doing
+	againRes := testing.Benchmark(op)
+	if err := logger.Flush(ctx); err != nil {
+		t.Fatalf("flush with the backend up again: %v", err)
+	}
+	t.Logf("op with the backend up again: %v", againRes.String()+" "+againRes.MemString())
+	// ratios of benchmarks of one run, with room for a shared machine:
+	// entries the client drops cost less than those it sends
+	upNs := max(upRes.NsPerOp(), againRes.NsPerOp())
+	upAllocs := max(upRes.AllocsPerOp(), againRes.AllocsPerOp())
+	if downRes.NsPerOp() > 3*upNs || downRes.AllocsPerOp() > upAllocs {
+		t.Errorf("the op slowed down during the outage: %d ns, %d allocs, from %d ns, %d allocs",
+			downRes.NsPerOp(), downRes.AllocsPerOp(), upNs, upAllocs)
 	}
 	var want []string
 	for i := range 20 {
