@@ -16,14 +16,24 @@ const PushPath = "/loki/api/v1/push"
 
 // Defaults for the zero fields of [Options].
 const (
-	DefaultBatchEntries     = 1000
-	DefaultBatchBytes       = 1 << 20
-	DefaultBatchWait        = time.Second
-	DefaultQueueSize        = 4096
-	DefaultTimeout          = 10 * time.Second
-	DefaultMinBackoff       = 500 * time.Millisecond
-	DefaultMaxBackoff       = 30 * time.Second
-	DefaultMaxRetries       = 10
+	// DefaultBatchEntries is the default of [Options.BatchEntries].
+	DefaultBatchEntries = 1000
+	// DefaultBatchBytes is the default of [Options.BatchBytes], 1 MiB.
+	DefaultBatchBytes = 1 << 20
+	// DefaultBatchWait is the default of [Options.BatchWait].
+	DefaultBatchWait = time.Second
+	// DefaultQueueSize is the default of [Options.QueueSize].
+	DefaultQueueSize = 4096
+	// DefaultTimeout is the default of [Options.Timeout].
+	DefaultTimeout = 10 * time.Second
+	// DefaultMinBackoff is the default of [Options.MinBackoff].
+	DefaultMinBackoff = 500 * time.Millisecond
+	// DefaultMaxBackoff is the default of [Options.MaxBackoff].
+	DefaultMaxBackoff = 30 * time.Second
+	// DefaultMaxRetries is the default of [Options.MaxRetries].
+	DefaultMaxRetries = 10
+	// DefaultErrorLogInterval is the default of
+	// [Options.ErrorLogInterval].
 	DefaultErrorLogInterval = time.Minute
 )
 
