@@ -26,6 +26,20 @@ func BenchmarkMutationsNoOpTracer(b *testing.B) {
 	machtest.RunMutationsOp(b, mach, h)
 }
 
+// borrowingNoOp is a NoOpTracer that lets the machine reuse its records.
+type borrowingNoOp struct{ am.NoOpTracer }
+
+func (*borrowingNoOp) BorrowsTransitions() bool { return true }
+
+// BenchmarkMutationsBorrower is BenchmarkMutations with a tracer that does
+// nothing and borrows records: what the machine charges any exporter that
+// keeps nothing, before the exporter's own work.
+func BenchmarkMutationsBorrower(b *testing.B) {
+	mach, h := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{&borrowingNoOp{}}})
+	b.ReportAllocs()
+	machtest.RunMutationsOp(b, mach, h)
+}
+
 // BenchmarkChain measures how the cost of one Add grows with the number of
 // states it touches: a 64-state schema where state i requires i-1 and adds
 // i+1 up to the chain length, so adding the chain's head touches all of it.
