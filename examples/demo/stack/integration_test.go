@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,27 @@ func TestIntegrationStack(t *testing.T) {
 			return nil
 		})
 	}
+	// the transition time panel's exemplars: trace IDs that Jaeger knows
+	jaegerUI, err := url.Parse(link(`traces\s+Jaeger\s+(\S+)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e.Eventually(t, pollTimeout, "exemplars of the demo's transition durations, in Jaeger", func(ctx context.Context) error {
+		q := fmt.Sprintf(`am_transition_duration_seconds_bucket{job=%q}`, demoService)
+		now := time.Now().Unix()
+		body, err := get(prom + "/api/v1/query_exemplars?" + url.Values{
+			"query": {q}, "start": {strconv.FormatInt(now-3600, 10)}, "end": {strconv.FormatInt(now+1, 10)},
+		}.Encode())
+		if err != nil {
+			return err
+		}
+		m := regexp.MustCompile(`"trace_id":"([0-9a-f]{32})"`).FindSubmatch(body)
+		if m == nil {
+			return fmt.Errorf("no exemplar with a trace_id: %.300s", body)
+		}
+		_, err = get(jaegerUI.Scheme + "://" + jaegerUI.Host + "/api/traces/" + string(m[1]))
+		return err
+	})
 	uiLink := link(`logs\s+VictoriaLogs\s+(\S+)`)
 	uiCtx, uiDone := context.WithTimeout(ctx, time.Minute)
 	if err := e2e.CheckVictoriaLogsUI(uiCtx, uiLink); err != nil {

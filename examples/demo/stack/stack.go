@@ -117,9 +117,12 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 	s.provisioning = filepath.Join(dir, "grafana")
 	err = parallel(ctx,
 		func(ctx context.Context) (err error) {
-			s.prom, err = s.session.StartPrometheus(ctx, e2e.PrometheusOptions{Targets: []e2e.ScrapeTarget{
-				{Job: demoService, Addr: demoAddr}, s.gw.ScrapeTarget(),
-			}})
+			s.prom, err = s.session.StartPrometheus(ctx, e2e.PrometheusOptions{
+				Targets: []e2e.ScrapeTarget{{Job: demoService, Addr: demoAddr}, s.gw.ScrapeTarget()},
+				// the demo's transition durations carry trace IDs, which
+				// the dashboard's transition time panel shows
+				Exemplars: true,
+			})
 			return err
 		},
 		func(ctx context.Context) (err error) {
