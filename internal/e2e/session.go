@@ -55,6 +55,12 @@ func (s *Session) StartVictoriaLogs(ctx context.Context) (*VictoriaLogsBackend, 
 	return startVictoriaLogs(ctx, s)
 }
 
+// StartCollector is StartCollector for the session; ctx bounds the wait
+// until the Collector is ready.
+func (s *Session) StartCollector(ctx context.Context, opts CollectorOptions) (*CollectorBackend, error) {
+	return startCollector(ctx, s, opts)
+}
+
 // Command is a program that a Session runs next to its backends.
 type Command struct {
 	// Name names the program in errors and its log file.

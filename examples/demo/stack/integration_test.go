@@ -33,7 +33,7 @@ const pollTimeout = 3 * time.Minute
 func TestIntegrationStack(t *testing.T) {
 	// the stack starts and stops its backends, and has Prometheus scrape
 	// the demo
-	e2e.RequireOwn(t, e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus)
+	e2e.RequireOwn(t, e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus, e2e.Collector)
 	dir := t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()

@@ -36,10 +36,12 @@ type stack struct {
 	dir     string
 
 	jaeger *e2e.JaegerBackend
-	vlogs  *e2e.VictoriaLogsBackend
-	gw     *e2e.PushgatewayBackend
-	prom   *e2e.PrometheusBackend
-	demo   *e2e.Program
+	// collector forwards the demo's traces to jaeger
+	collector *e2e.CollectorBackend
+	vlogs     *e2e.VictoriaLogsBackend
+	gw        *e2e.PushgatewayBackend
+	prom      *e2e.PrometheusBackend
+	demo      *e2e.Program
 	// dbgAddr is where am-dbg takes the demo's transitions, inspector
 	// where its web inspector is.
 	dbgAddr, inspector string
@@ -60,7 +62,7 @@ func checkBackends() error {
 		return fmt.Errorf("%s=%s: the stack runs a Prometheus of its own, which scrapes the demo; unset it", e2e.EnvPrometheusURL, u)
 	}
 	var errs []error
-	for _, name := range []string{e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus} {
+	for _, name := range []string{e2e.Jaeger, e2e.VictoriaLogs, e2e.Pushgateway, e2e.Prometheus, e2e.Collector} {
 		if e2e.External(name) != "" {
 			continue
 		}
@@ -90,6 +92,11 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 	if err != nil {
 		return s, err
 	}
+	// traces go through an OpenTelemetry Collector, as where one process
+	// does not send to each backend itself
+	if s.collector, err = s.session.StartCollector(ctx, e2e.CollectorOptions{TracesOTLPGRPC: s.jaeger.OTLPGRPCAddr}); err != nil {
+		return s, err
+	}
 	// the demo reports to am-dbg from its start
 	if err := s.startDebugger(ctx, bin); err != nil {
 		return s, err
@@ -106,7 +113,7 @@ func start(ctx context.Context, dir string, logf func(format string, args ...any
 		// VictoriaLogs takes Loki's push API under /insert
 		"AM_LOKI_ADDR=" + s.vlogs.LokiPushURL,
 		"AM_DBG_ADDR=" + s.dbgAddr,
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://" + s.jaeger.OTLPHTTPAddr + "/v1/traces",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://" + s.collector.OTLPHTTPAddr + "/v1/traces",
 		// VictoriaLogs gets the logs over the Loki push API; Jaeger takes
 		// no logs
 		"OTEL_LOGS_EXPORTER=none",
