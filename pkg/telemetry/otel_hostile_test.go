@@ -2,6 +2,7 @@ package amtele_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -139,4 +140,74 @@ func BenchmarkOtelHostile(b *testing.B) {
 			run(b, p)
 		})
 	}
+}
+
+// BenchmarkOtelHostileTurns is BenchmarkOtelHostile with the three
+// machines running in turns, each op timed, and the medians compared:
+// changes in load, the exporters' own work included, hit all three alike,
+// so the ratios show what a hostile backend costs the machine's goroutine.
+func BenchmarkOtelHostileTurns(b *testing.B) {
+	backends := []struct {
+		name  string
+		start func(testing.TB) (string, *atomic.Int64)
+	}{
+		{"ok", func(tb testing.TB) (string, *atomic.Int64) { return newFakeCollector(tb, nil).URL(), nil }},
+		{"huge-500", hostile.Huge500},
+		{"hang", hostile.Hang},
+	}
+	machs := make([]*am.Machine, len(backends))
+	for i, bc := range backends {
+		url, _ := bc.start(b)
+		b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+		b.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "300")
+		p, err := amtele.NewOtelProvidersFromEnv(context.Background(), "hostile")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = p.Shutdown(ctx)
+		})
+		machs[i], _ = machtest.NewMutationsMachine(b, &am.Opts{
+			LogLevel: am.LogLevelChanges,
+			Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
+			Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
+		})
+		if err := amtele.BindOtelLogger(machs[i], p.Logger, "hostile"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {}))
+	times := make([][]time.Duration, len(machs))
+	turn := 0
+	for b.Loop() {
+		// rotate who goes first, so that no machine always follows another
+		for k := range machs {
+			i := (turn + k) % len(machs)
+			t0 := time.Now()
+			machs[i].Add(am.S{"A", "B"}, nil)
+			machs[i].Add1("D", nil)
+			machs[i].Remove(am.S{"A", "C", "D"}, nil)
+			times[i] = append(times[i], time.Since(t0))
+		}
+		turn++
+	}
+	base := medianDuration(times[0])
+	for i, bc := range backends {
+		m := medianDuration(times[i])
+		b.ReportMetric(float64(m), bc.name+"-ns/op")
+		if i > 0 {
+			b.ReportMetric(float64(m)/float64(base), bc.name+"/ok")
+		}
+	}
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
