@@ -89,6 +89,8 @@ command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 # Headless Chromium runs am-dbg's web inspector in its browser tests
 # (internal/e2e/browser).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# tmux drives am-dbg's terminal UI in its end-to-end test.
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 if [ "${#missing[@]}" -gt 0 ]; then
 	log "installing ${missing[*]} from Debian (first run, ~1 min)..."
 	apt_install "${missing[@]}"
