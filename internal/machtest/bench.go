@@ -5,7 +5,9 @@ package machtest
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 )
@@ -67,4 +69,48 @@ func RunMutationsOp(b *testing.B, mach *am.Machine, h *Handlers) {
 	if got := h.AStates - start; got != n {
 		b.Fatalf("AState ran %d times in %d ops", got, n)
 	}
+}
+
+// Op is one op of [RunMutationsOp], for benchmarks and tests that drive
+// or time ops themselves.
+func Op(mach *am.Machine) {
+	mach.Add(am.S{"A", "B"}, nil)
+	mach.Add1("D", nil)
+	mach.Remove(am.S{"A", "C", "D"}, nil)
+}
+
+// RunMutationsAdded measures what measured, a machine of the op with a
+// tracer bound, adds per transition to plain, the same machine without
+// it, on a machine shared with other work. In a b.Loop it times one op
+// of each in turns, so that changes in load hit both alike, and reports
+// the medians, which preemptions do not move: base-ns/transition for
+// plain, added-ns/transition for the difference.
+func RunMutationsAdded(b *testing.B, plain, measured *am.Machine) {
+	b.Helper()
+	var base, with []time.Duration
+	for b.Loop() {
+		first, second := plain, measured
+		if len(base)%2 == 1 {
+			first, second = measured, plain
+		}
+		t0 := time.Now()
+		Op(first)
+		t1 := time.Now()
+		Op(second)
+		t2 := time.Now()
+		if first == plain {
+			base, with = append(base, t1.Sub(t0)), append(with, t2.Sub(t1))
+		} else {
+			with, base = append(with, t1.Sub(t0)), append(base, t2.Sub(t1))
+		}
+	}
+	mb, mw := Median(base), Median(with)
+	b.ReportMetric(float64(mb)/TransitionsPerOp, "base-ns/transition")
+	b.ReportMetric(float64(mw-mb)/TransitionsPerOp, "added-ns/transition")
+}
+
+// Median returns the median of d, which it sorts.
+func Median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
 }

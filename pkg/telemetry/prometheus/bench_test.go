@@ -1,7 +1,6 @@
 package amprom_test
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -31,46 +30,13 @@ func BenchmarkMutationsPrometheus(b *testing.B) {
 }
 
 // BenchmarkMutationsPrometheusAdded measures what metrics add per
-// transition on a machine shared with other work: it times the op on a
-// machine without and a machine with metrics in turns, so that changes in
-// load hit both alike, and compares the medians, which preemptions do not
-// move.
+// transition on a machine shared with other work (see
+// machtest.RunMutationsAdded).
 func BenchmarkMutationsPrometheusAdded(b *testing.B) {
 	plain, _ := machtest.NewMutationsMachine(b, nil)
 	measured, _ := machtest.NewMutationsMachine(b, nil)
 	bindMetrics(b, measured)
-	var base, with []time.Duration
-	for b.Loop() {
-		first, second := plain, measured
-		if len(base)%2 == 1 {
-			first, second = measured, plain
-		}
-		t0 := time.Now()
-		op(first)
-		t1 := time.Now()
-		op(second)
-		t2 := time.Now()
-		if first == plain {
-			base, with = append(base, t1.Sub(t0)), append(with, t2.Sub(t1))
-		} else {
-			with, base = append(with, t1.Sub(t0)), append(base, t2.Sub(t1))
-		}
-	}
-	mb, mw := median(base), median(with)
-	b.ReportMetric(float64(mb)/machtest.TransitionsPerOp, "base-ns/transition")
-	b.ReportMetric(float64(mw-mb)/machtest.TransitionsPerOp, "added-ns/transition")
-}
-
-func median(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	return d[len(d)/2]
-}
-
-// op is one machtest op, for benchmarks that time ops themselves.
-func op(mach *am.Machine) {
-	mach.Add(am.S{"A", "B"}, nil)
-	mach.Add1("D", nil)
-	mach.Remove(am.S{"A", "C", "D"}, nil)
+	machtest.RunMutationsAdded(b, plain, measured)
 }
 
 func bindMetrics(tb testing.TB, mach *am.Machine) *prometheus.Registry {
@@ -88,8 +54,8 @@ func TestNoAllocsPerTransition(t *testing.T) {
 	plain, _ := machtest.NewMutationsMachine(t, nil)
 	measured, _ := machtest.NewMutationsMachine(t, nil)
 	bindMetrics(t, measured)
-	base := testing.AllocsPerRun(1000, func() { op(plain) })
-	with := testing.AllocsPerRun(1000, func() { op(measured) })
+	base := testing.AllocsPerRun(1000, func() { machtest.Op(plain) })
+	with := testing.AllocsPerRun(1000, func() { machtest.Op(measured) })
 	if with != base {
 		t.Errorf("an op allocates %v times with metrics, %v without", with, base)
 	}

@@ -44,7 +44,7 @@ func TestIntegrationPushgatewayOutage(t *testing.T) {
 		times := make([]time.Duration, 0, 10000)
 		for end := time.Now().Add(d); time.Now().Before(end); ops++ {
 			t0 := time.Now()
-			op(mach)
+			machtest.Op(mach)
 			if len(times) < cap(times) {
 				times = append(times, time.Since(t0))
 			}
@@ -86,7 +86,7 @@ func TestIntegrationPushgatewayOutage(t *testing.T) {
 	if errs.all() == nil {
 		t.Error("no push failure was reported")
 	}
-	up, down := median(upTimes), median(downTimes)
+	up, down := machtest.Median(upTimes), machtest.Median(downTimes)
 	t.Logf("median op: %v with the Pushgateway up, %v while it hangs; %d push failures", up, down, metrics.PushFailures())
 	if down > 2*up {
 		t.Errorf("the machine slowed down from %v to %v per op while the Pushgateway hung", up, down)
