@@ -46,6 +46,45 @@ func BenchmarkMutationsDbgNoServer(b *testing.B) {
 	benchDbg(b, freeAddr(b))
 }
 
+// BenchmarkMutationsDbgNoServerAdded measures what the tracer adds per
+// transition with nothing listening, next to a machine without it, on a
+// machine shared with other work (see machtest.RunMutationsAdded).
+func BenchmarkMutationsDbgNoServerAdded(b *testing.B) {
+	tracer := dbg.NewTracer(freeAddr(b), nil)
+	plain, _ := machtest.NewMutationsMachine(b, nil)
+	measured, _ := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{tracer}})
+	machtest.RunMutationsAdded(b, plain, measured)
+	b.StopTimer()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = tracer.Close(ctx)
+}
+
+// TestNoAllocsWithoutServer holds the promise that a tracer with nothing
+// listening allocates nothing per transition, once its queue is full.
+func TestNoAllocsWithoutServer(t *testing.T) {
+	// a single dial, which fails: the sender then waits out the backoff,
+	// and allocates nothing while the op is counted. Before that it takes
+	// at most MaxBatch transitions off the queue, which may be counted ops'.
+	tracer := dbg.NewTracer(freeAddr(t), &dbg.Opts{QueueSize: 8, MaxBatch: 2, MinBackoff: time.Hour})
+	plain, _ := machtest.NewMutationsMachine(t, nil)
+	measured, _ := machtest.NewMutationsMachine(t, &am.Opts{Tracers: []am.Tracer{tracer}})
+	for tracer.Dropped() == 0 {
+		machtest.Op(measured)
+	}
+	base := testing.AllocsPerRun(1000, func() { machtest.Op(plain) })
+	with := testing.AllocsPerRun(1000, func() { machtest.Op(measured) })
+	if with != base {
+		t.Errorf("an op allocates %v times with the tracer, %v without", with, base)
+	}
+	if tracer.Dropped() < 1000*machtest.TransitionsPerOp-2 {
+		t.Errorf("Dropped() = %d, want every transition of the counted ops", tracer.Dropped())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = tracer.Close(ctx)
+}
+
 func benchDbg(b *testing.B, addr string) {
 	tracer := dbg.NewTracer(addr, nil)
 	mach, h := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{tracer}})

@@ -16,11 +16,14 @@
 // runs ([DbgMsgTx.CheckOnly]) included, a [DbgMsgHandlerTimeout] when a
 // handler overruns the machine's handler timeout, and a [DbgMsgDispose]
 // when the machine is disposed. Sending
-// never blocks the machine: the transition and dispose hooks hand the
-// message to a bounded queue and return; a background goroutine batches,
-// encodes and sends. When the queue is full, or the server is unreachable
+// never blocks the machine: the transition hook encodes its message into
+// a pooled buffer (machines may reuse their transition records for the
+// tracer, [am.TransitionBorrower]), the dispose hook makes its message,
+// and both hand it to a bounded queue and return; a background goroutine
+// batches and sends. When the queue is full, or the server is unreachable
 // long enough to fill it, transition, dispose and handler timeout messages
-// are dropped and counted ([Tracer.Dropped]). The tracer connects when there is something to send,
+// are dropped and counted ([Tracer.Dropped]); a full queue is seen before
+// a transition is encoded, so transitions nobody will receive cost little. The tracer connects when there is something to send,
 // reconnects with exponential backoff after a failure, and sends the struct
 // message of every live machine again on each new connection, so a
 // debugger started or restarted late still knows every schema.

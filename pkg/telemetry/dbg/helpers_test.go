@@ -104,7 +104,10 @@ func freeAddr(t testing.TB) string {
 }
 
 // truth is an inheritable tracer recording what each transition really
-// was: the transition and the machine's clocks read right after it.
+// was: the transition and the machine's clocks read right after it. It
+// borrows records and keeps clones, so that machines reuse their records
+// next to it as they do for a dbg tracer alone: a message that still read
+// the record after TransitionEnd would then differ from the truth.
 type truth struct {
 	am.NoOpTracer
 	mu  sync.Mutex
@@ -120,8 +123,10 @@ func newTruth() *truth { return &truth{txs: map[string][]truthTx{}} }
 
 func (tr *truth) Inheritable() bool { return true }
 
+func (tr *truth) BorrowsTransitions() bool { return true }
+
 func (tr *truth) TransitionEnd(tx *am.Transition) {
-	after := tx.Machine.Time(nil)
+	tx, after := tx.Clone(), tx.Machine.Time(nil)
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.txs[tx.MachineID] = append(tr.txs[tx.MachineID], truthTx{tx: tx, after: after})

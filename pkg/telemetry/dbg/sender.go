@@ -34,23 +34,32 @@ type sender struct {
 	buf []byte
 }
 
-// pending is a transition, dispose or handler timeout message built from
-// an item, with its machine's struct message. The transition is held by
-// value, so that the buffer of pending messages is their only allocation.
+// pending is a message taken from the queue and not yet resolved: an
+// encoded transition, or a message that came made, with its machine's
+// struct message.
 type pending struct {
-	tx DbgMsgTx
-	// made is a message that came made (see item.msg); tx is unused then.
-	made DbgMsg
-	st   *DbgMsgStruct
-	size int
+	// enc and machID are item.enc and item.machID; enc is nil for made.
+	enc    *[]byte
+	machID string
+	made   DbgMsg
+	st     *DbgMsgStruct
+	size   int
 }
 
-// msg returns the message p holds.
-func (p *pending) msg() DbgMsg {
+// machineID returns the ID of the machine the message is about.
+func (p *pending) machineID() string {
 	if p.made != nil {
-		return p.made
+		return p.made.MachID()
 	}
-	return &p.tx
+	return p.machID
+}
+
+// appendTo appends the message to a batch, framed as [AppendMsg] does.
+func (p *pending) appendTo(b []byte) []byte {
+	if p.made != nil {
+		return AppendMsg(b, p.made)
+	}
+	return append(b, *p.enc...)
 }
 
 // run is the sender's loop. It returns when the tracer is closed, or when
@@ -86,33 +95,9 @@ func (t *Tracer) run() {
 	}
 }
 
-// add turns a queued item into a pending message.
+// add takes a queued item into the batch under way.
 func (s *sender) add(it item) {
-	if it.msg != nil {
-		s.pending = append(s.pending, pending{st: it.st, made: it.msg, size: it.size})
-		return
-	}
-	tx := it.tx
-	s.pending = append(s.pending, pending{st: it.st, tx: DbgMsgTx{
-		MachineID:  tx.MachineID,
-		ID:         tx.ID,
-		Clocks:     tx.TimeAfter,
-		QueueTick:  it.queueTick,
-		QueueLen:   tx.QueueLen,
-		Type:       tx.Mutation.Type,
-		Called:     tx.Mutation.Called,
-		Args:       it.args,
-		Auto:       tx.Mutation.Auto,
-		CheckOnly:  tx.CheckOnly,
-		Source:     tx.Mutation.Source,
-		Steps:      tx.Steps,
-		LogsBefore: it.before,
-		Logs:       tx.Logs,
-		Accepted:   tx.Accepted,
-		Err:        it.err,
-		Start:      tx.Start,
-		End:        tx.End,
-	}})
+	s.pending = append(s.pending, pending{enc: it.enc, machID: it.machID, made: it.msg, st: it.st, size: it.size})
 }
 
 // drain tops the batch up with what is queued, without waiting.
@@ -182,27 +167,27 @@ func (s *sender) build(dirty []*machState) int {
 	n, msgs := 0, 0
 	for n < len(s.pending) && msgs+2 <= maxMsgs {
 		p := &s.pending[n]
-		m := p.msg()
-		id := m.MachID()
+		id := p.machineID()
 		mark := len(buf)
 		// a relayed message may come without its machine's struct message
 		needSt := p.st != nil && s.sent[id] != p.st
 		if needSt {
 			buf = AppendMsg(buf, p.st)
 		}
-		buf = AppendMsg(buf, m)
+		buf = p.appendTo(buf)
 		if len(buf) > limit {
 			buf = buf[:mark]
 			if msgs > 0 {
 				break
 			}
 			s.t.queuedBytes.Add(-int64(p.size))
+			s.t.release(p.enc)
 			s.pending = slices.Delete(s.pending, n, n+1)
 			s.resolved++
 			s.t.dropped.Add(1)
 			continue
 		}
-		_, disposed := m.(*DbgMsgDispose)
+		_, disposed := p.made.(*DbgMsgDispose)
 		switch {
 		case disposed:
 			// nothing more of the machine follows; a new machine reusing
@@ -247,9 +232,11 @@ func (s *sender) build(dirty []*machState) int {
 // resolve removes the first n pending messages, sent or dropped.
 func (s *sender) resolve(n int) {
 	for i := range n {
-		if size := s.pending[i].size; size > 0 {
-			s.t.queuedBytes.Add(-int64(size))
+		p := &s.pending[i]
+		if p.size > 0 {
+			s.t.queuedBytes.Add(-int64(p.size))
 		}
+		s.t.release(p.enc)
 	}
 	// Delete zeroes the vacated tail, so resolved transitions are not kept
 	// alive by the buffer
@@ -333,6 +320,7 @@ func (s *sender) abandon() {
 		select {
 		case it := <-s.t.queue:
 			s.t.queuedBytes.Add(-int64(it.size))
+			s.t.release(it.enc)
 			n++
 			s.resolved++
 		default:

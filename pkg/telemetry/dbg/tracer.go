@@ -44,6 +44,9 @@ type Tracer struct {
 	// queuedBytes are the sizes of the relayed messages queued or pending.
 	queuedBytes atomic.Int64
 	closed      atomic.Bool
+	// bufs holds the buffers of encoded transitions (*[]byte), which go
+	// back once sent or dropped.
+	bufs sync.Pool
 	// machs maps machine IDs to *machState, for the hot path's lookup.
 	machs sync.Map
 	wg    sync.WaitGroup
@@ -65,13 +68,16 @@ type machState struct {
 	removeSink func()
 }
 
-// item is one transition, disposal or handler timeout on its way to the
-// sender. A transition of an observed machine holds the transition itself,
-// which never changes after TransitionEnd, so the hot path copies nothing
-// that the sender can read later; every other message comes made.
+// item is one message on its way to the sender: a transition, encoded
+// as the hook ran, or a message that comes made.
 type item struct {
-	// tx is nil for a message that comes made.
-	tx *am.Transition
+	// enc is a transition message as [AppendMsg] frames it, in a buffer
+	// of the tracer's pool. Machines reuse their records for the tracer
+	// ([am.TransitionBorrower]), so the hook copies what it sends into
+	// its own compact form, and nothing of the record stays behind.
+	enc *[]byte
+	// machID is the machine of enc.
+	machID string
 	// msg is a message that comes made: a disposal, a handler timeout, or
 	// a relayed message ([Relay]).
 	msg DbgMsg
@@ -80,11 +86,7 @@ type item struct {
 	st *DbgMsgStruct
 	// size is what a relayed message costs the relay's byte budget, 0
 	// otherwise.
-	size      int
-	queueTick uint64
-	err       string
-	args      map[string]string
-	before    []am.LogEntry
+	size int
 }
 
 // flusher is a [Tracer.Flush] call waiting for the sender.
@@ -217,30 +219,60 @@ func (t *Tracer) MutationQueued(m *am.Machine, _ *am.Mutation, _ int) {
 	}
 }
 
-// TransitionEnd queues the transition's message, or counts it as dropped
-// when the queue is full. It never blocks.
+// BorrowsTransitions returns true: TransitionEnd encodes what it sends and
+// keeps nothing of the record, so machines may reuse their records
+// ([am.TransitionBorrower]).
+func (t *Tracer) BorrowsTransitions() bool { return true }
+
+// TransitionEnd encodes the transition's message and queues it, or counts
+// it as dropped when the queue is full. It never blocks. A full queue is
+// seen before encoding, so a tracer with no server to drain it (none
+// started yet, or gone) costs little more than the count.
 func (t *Tracer) TransitionEnd(tx *am.Transition) {
 	ms := t.state(tx.MachineID)
 	if ms == nil || t.closed.Load() {
 		return
 	}
-	it := item{
-		tx:        tx,
-		st:        ms.st.Load(),
-		queueTick: ms.queueTick.Load(),
-		args:      tx.Machine.LoggableArgs(tx.Mutation.Args),
-	}
 	// a dry run or a refused mutation may end in any goroutine, between
 	// or during transitions; the entries logged meanwhile belong to the
-	// next transition that runs
+	// next transition that runs. Those of a dropped transition go with it.
+	var before []am.LogEntry
 	if !tx.OffQueue() {
-		it.before = ms.logs.take()
+		before = ms.logs.take()
 	}
-	// the error is formatted here, as it may wrap values that change later
+	if len(t.queue) == cap(t.queue) {
+		t.dropped.Add(1)
+		return
+	}
+	msg := DbgMsgTx{
+		MachineID:  tx.MachineID,
+		ID:         tx.ID,
+		Clocks:     tx.TimeAfter,
+		QueueTick:  ms.queueTick.Load(),
+		QueueLen:   tx.QueueLen,
+		Type:       tx.Mutation.Type,
+		Called:     tx.Mutation.Called,
+		Auto:       tx.Mutation.Auto,
+		CheckOnly:  tx.CheckOnly,
+		Source:     tx.Mutation.Source,
+		Steps:      tx.Steps,
+		LogsBefore: before,
+		Logs:       tx.Logs,
+		Accepted:   tx.Accepted,
+		Start:      tx.Start,
+		End:        tx.End,
+	}
+	if len(tx.Mutation.Args) > 0 {
+		msg.Args = tx.Machine.LoggableArgs(tx.Mutation.Args)
+	}
 	if tx.Err != nil {
-		it.err = tx.Err.Error()
+		msg.Err = tx.Err.Error()
 	}
-	t.enqueue(it)
+	enc := t.getBuf()
+	*enc = appendTxMsg((*enc)[:0], &msg)
+	if !t.enqueue(item{enc: enc, machID: tx.MachineID, st: ms.st.Load()}) {
+		t.release(enc)
+	}
 }
 
 // startLocked starts the sender unless it runs or the tracer is closed.
@@ -278,6 +310,28 @@ func (t *Tracer) enqueue(it item) bool {
 	default:
 		t.dropped.Add(1)
 		return false
+	}
+}
+
+// maxPooledBuf bounds the buffers the pool keeps: a rare transition with
+// large log entries should not hold its buffer for good.
+const maxPooledBuf = 64 << 10
+
+// getBuf returns an empty buffer for an encoded transition.
+func (t *Tracer) getBuf() *[]byte {
+	if b, ok := t.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 512)
+	return &b
+}
+
+// release gives back the buffer of a transition that was sent or
+// dropped; nil, for a message that came made, is ignored.
+func (t *Tracer) release(b *[]byte) {
+	if b != nil && cap(*b) <= maxPooledBuf {
+		*b = (*b)[:0]
+		t.bufs.Put(b)
 	}
 }
 

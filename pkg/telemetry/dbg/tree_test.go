@@ -119,6 +119,8 @@ type queueCounter struct {
 
 func (q *queueCounter) Inheritable() bool { return true }
 
+func (q *queueCounter) BorrowsTransitions() bool { return true }
+
 func (q *queueCounter) MutationQueued(m *am.Machine, _ *am.Mutation, _ int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -32,9 +32,24 @@ const (
 // a batch and in a recording.
 func AppendMsg(b []byte, m DbgMsg) []byte {
 	b = append(b, m.kind())
-	// the length goes in front, so the body is encoded once and moved
 	start := len(b)
 	b, _ = m.AppendBinary(b)
+	return prefixLen(b, start)
+}
+
+// appendTxMsg is [AppendMsg] of a transition, called on the concrete type
+// so that m stays on its caller's stack.
+func appendTxMsg(b []byte, m *DbgMsgTx) []byte {
+	b = append(b, kindTx)
+	start := len(b)
+	b, _ = m.AppendBinary(b)
+	return prefixLen(b, start)
+}
+
+// prefixLen puts the length of the body b[start:] in front of it. The
+// length goes in front after the body is encoded, so that the body is
+// encoded once and moved.
+func prefixLen(b []byte, start int) []byte {
 	body := len(b) - start
 	var head [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(head[:], uint64(body))
@@ -85,11 +100,7 @@ func (m *DbgMsgTx) AppendBinary(b []byte) ([]byte, error) {
 	for _, i := range m.Called {
 		b = binary.AppendVarint(b, int64(i))
 	}
-	b = binary.AppendUvarint(b, uint64(len(m.Args)))
-	for _, k := range slices.Sorted(maps.Keys(m.Args)) {
-		b = appendString(b, k)
-		b = appendString(b, m.Args[k])
-	}
+	b = appendStringMap(b, m.Args)
 	b = append(b, flag(m.Auto, txAuto)|flag(m.CheckOnly, txCheckOnly)|flag(m.Accepted, txAccepted))
 	b = appendString(b, m.Source.MachineID)
 	b = binary.AppendUvarint(b, m.Source.TxID)
@@ -156,6 +167,20 @@ type encodedBatch []byte
 
 // GobEncode returns the batch.
 func (b encodedBatch) GobEncode() ([]byte, error) { return b, nil }
+
+// appendStringMap appends m's pairs sorted by key. Sorting costs an
+// allocation, which the common transition without loggable args skips.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	if len(m) == 0 {
+		return b
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendString(b, k)
+		b = appendString(b, m[k])
+	}
+	return b
+}
 
 func appendLogs(b []byte, logs []am.LogEntry) []byte {
 	b = binary.AppendUvarint(b, uint64(len(logs)))
