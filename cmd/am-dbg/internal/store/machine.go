@@ -1,6 +1,10 @@
 package store
 
-import am "github.com/amkit-dev/amkit/pkg/machine"
+import (
+	"time"
+
+	am "github.com/amkit-dev/amkit/pkg/machine"
+)
 
 // Machine is what the store keeps about one machine. Its methods need
 // the store's read lock ([Store.RLock]); a Machine the store evicted
@@ -30,6 +34,24 @@ type Machine struct {
 	// queued is true while the machine is in the budget's queue of
 	// disposed machines.
 	queued bool
+	stuck  *Stuck
+}
+
+// Stuck is a handler that ran past its machine's handler timeout and, as
+// far as the debugger knows, runs still: the client reported it
+// ([dbg.DbgMsgHandlerTimeout]) and no transition of the machine arrived
+// since. A handler that never returns never ends its transition, so this
+// is all there is to show of it.
+type Stuck struct {
+	// Handler is the handler's method name, as the client sent it.
+	Handler string
+	// TxID is the ID of the transition running the handler.
+	TxID uint64
+	// Elapsed is how long the handler had run when the client saw the
+	// timeout.
+	Elapsed time.Duration
+	// Time is when the client saw the timeout, by the client's clock.
+	Time time.Time
 }
 
 // Life is how a machine's life stands, as far as the debugger can tell.
@@ -73,6 +95,14 @@ func (m *Machine) Disposed() bool { return m.disposed }
 // Evicted reports whether the memory budget removed the machine from the
 // store. A later message with its ID makes a new Machine.
 func (m *Machine) Evicted() bool { return m.evicted }
+
+// Stuck returns the handler stuck in the machine now, or nil. A
+// transition of the machine arriving clears it: the machine runs one
+// transition at a time, so the handler has returned, or the machine was
+// started again. So does a new machine reusing the ID after a disposal.
+// A disposed machine or one whose client went away keeps it, as the
+// handler may be why.
+func (m *Machine) Stuck() *Stuck { return m.stuck }
 
 // Life returns how the machine's life stands.
 func (m *Machine) Life() Life {

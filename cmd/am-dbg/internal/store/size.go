@@ -104,11 +104,14 @@ func schemaBytes(s *Schema) int64 {
 }
 
 // machineBytes estimates a machine's own data: the Machine, its places
-// in the store's map, order and tree, its tags and clocks, its current
-// schema and its history ring.
+// in the store's map, order and tree, its tags and clocks, its stuck
+// handler, its current schema and its history ring.
 func machineBytes(m *Machine) int64 {
 	n := int64(unsafe.Sizeof(*m)+unsafe.Sizeof(TreeRow{})) + allocPad
 	n += mapBytes(1, strHdr+ptrSize) + ptrSize
 	n += strBytes(m.id) + strBytes(m.parent) + namesBytes(m.tags) + sliceBytes(m.clocks)
+	if m.stuck != nil {
+		n += int64(unsafe.Sizeof(*m.stuck)) + allocPad + strBytes(m.stuck.Handler)
+	}
 	return n + m.sch.size + int64(len(m.hist.ring))*ptrSize
 }

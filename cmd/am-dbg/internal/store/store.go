@@ -121,6 +121,11 @@ func (s *Store) add(src source, m dbg.DbgMsg, size int64) {
 			size = txBytes(m)
 		}
 		s.addTx(src, m, size)
+	case *dbg.DbgMsgHandlerTimeout:
+		mach := s.lookup(m.MachineID)
+		mach.stuck = &Stuck{Handler: m.Handler, TxID: m.TxID, Elapsed: m.Elapsed, Time: m.Time}
+		mach.live, mach.conn = src.live, src.conn
+		s.resizeMachine(mach)
 	case *dbg.DbgMsgDispose:
 		mach := s.lookup(m.MachineID)
 		mach.disposed = true
@@ -163,7 +168,9 @@ func (s *Store) addStruct(src source, msg *dbg.DbgMsgStruct) {
 	m.clocks = msg.Clocks
 	m.live, m.conn = src.live, src.conn
 	// a struct after a disposal is a new machine reusing the ID
-	m.disposed = false
+	if m.disposed {
+		m.disposed, m.stuck = false, nil
+	}
 	s.resizeMachine(m)
 }
 
@@ -176,6 +183,11 @@ func (s *Store) addTx(src source, msg *dbg.DbgMsgTx, size int64) {
 		s.replaceSchema(m, placeholderSchema(m.id, len(msg.Clocks)))
 	}
 	s.pushTx(m, &Tx{Msg: msg, Schema: m.sch, Before: before, BeforeSchema: beforeSch, size: size})
+	if msg.ID != 0 {
+		// a dry run may end while a handler hangs; a queued transition
+		// cannot, so the stuck handler has returned
+		m.stuck = nil
+	}
 	m.clocks = msg.Clocks
 	m.live, m.conn = src.live, src.conn
 	s.resizeMachine(m)

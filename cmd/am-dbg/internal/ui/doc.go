@@ -21,7 +21,9 @@
 // runs and its client is connected, ✕ once its client reported it
 // disposed, and ○ when its client went away without that report (a
 // crash, or the end of a recording made by an older client), with its
-// transition count. The states pane shows the selected machine's states as they
+// transition count; ⏱ marks a machine with a handler stuck now, past
+// its timeout, which the details pane and the status bar name while its
+// transition has not ended. The states pane shows the selected machine's states as they
 // were right after the transition under the cursor, and what that
 // transition changed, then the selected state's relations in both
 // directions. The transitions pane is the timeline; the details pane

@@ -6,17 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store/storetest"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
-
-// overrunTracer reports a handler past its timeout on a channel.
-type overrunTracer struct {
-	am.NoOpTracer
-	overran chan struct{}
-}
-
-func (o *overrunTracer) HandlerTimeout(*am.Transition, string, time.Duration) { close(o.overran) }
 
 // workerHandlers has a final handler that returns only once the machine
 // said it overran its timeout.
@@ -34,7 +27,7 @@ func TestLiveCheckAndStuckHandler(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	worker, err := am.New(ctx, am.Schema{"Idle": {Remove: am.S{"Work"}}, "Work": {Remove: am.S{"Idle"}}}, &am.Opts{
-		ID: "worker", Tracers: []am.Tracer{tracer, &overrunTracer{overran: overran}},
+		ID: "worker", Tracers: []am.Tracer{tracer, &storetest.OverrunTracer{Overran: overran}},
 		HandlerTimeout: 20 * time.Millisecond, Logger: am.NewTextSink(io.Discard),
 	})
 	if err != nil {
@@ -63,6 +56,33 @@ func TestLiveCheckAndStuckHandler(t *testing.T) {
 	wantLine(t, s, "no checks")
 	if lineWith(s, "check", "✓ Work") != "" {
 		t.Errorf("the check shown:\n%s", s)
+	}
+	for lineWith(screen(m), "▶", "⏱ Work") == "" && m.tl.pos(m.tl.cur) > 0 {
+		press(m, "left")
+	}
+	wantLine(t, screen(m), "⏱ stuck: WorkState overran its timeout")
+}
+
+// A handler that hangs past its timeout shows while it hangs, before its
+// transition ends: ⏱ in the machine tree, a line in the details naming
+// the handler, its transition and how long it had run, and a count in the
+// status bar. Once it returns and its transition arrives, the marks go,
+// and the transition shows the overrun.
+func TestLiveStuckHandlerWhileItHangs(t *testing.T) {
+	l := startLive(t)
+	worker := storetest.NewStuckWorker(t, l.addr)
+	m := newTestModel(t, l)
+	s := screen(m)
+	wantLine(t, s, "▸●", "⏱ worker")
+	wantLine(t, s, "⏱ stuck now: WorkState in #2 still running after ")
+	wantLine(t, s, "⏱ 1 machine stuck")
+
+	worker.Release()
+	l.data.Drain(l.inbox)
+	m.Update(changedMsg{})
+	s = screen(m)
+	if lineWith(s, "⏱ worker") != "" || lineWith(s, "stuck now") != "" || lineWith(s, "machine stuck") != "" {
+		t.Errorf("still marked stuck once the transition arrived:\n%s", s)
 	}
 	for lineWith(screen(m), "▶", "⏱ Work") == "" && m.tl.pos(m.tl.cur) > 0 {
 		press(m, "left")

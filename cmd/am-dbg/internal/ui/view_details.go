@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -29,11 +30,19 @@ func (m *Model) detailsPane(sz size) []string {
 
 // detailLines returns the details pane's content, unscrolled, wrapped
 // to w cells: explanations are what this pane is for, so they are never
-// cut.
+// cut. A handler stuck in the selected machine now comes first, whatever
+// transition the cursor is on: its own transition has not arrived.
 func (m *Model) detailLines(w int) []string {
-	lines := m.machineLines()
+	var lines []string
+	if m.mach != nil {
+		if s := m.mach.Stuck(); s != nil {
+			lines = append(lines, m.st.failed.Render(stuckLine(s)))
+		}
+	}
 	if t := m.tl.current(); t != nil {
-		lines = m.txLines(t)
+		lines = append(lines, m.txLines(t)...)
+	} else {
+		lines = append(lines, m.machineLines()...)
 	}
 	wrapped := make([]string, 0, len(lines))
 	for _, l := range lines {
@@ -44,6 +53,14 @@ func (m *Model) detailLines(w int) []string {
 		wrapped = append(wrapped, strings.Split(ansi.Wrap(l, w, " "), "\n")...)
 	}
 	return wrapped
+}
+
+// stuckLine says which handler is stuck, in which transition, and how
+// long it had run when the client saw it overrun.
+func stuckLine(s *store.Stuck) string {
+	return "⏱ stuck now: " + safe(s.Handler) + " in #" + strconv.FormatUint(s.TxID, 10) +
+		" still running after " + s.Elapsed.Round(time.Millisecond).String() +
+		" (seen " + s.Time.Format(timeLayout) + ")"
 }
 
 // machineLines describe the selected machine, before it has transitions.

@@ -6,6 +6,7 @@ import "strings"
 var legend = []string{
 	"machines  ● running  ✕ disposed",
 	"          ○ its client went away without disposing it",
+	"          ⏱ a handler stuck now, past its timeout",
 	"          the number: transitions it ran",
 	"states    ● active  ○ inactive, then the clock",
 	"          + activated  - deactivated  ↻ again (multi)",

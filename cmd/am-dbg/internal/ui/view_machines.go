@@ -7,7 +7,8 @@ import (
 )
 
 // machinesPane lists the machine tree: a life marker (see lifeMarker),
-// the ID, and how many transitions it ran.
+// ⏱ while a handler of the machine is stuck, the ID, and how many
+// transitions it ran.
 func (m *Model) machinesPane(sz size) []string {
 	rows, w := sz.h-2, sz.w-2
 	sel := m.machineRow()
@@ -19,7 +20,11 @@ func (m *Model) machinesPane(sz size) []string {
 		r := m.tree[i]
 		marker := lifeMarker(r.Machine)
 		count := strconv.FormatUint(r.Machine.History().Next(), 10)
-		name := fit(r.Prefix+safe(r.Machine.ID()), max(w-4-len(count), 1))
+		stuck := ""
+		if r.Machine.Stuck() != nil {
+			stuck = "⏱ "
+		}
+		name := fit(r.Prefix+stuck+safe(r.Machine.ID()), max(w-4-len(count), 1))
 		var line string
 		switch {
 		case i == sel:

@@ -9,7 +9,8 @@ import (
 )
 
 // statusBar is the last line: where the data comes from, the connected
-// clients, transitions lost on the way, what the memory budget evicted,
+// clients, transitions lost on the way, machines with a handler stuck
+// now, what the memory budget evicted,
 // and where the cursor is in the selected machine's history, after what
 // the last command did. While searching, it is the search input.
 func (m *Model) statusBar() string {
@@ -30,6 +31,9 @@ func (m *Model) statusBar() string {
 	}
 	if d := m.data.Dropped(); d > 0 {
 		parts = append(parts, strconv.FormatUint(d, 10)+" dropped")
+	}
+	if n := m.stuckMachines(); n > 0 {
+		parts = append(parts, "⏱ "+plural(n, "machine")+" stuck")
 	}
 	if st := m.data.Stats(); st.EvictedTransitions+st.EvictedMachines > 0 {
 		// the memory budget's doing; the timeline counts a machine's own
@@ -63,6 +67,18 @@ func (m *Model) statusBar() string {
 		parts = append(parts, "recording to "+filepath.Base(m.recordTo))
 	}
 	return m.st.statusBar.Render(spread(strings.Join(parts, " · "), "? keys  q quit ", m.width))
+}
+
+// stuckMachines counts the machines with a handler stuck now, so the
+// status bar tells of them whichever machine is selected.
+func (m *Model) stuckMachines() int {
+	n := 0
+	for _, r := range m.tree {
+		if r.Machine.Stuck() != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // spread puts left and right at the two ends of a line w cells wide,

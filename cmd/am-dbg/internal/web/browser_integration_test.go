@@ -100,6 +100,12 @@ func TestIntegrationBrowserPage(t *testing.T) {
 	tb.WaitText("#log", xssLog)
 	// its newest transition had a handler overrun its timeout
 	tb.WaitText("#details", "overran its timeout: OkState")
+	// and a handler named in markup hangs in #3, which has not ended
+	tb.WaitText("#details", "⏱ stuck now: "+xssLog+" in #3 still running after 5s")
+	tb.WaitTrue(`document.querySelector('#tree li[data-id="crafted"] .stuck') !== null`)
+	if n := browser.Eval[int](tb, `document.querySelectorAll("#tree .stuck").length`); n != 1 {
+		t.Errorf("%d machines marked stuck in the tree, want crafted alone", n)
+	}
 	if !browser.Eval[bool](tb, `document.querySelector("#timeline li.selected").classList.contains("failed")`) {
 		t.Error("the transition with a stuck handler is not marked failed")
 	}

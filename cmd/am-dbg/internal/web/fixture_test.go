@@ -42,6 +42,19 @@ func ingest(st *store.Store) server.Handler {
 	})
 }
 
+// serveDbg runs a dbg server filling st until the test ends, and
+// returns its address.
+func serveDbg(t testing.TB, st *store.Store) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.Serve(ln, ingest(st), nil)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
 // fixture runs machines reporting to a dbg server that fills a store, and
 // returns the store once it holds everything: a shop with an order whose
 // courier came before the payment (transition #2 of order-1 is canceled:
@@ -50,13 +63,7 @@ func ingest(st *store.Store) server.Handler {
 func fixture(t testing.TB) *store.Store {
 	t.Helper()
 	st := store.New(nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.Serve(ln, ingest(st), nil)
-	t.Cleanup(func() { srv.Close() })
-	tracer := dbg.NewTracer(ln.Addr().String(), &dbg.Opts{MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	tracer := dbg.NewTracer(serveDbg(t, st), &dbg.Opts{MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	// the log goes to the debugger only
@@ -99,7 +106,8 @@ func fixture(t testing.TB) *store.Store {
 
 // crafted adds what a hostile peer could send: a machine, child of the
 // XSS one, whose state names, args and log lines are markup; its second
-// transition has a handler that overran its timeout.
+// transition has a handler that overran its timeout, and a handler named
+// in markup hangs in its third.
 func crafted(st *store.Store) {
 	add := func(m dbg.DbgMsg) { st.AddRecord(&recording.Record{ClientID: "crafted", Conn: 1, Msg: m}) }
 	now := time.Now()
@@ -123,6 +131,7 @@ func crafted(st *store.Store) {
 		},
 		Accepted: true, Start: now, End: now.Add(time.Second),
 	})
+	add(&dbg.DbgMsgHandlerTimeout{MachineID: "crafted", TxID: 3, Handler: xssLog, Elapsed: 5 * time.Second, Time: now})
 }
 
 // serve runs an inspector over st on an httptest server.

@@ -118,6 +118,9 @@ func TestViewEscapes(t *testing.T) {
 	if tx := v.Mach.Tx; tx.ID != 2 || !tx.Failed || !slices.Equal(tx.Stuck, []string{"OkState"}) {
 		t.Errorf("#%d: failed %v, stuck %q; want #2 failed, OkState stuck", tx.ID, tx.Failed, tx.Stuck)
 	}
+	if s := v.Mach.Stuck; s == nil || s.Handler != xssLog || s.Tx != 3 || s.Elapsed != "5s" {
+		t.Errorf("stuck now %+v; want %s of #3, 5s", s, xssLog)
+	}
 }
 
 func TestAppendXML(t *testing.T) {

@@ -53,6 +53,9 @@ type treeRow struct {
 	// without disposing it, so it may have crashed.
 	Life string `json:"life"`
 	Txs  uint64 `json:"txs"`
+	// Stuck is set while a handler of the machine is stuck past its
+	// timeout (see [store.Machine.Stuck]).
+	Stuck bool `json:"stuck"`
 }
 
 // machView is the selected machine as it was after one transition.
@@ -76,6 +79,21 @@ type machView struct {
 	Timeline []txRow   `json:"timeline"`
 	Tx       *txView   `json:"tx"`
 	Log      []logLine `json:"log"`
+	// Stuck is the handler stuck in the machine now, whichever
+	// transition is shown, or nil.
+	Stuck *stuckView `json:"stuck"`
+}
+
+// stuckView is a handler that ran past its timeout and has not returned:
+// its transition has not ended, so no transition shows it yet.
+type stuckView struct {
+	Handler string `json:"handler"`
+	// Tx is the ID of the transition running it.
+	Tx uint64 `json:"tx"`
+	// Elapsed is how long it had run when its client saw the timeout,
+	// and Time when that was.
+	Elapsed string `json:"elapsed"`
+	Time    string `json:"time"`
 }
 
 // stateView is one state after the transition shown.
@@ -174,7 +192,7 @@ func (s *Server) buildView(q viewQuery) *view {
 	for i, r := range tree {
 		v.Machines[i] = treeRow{
 			ID: r.Machine.ID(), Depth: r.Depth, Life: lifeNames[r.Machine.Life()],
-			Txs: r.Machine.History().Next(),
+			Txs: r.Machine.History().Next(), Stuck: r.Machine.Stuck() != nil,
 		}
 		if h := r.Machine.History(); h.Len() > 0 {
 			v.Newest = max(v.Newest, h.At(h.Next()-1).Msg.End.UnixMicro())
@@ -196,6 +214,12 @@ func (s *Server) machView(m *store.Machine, q viewQuery) *machView {
 	at := q.at
 	h := m.History()
 	mv := &machView{ID: m.ID(), Parent: m.Parent(), Tags: m.Tags(), First: h.First(), Next: h.Next(), At: -1}
+	if st := m.Stuck(); st != nil {
+		mv.Stuck = &stuckView{
+			Handler: st.Handler, Tx: st.TxID,
+			Elapsed: st.Elapsed.Round(time.Millisecond).String(), Time: st.Time.Format(timeLayout),
+		}
+	}
 	var t *store.Tx
 	if h.Len() > 0 {
 		seq := h.Next() - 1

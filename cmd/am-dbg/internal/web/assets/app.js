@@ -140,7 +140,13 @@ function renderTree(machines, selected) {
     li.dataset.id = r.id;
     li.title = lifeTitles[r.life] || "";
     li.style.paddingLeft = 4 + r.depth * 14 + "px";
-    li.append(el("span", "life", lifeMarks[r.life] || "?"), el("span", "id", r.id), el("span", "txs", String(r.txs)));
+    li.append(el("span", "life", lifeMarks[r.life] || "?"));
+    if (r.stuck) {
+      const mark = el("span", "stuck", "⏱");
+      mark.title = "a handler is stuck past its timeout now";
+      li.append(mark);
+    }
+    li.append(el("span", "id", r.id), el("span", "txs", String(r.txs)));
     ul.append(li);
   }
 }
@@ -170,7 +176,7 @@ function renderMachine(m) {
   }
   renderTimeline(m, shown);
   renderSteps(m.tx);
-  renderDetails(m.tx);
+  renderDetails(m.tx, m.stuck);
   renderLog(m.log, m.tx);
 }
 
@@ -238,11 +244,17 @@ function renderSteps(tx) {
   });
 }
 
-function renderDetails(tx) {
+// renderDetails explains the transition shown, after the handler stuck
+// in the machine now, if any: its own transition has not ended.
+function renderDetails(tx, stuck) {
   const box = $("details");
   box.replaceChildren();
   box.className = "details";
   $("details-title").textContent = tx ? "transition #" + tx.id : "details";
+  if (stuck) {
+    box.append(el("div", "err stuck-now", "⏱ stuck now: " + stuck.handler + " in #" + stuck.tx +
+      " still running after " + stuck.elapsed + " (seen " + stuck.time + ")"));
+  }
   if (!tx) {
     box.append(el("p", "empty-note", "no transition shown"));
     return;

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store/storetest"
+)
+
+// A real machine's handler hanging past its timeout, as the dbg tracer
+// reports it: the view marks the machine in the tree and names the
+// handler, its transition and how long it had run, before the transition
+// ends; once it ends, the marks go and the transition shows the overrun.
+func TestViewStuckHandler(t *testing.T) {
+	st := store.New(nil)
+	worker := storetest.NewStuckWorker(t, serveDbg(t, st))
+	_, ts := serve(t, st, nil)
+
+	v := decodeView(t, get(t, ts, "/api/view?m=worker"))
+	if len(v.Machines) != 1 || !v.Machines[0].Stuck {
+		t.Errorf("tree %+v; want worker marked stuck", v.Machines)
+	}
+	s := v.Mach.Stuck
+	if s == nil || s.Handler != "WorkState" || s.Tx != 2 || s.Time == "" {
+		t.Fatalf("stuck %+v; want WorkState of #2, with how long and when", s)
+	}
+	if d, err := time.ParseDuration(s.Elapsed); err != nil || d < storetest.StuckTimeout {
+		t.Errorf("elapsed %q (%v); want at least the %v timeout", s.Elapsed, err, storetest.StuckTimeout)
+	}
+	if tx := v.Mach.Tx; tx == nil || tx.ID != 1 {
+		t.Errorf("shown %+v; want #1, the last transition that ended", tx)
+	}
+
+	worker.Release()
+	v = decodeView(t, get(t, ts, "/api/view?m=worker&at=1"))
+	if v.Machines[0].Stuck || v.Mach.Stuck != nil {
+		t.Errorf("still stuck once its transition arrived: tree %v, machine %+v", v.Machines[0].Stuck, v.Mach.Stuck)
+	}
+	if tx := v.Mach.Tx; tx == nil || tx.ID != 2 || !slices.Equal(tx.Stuck, []string{"WorkState"}) || !tx.Failed {
+		t.Errorf("#2 shows %+v; want WorkState overran, failed", tx)
+	}
+}
