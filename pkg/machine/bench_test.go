@@ -40,6 +40,20 @@ func BenchmarkMutationsBorrower(b *testing.B) {
 	machtest.RunMutationsOp(b, mach, h)
 }
 
+// endOnly is borrowingNoOp taking only TransitionEnd of the hot path's
+// hooks, as the Prometheus and dbg exporters do.
+type endOnly struct{ borrowingNoOp }
+
+func (*endOnly) TracerHooks() am.TracerHooks { return am.HookTransitionEnd }
+
+// BenchmarkMutationsEndOnly is BenchmarkMutationsBorrower with a tracer
+// that filters its hooks down to TransitionEnd ([am.HookFilter]).
+func BenchmarkMutationsEndOnly(b *testing.B) {
+	mach, h := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{&endOnly{}}})
+	b.ReportAllocs()
+	machtest.RunMutationsOp(b, mach, h)
+}
+
 // BenchmarkChain measures how the cost of one Add grows with the number of
 // states it touches: a 64-state schema where state i requires i-1 and adds
 // i+1 up to the chain length, so adding the chain's head touches all of it.

@@ -57,7 +57,7 @@ func checkResult(tx *Transition) Result {
 // its own, so it can run in any goroutine, next to a running transition.
 func (m *Machine) check(typ MutationType, states S, args A) *Transition {
 	m.mu.Lock()
-	c, disposing, tracers := m.schema, m.disposing, m.tracers
+	c, disposing, ts := m.schema, m.disposing, m.tracing
 	before := slices.Clone(m.clocks)
 	queueLen := len(m.queue) - m.queueHead
 	m.mu.Unlock()
@@ -88,12 +88,12 @@ func (m *Machine) check(typ MutationType, states S, args A) *Transition {
 	}
 	tx.Accepted = tx.Err == nil
 	// a disposed machine's tracers have seen MachineDispose already
-	if disposing || len(tracers) == 0 {
+	if disposing || !ts.any {
 		tx.End = time.Now()
 		return tx
 	}
-	m.trace(tracers, hookTransitionInit, tx, "")
+	m.trace(ts, hookTransitionInit, tx, "")
 	tx.End = time.Now()
-	m.trace(tracers, hookTransitionEnd, tx, "")
+	m.trace(ts, hookTransitionEnd, tx, "")
 	return tx
 }

@@ -123,9 +123,10 @@ type Machine struct {
 	parent    *Machine
 	children  []*Machine
 
-	// reuseTx is set while every bound tracer is a [TransitionBorrower]:
-	// transitions then reuse spare, which only the runner touches.
-	reuseTx bool
+	// tracing is tracers as the hot path reads them; while every tracer is
+	// a [TransitionBorrower], transitions reuse spare, which only the
+	// runner touches.
+	tracing *tracerSet
 	spare   *Transition
 
 	// res is the resolver's scratch space, used only by the runner.
@@ -201,7 +202,7 @@ func newMachine(ctx context.Context, c *compiled, opts *Opts, clocks Time) (*Mac
 			}
 		}
 	}
-	m.reuseTx = borrowOnly(m.tracers)
+	m.setTracers(m.tracers)
 	m.ctx, m.cancel = context.WithCancel(ctx)
 	m.stopCtxWatch = context.AfterFunc(ctx, m.Dispose)
 

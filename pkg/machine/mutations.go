@@ -151,7 +151,7 @@ func (m *Machine) mutate(typ MutationType, states S, args A, src Source) Result 
 		mut := Mutation{Type: typ, Args: args, Source: src, Called: slices.Clone(called)}
 		m.enqueue(queued{mut: mut, rejected: rejected})
 		n := len(m.queue) - m.queueHead
-		tracers := m.tracers
+		tracers := m.tracing.byHook[hookMutationQueued]
 		m.mu.Unlock()
 		if len(tracers) > 0 || m.logEnabled(LogLevelEverything) {
 			// a copy, so that mut stays off the heap when nobody looks
@@ -173,9 +173,9 @@ func (m *Machine) mutate(typ MutationType, states S, args A, src Source) Result 
 func (m *Machine) rejectQueueFull(typ MutationType, states S, args A) Result {
 	err := mutationErr(typ, slices.Clone(states), fmt.Errorf("%w: %d entries", ErrQueueFull, m.queueLimit))
 	m.cancelErr = err
-	tracers := m.tracers
+	ts := m.tracing
 	var tx *Transition
-	if len(tracers) > 0 {
+	if ts.any {
 		c := m.schema
 		called, _ := c.appendIndexes(nil, states)
 		now := time.Now()
@@ -194,8 +194,8 @@ func (m *Machine) rejectQueueFull(typ MutationType, states S, args A) Result {
 	}
 	m.mu.Unlock()
 	if tx != nil {
-		m.trace(tracers, hookTransitionInit, tx, "")
-		m.trace(tracers, hookTransitionEnd, tx, "")
+		m.trace(ts, hookTransitionInit, tx, "")
+		m.trace(ts, hookTransitionEnd, tx, "")
 	}
 	if m.logEnabled(LogLevelOps) {
 		m.log(LogLevelOps, "[cancel] %v", err)
@@ -250,7 +250,7 @@ func (m *Machine) drain() {
 	for {
 		m.mu.Lock()
 		if m.queueHead == len(m.queue) {
-			if tracers := m.tracers; len(tracers) > 0 {
+			if tracers := m.tracing.byHook[hookQueueEnd]; len(tracers) > 0 {
 				m.mu.Unlock()
 				for _, t := range tracers {
 					m.callTracer(t, "QueueEnd", func() { t.QueueEnd(m) })

@@ -23,7 +23,8 @@ import (
 //
 // A [Transition] passed to a hook may be kept after the hook returns; the
 // machine does not change it once [Tracer.TransitionEnd] has run, unless
-// every bound tracer is a [TransitionBorrower].
+// every bound tracer is a [TransitionBorrower]. A tracer that needs only
+// some of the per-transition hooks says which with [HookFilter].
 type Tracer interface {
 	// TracerID names the tracer in logs and errors.
 	TracerID() string
@@ -82,14 +83,71 @@ type TransitionBorrower interface {
 	BorrowsTransitions() bool
 }
 
-// borrowOnly reports whether every tracer is a [TransitionBorrower].
-func borrowOnly(tracers []Tracer) bool {
+// TracerHooks is a set of the hooks that the machine calls per transition,
+// per queued mutation or per drained queue (after each mutation of an idle
+// machine): the ones on its hot path, for [HookFilter].
+type TracerHooks uint8
+
+// The hooks of a [TracerHooks] set, one bit per [Tracer] method.
+const (
+	HookTransitionInit TracerHooks = 1 << iota
+	HookTransitionStart
+	HookTransitionEnd
+	HookHandlerStart
+	HookHandlerEnd
+	HookMutationQueued
+	HookQueueEnd
+)
+
+// HookFilter is an optional interface of a [Tracer] that implements only
+// some of the hooks of the machine's hot path, so that the machine skips
+// the calls to the others: each call costs about as much as a tracer's own
+// cheap work. The hooks outside [TracerHooks] (MachineInit, SchemaChange,
+// HandlerTimeout and the like) are always called. A tracer without it gets
+// every hook.
+type HookFilter interface {
+	// TracerHooks returns the hooks the tracer needs. It is called when
+	// the tracer is bound, and should return the same set every time.
+	TracerHooks() TracerHooks
+}
+
+// tracerSet is the bound tracers as the hot path reads them. Binding and
+// detaching replace it, so a running transition keeps iterating its own.
+type tracerSet struct {
+	// byHook lists, per txHook, the tracers that take the hook.
+	byHook [numHooks][]Tracer
+	// any is set when a tracer is bound: the machine then reads the clock
+	// for each transition's Start and End.
+	any bool
+	// borrowOnly is set while every bound tracer is a [TransitionBorrower]:
+	// transitions then reuse the machine's spare record.
+	borrowOnly bool
+}
+
+func newTracerSet(tracers []Tracer) *tracerSet {
+	ts := &tracerSet{any: len(tracers) > 0, borrowOnly: true}
 	for _, t := range tracers {
 		if b, ok := t.(TransitionBorrower); !ok || !b.BorrowsTransitions() {
-			return false
+			ts.borrowOnly = false
+		}
+		hooks := ^TracerHooks(0)
+		if f, ok := t.(HookFilter); ok {
+			hooks = f.TracerHooks()
+		}
+		for h := range numHooks {
+			if hooks&(1<<h) != 0 {
+				ts.byHook[h] = append(ts.byHook[h], t)
+			}
 		}
 	}
-	return true
+	return ts
+}
+
+// setTracers replaces the bound tracers. The caller holds mu, or has the
+// machine to itself.
+func (m *Machine) setTracers(tracers []Tracer) {
+	m.tracers = tracers
+	m.tracing = newTracerSet(tracers)
 }
 
 // NoOpTracer implements every [Tracer] hook as a no-op. It is not
@@ -158,8 +216,7 @@ func (m *Machine) BindTracer(t Tracer) error {
 		return fmt.Errorf("%w: tracer %q is already bound to %s", ErrTracer, t.TracerID(), m.id)
 	}
 	// copy on write: a running transition keeps iterating its own snapshot
-	m.tracers = append(slices.Clip(m.tracers), t)
-	m.reuseTx = borrowOnly(m.tracers)
+	m.setTracers(append(slices.Clip(m.tracers), t))
 	m.mu.Unlock()
 	m.serialize(func() {
 		m.callTracer(t, "MachineInit", func() { t.MachineInit(m) })
@@ -176,8 +233,7 @@ func (m *Machine) DetachTracer(t Tracer) error {
 	if i < 0 {
 		return fmt.Errorf("%w: tracer is not bound to %s", ErrTracer, m.id)
 	}
-	m.tracers = slices.Delete(slices.Clone(m.tracers), i, i+1)
-	m.reuseTx = borrowOnly(m.tracers)
+	m.setTracers(slices.Delete(slices.Clone(m.tracers), i, i+1))
 	return nil
 }
 
@@ -211,8 +267,8 @@ func (m *Machine) callTracer(t Tracer, hook string, call func()) {
 	call()
 }
 
-// txHook names the per-transition hooks, so the hot path calls them without
-// allocating a closure per hook.
+// txHook names the hooks of [TracerHooks], in its order, so the hot path
+// calls them without allocating a closure per hook.
 type txHook uint8
 
 const (
@@ -221,15 +277,19 @@ const (
 	hookTransitionEnd
 	hookHandlerStart
 	hookHandlerEnd
+	// hookMutationQueued and hookQueueEnd are only filtered: they are
+	// called outside trace, with arguments of their own.
+	hookMutationQueued
+	hookQueueEnd
+	numHooks
 )
 
 var txHookNames = [...]string{"TransitionInit", "TransitionStart", "TransitionEnd", "HandlerStart", "HandlerEnd"}
 
-// trace calls a per-transition hook on every tracer of the snapshot. It is
-// only reached when at least one tracer is bound, so an untraced machine pays
-// one length check.
-func (m *Machine) trace(tracers []Tracer, hook txHook, tx *Transition, handler string) {
-	for _, t := range tracers {
+// trace calls a per-transition hook on the tracers of ts that take it. An
+// untraced machine pays one length check.
+func (m *Machine) trace(ts *tracerSet, hook txHook, tx *Transition, handler string) {
+	for _, t := range ts.byHook[hook] {
 		m.callHook(t, hook, tx, handler)
 	}
 }

@@ -106,6 +106,60 @@ func TestTracerHookOrder(t *testing.T) {
 	}
 }
 
+// filtered is a hookLog that takes only some of the hot path's hooks.
+type filtered struct {
+	*hookLog
+	hooks am.TracerHooks
+}
+
+func (f *filtered) TracerHooks() am.TracerHooks { return f.hooks }
+
+// A tracer with a HookFilter gets the hooks of its set and every hook
+// outside TracerHooks, in the order an unfiltered tracer gets them, off
+// the queue too (a check); the others are skipped.
+func TestHookFilter(t *testing.T) {
+	all := &hookLog{id: "all"}
+	f := &filtered{hookLog: &hookLog{id: "filtered"}, hooks: am.HookTransitionEnd | am.HookMutationQueued}
+	withQueueEnd := &filtered{hookLog: &hookLog{id: "queue-end"}, hooks: am.HookQueueEnd}
+	mach, err := am.New(context.Background(), abcde(map[string]am.State{"C": {Require: am.S{"D"}}}),
+		&am.Opts{ID: "m", Tracers: []am.Tracer{all, f, withQueueEnd}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mach.BindHandlers(&queueB{}); err != nil {
+		t.Fatal(err)
+	}
+	mach.Add1("A", nil)
+	mach.Add1("C", nil)
+	mach.CanAdd1("D", nil)
+	mach.Dispose()
+
+	lines := all.take()
+	// keep returns the lines of hooks outside TracerHooks, and those
+	// starting with one of prefixes
+	keep := func(prefixes ...string) []string {
+		hot := []string{"tx-init ", "tx-start ", "tx-end ", "handler-start ", "handler-end ", "queued ", "queue-end "}
+		var out []string
+		for _, line := range lines {
+			has := func(p string) bool { return strings.HasPrefix(line, p) }
+			if !slices.ContainsFunc(hot, has) || slices.ContainsFunc(prefixes, has) {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	got := f.take()
+	if want := keep("tx-end ", "queued "); !slices.Equal(got, want) {
+		t.Errorf("hooks:\n got  %q\n want %q", got, want)
+	}
+	if !slices.Contains(got, "queued [add] B len=1") || !slices.Contains(got, "tx-end 0 accepted=true handlers=0") {
+		t.Errorf("the filtered tracer missed the queued mutation or the check: %q", got)
+	}
+	if got, want := withQueueEnd.take(), keep("queue-end "); !slices.Equal(got, want) {
+		t.Errorf("QueueEnd only:\n got  %q\n want %q", got, want)
+	}
+}
+
 // panicky panics in every hook it implements.
 type panicky struct{ am.NoOpTracer }
 

@@ -287,7 +287,7 @@ func (m *Machine) transition(mut *Mutation, called []int, rejected error) *Trans
 	c := m.schema
 	tx := m.spare
 	switch {
-	case !m.reuseTx:
+	case !m.tracing.borrowOnly:
 		tx = &Transition{}
 	case tx == nil:
 		tx = &Transition{}
@@ -299,7 +299,7 @@ func (m *Machine) transition(mut *Mutation, called []int, rejected error) *Trans
 	tx.QueueLen = len(m.queue) - m.queueHead
 	// the clock is read only for those who can see the record: on this
 	// machine a clock read costs as much as the rest of a transition
-	if len(m.tracers) > 0 || len(m.handlers) > 0 {
+	if m.tracing.any || len(m.handlers) > 0 {
 		tx.Start = time.Now()
 	}
 	tx.index = c.names
@@ -318,7 +318,7 @@ func (m *Machine) transition(mut *Mutation, called []int, rejected error) *Trans
 	times := tx.times[:2*n]
 	copy(times, m.clocks)
 	tx.TimeBefore, tx.TimeAfter = times[:n:n], times[n:]
-	tracers := m.tracers
+	ts := m.tracing
 	handlers := m.handlers
 	m.current = tx
 	m.mu.Unlock()
@@ -330,9 +330,7 @@ func (m *Machine) transition(mut *Mutation, called []int, rejected error) *Trans
 		}
 		err = m.res.resolve(c, tx.TimeBefore, mut, tx)
 	}
-	if len(tracers) > 0 {
-		m.trace(tracers, hookTransitionInit, tx, "")
-	}
+	m.trace(ts, hookTransitionInit, tx, "")
 	if m.logEnabled(LogLevelOps) {
 		m.logTx(LogLevelOps, tx, tx.String())
 	}
@@ -342,22 +340,20 @@ func (m *Machine) transition(mut *Mutation, called []int, rejected error) *Trans
 		}
 	}
 	if err == nil {
-		if len(tracers) > 0 {
-			m.trace(tracers, hookTransitionStart, tx, "")
-		}
-		err = m.negotiate(c, tx, tracers, handlers)
+		m.trace(ts, hookTransitionStart, tx, "")
+		err = m.negotiate(c, tx, ts, handlers)
 	}
 	if err != nil {
-		return m.cancelTx(tx, err, tracers)
+		return m.cancelTx(tx, err, ts)
 	}
 	m.commit(c, tx)
-	m.finalHandlers(c, tx, tracers, handlers)
+	m.finalHandlers(c, tx, ts, handlers)
 	tx.Accepted = true
-	m.endTx(tx, tracers)
+	m.endTx(tx, ts)
 	return tx
 }
 
-func (m *Machine) cancelTx(tx *Transition, err error, tracers []Tracer) *Transition {
+func (m *Machine) cancelTx(tx *Transition, err error, ts *tracerSet) *Transition {
 	tx.Err = err
 	tx.TimeAfter = tx.TimeBefore
 	// LastCancel describes the caller's mutations; an auto transition is
@@ -370,12 +366,12 @@ func (m *Machine) cancelTx(tx *Transition, err error, tracers []Tracer) *Transit
 	if m.logEnabled(LogLevelOps) {
 		m.logTx(LogLevelOps, tx, "[cancel] "+tx.String())
 	}
-	m.endTx(tx, tracers)
+	m.endTx(tx, ts)
 	return tx
 }
 
-func (m *Machine) endTx(tx *Transition, tracers []Tracer) {
-	if len(tracers) > 0 {
+func (m *Machine) endTx(tx *Transition, ts *tracerSet) {
+	if ts.any {
 		// Start's wall time plus the monotonic time since: one clock read,
 		// where time.Now takes two, each as dear as a transition on some
 		// machines
@@ -384,9 +380,7 @@ func (m *Machine) endTx(tx *Transition, tracers []Tracer) {
 	m.mu.Lock()
 	m.current = nil
 	m.mu.Unlock()
-	if len(tracers) > 0 {
-		m.trace(tracers, hookTransitionEnd, tx, "")
-	}
+	m.trace(ts, hookTransitionEnd, tx, "")
 }
 
 // commit moves the clocks and wakes what waits on them.
@@ -461,14 +455,14 @@ func (m *Machine) logChanges(tx *Transition) {
 
 // negotiate runs AnyExit, the Exit handlers, AnyEnter and the Enter
 // handlers; the first that returns false or panics cancels.
-func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handlers []*handlerSet) error {
+func (m *Machine) negotiate(c *compiled, tx *Transition, ts *tracerSet, handlers []*handlerSet) error {
 	if len(handlers) == 0 {
 		return nil
 	}
 	before, mut := tx.TimeBefore, &tx.Mutation
 	for _, h := range handlers {
 		if h.anyExit != nil {
-			if err := m.callNegotiation(tx, -1, &anyHandlerNames[kindExit], h.anyExit, tracers); err != nil {
+			if err := m.callNegotiation(tx, -1, &anyHandlerNames[kindExit], h.anyExit, ts); err != nil {
 				return err
 			}
 		}
@@ -479,7 +473,7 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 		}
 		for _, h := range handlers {
 			if fn := h.negotiation(kindExit, i); fn != nil {
-				if err := m.callNegotiation(tx, i, &c.states[i].handlerNames[kindExit], fn, tracers); err != nil {
+				if err := m.callNegotiation(tx, i, &c.states[i].handlerNames[kindExit], fn, ts); err != nil {
 					return err
 				}
 			}
@@ -487,7 +481,7 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 	}
 	for _, h := range handlers {
 		if h.anyEnter != nil {
-			if err := m.callNegotiation(tx, -1, &anyHandlerNames[kindEnter], h.anyEnter, tracers); err != nil {
+			if err := m.callNegotiation(tx, -1, &anyHandlerNames[kindEnter], h.anyEnter, ts); err != nil {
 				return err
 			}
 		}
@@ -498,7 +492,7 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 		}
 		for _, h := range handlers {
 			if fn := h.negotiation(kindEnter, i); fn != nil {
-				if err := m.callNegotiation(tx, i, &c.states[i].handlerNames[kindEnter], fn, tracers); err != nil {
+				if err := m.callNegotiation(tx, i, &c.states[i].handlerNames[kindEnter], fn, ts); err != nil {
 					return err
 				}
 			}
@@ -509,13 +503,11 @@ func (m *Machine) negotiate(c *compiled, tx *Transition, tracers []Tracer, handl
 
 // callNegotiation runs one negotiation handler. name points into the
 // compiled schema, so the watchdog can name the handler without a copy.
-func (m *Machine) callNegotiation(tx *Transition, state int, name *string, fn func(*Event) bool, tracers []Tracer) error {
-	call := m.handlerStarts(tx, state, name, tracers)
+func (m *Machine) callNegotiation(tx *Transition, state int, name *string, fn func(*Event) bool, ts *tracerSet) error {
+	call := m.handlerStarts(tx, state, name, ts)
 	ok, panicked, _ := callNegotiationFn(fn, m.newEvent(tx, state, call))
 	elapsed, late := m.endHandler(call)
-	if len(tracers) > 0 {
-		m.trace(tracers, hookHandlerEnd, tx, *name)
-	}
+	m.trace(ts, hookHandlerEnd, tx, *name)
 	switch {
 	case panicked != nil:
 		tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: state, Related: -1, Handler: *name})
@@ -538,7 +530,7 @@ func (m *Machine) timeoutErr(name string, elapsed time.Duration) error {
 // handlers of activated ones. A panic or an overrun becomes an Exception,
 // queued behind this transition, except while Exception itself is handled
 // (see [Machine.failFinal]).
-func (m *Machine) finalHandlers(c *compiled, tx *Transition, tracers []Tracer, handlers []*handlerSet) {
+func (m *Machine) finalHandlers(c *compiled, tx *Transition, ts *tracerSet, handlers []*handlerSet) {
 	if len(handlers) == 0 {
 		return
 	}
@@ -553,12 +545,10 @@ func (m *Machine) finalHandlers(c *compiled, tx *Transition, tracers []Tracer, h
 					continue
 				}
 				name := &c.states[i].handlerNames[kind]
-				call := m.handlerStarts(tx, i, name, tracers)
+				call := m.handlerStarts(tx, i, name, ts)
 				panicked, stack := callFinalFn(fn, m.newEvent(tx, i, call))
 				elapsed, late := m.endHandler(call)
-				if len(tracers) > 0 {
-					m.trace(tracers, hookHandlerEnd, tx, *name)
-				}
+				m.trace(ts, hookHandlerEnd, tx, *name)
 				switch {
 				case panicked != nil:
 					tx.Steps = append(tx.Steps, Step{Type: StepHandlerPanic, State: i, Related: -1, Handler: *name})
@@ -588,16 +578,14 @@ func (m *Machine) failFinal(tx *Transition, err error, args A) {
 
 // handlerStarts records a handler call and returns its number for the
 // watchdog.
-func (m *Machine) handlerStarts(tx *Transition, state int, namePtr *string, tracers []Tracer) uint64 {
+func (m *Machine) handlerStarts(tx *Transition, state int, namePtr *string, ts *tracerSet) uint64 {
 	name := *namePtr
 	tx.Handlers++
 	tx.Steps = append(tx.Steps, Step{Type: StepHandler, State: state, Related: -1, Handler: name})
 	if m.logEnabled(LogLevelEverything) {
 		m.logTx(LogLevelEverything, tx, "[handler] "+name)
 	}
-	if len(tracers) > 0 {
-		m.trace(tracers, hookHandlerStart, tx, name)
-	}
+	m.trace(ts, hookHandlerStart, tx, name)
 	return m.beginHandler(namePtr)
 }
 
