@@ -224,6 +224,12 @@ func (t *Tracer) MutationQueued(m *am.Machine, _ *am.Mutation, _ int) {
 // ([am.TransitionBorrower]).
 func (t *Tracer) BorrowsTransitions() bool { return true }
 
+// TracerHooks returns the hot path's hooks the tracer implements, so that
+// machines skip the others ([am.HookFilter]).
+func (t *Tracer) TracerHooks() am.TracerHooks {
+	return am.HookTransitionEnd | am.HookMutationQueued
+}
+
 // TransitionEnd encodes the transition's message and queues it, or counts
 // it as dropped when the queue is full. It never blocks. A full queue is
 // seen before encoding, so a tracer with no server to drain it (none

@@ -69,8 +69,13 @@ func newExemplarHistogram(bounds []float64) histogram {
 
 // observe counts v and returns its bucket.
 func (h *histogram) observe(v float64) int {
-	// the first bound >= v: buckets are "less or equal"
-	i, _ := slices.BinarySearch(h.bounds, v)
+	// the first bound >= v, buckets being "less or equal", looked for from
+	// the smallest: most transitions are fast and most queues short, and
+	// a few comparisons cost less than a binary search's
+	i := 0
+	for i < len(h.bounds) && h.bounds[i] < v {
+		i++
+	}
 	h.counts[i]++
 	return i
 }
@@ -102,8 +107,10 @@ type group struct {
 	created          time.Time
 	now              func() time.Time
 
-	mu       sync.Mutex
-	total    sums
+	mu sync.Mutex
+	// closed sums the intervals before cur: the counters are closed plus
+	// cur, so that a transition is added once
+	closed   sums
 	cur      sums
 	last     sums
 	hasLast  bool
@@ -143,7 +150,6 @@ func newGroup(labelName, label string, m *Metrics, now time.Time) *group {
 // (a zero ex otherwise). The caller holds mu.
 func (g *group) record(tx *sums, duration time.Duration, queueLen int, end time.Time, ex exemplar) {
 	g.roll(end)
-	g.total.add(tx)
 	g.cur.add(tx)
 	v := duration.Seconds()
 	b := g.duration.observe(v)
@@ -161,6 +167,7 @@ func (g *group) roll(now time.Time) {
 		return
 	}
 	late := now.Sub(g.end)
+	g.closed.add(&g.cur)
 	if late < g.period {
 		g.last = g.cur
 	} else {
@@ -190,10 +197,11 @@ func (g *group) snapshot(now time.Time) snapshot {
 	defer g.mu.Unlock()
 	g.roll(now)
 	s := snapshot{
-		total: g.total, last: g.last, hasLast: g.hasLast,
+		total: g.closed, last: g.last, hasLast: g.hasLast,
 		duration: g.duration, queueLen: g.queueLen,
 		schema: g.schema, members: g.members, states: g.states, active: g.active,
 	}
+	s.total.add(&g.cur)
 	s.duration.counts = slices.Clone(g.duration.counts)
 	s.duration.exemplars = slices.Clone(g.duration.exemplars)
 	s.queueLen.counts = slices.Clone(g.queueLen.counts)

@@ -43,6 +43,10 @@ func (t *tracer) TracerID() string { return "amprom" }
 // records ([am.TransitionBorrower]).
 func (t *tracer) BorrowsTransitions() bool { return true }
 
+// TracerHooks returns the one hook of the hot path the tracer implements,
+// so that machines skip the others ([am.HookFilter]).
+func (t *tracer) TracerHooks() am.TracerHooks { return am.HookTransitionEnd }
+
 // Inheritable returns true, so that submachines get metrics without code.
 func (t *tracer) Inheritable() bool { return true }
 
