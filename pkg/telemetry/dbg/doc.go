@@ -15,7 +15,9 @@
 // each schema change, one [DbgMsgTx] per transition, canceled ones and dry
 // runs ([DbgMsgTx.CheckOnly]) included, a [DbgMsgHandlerTimeout] when a
 // handler overruns the machine's handler timeout, and a [DbgMsgDispose]
-// when the machine is disposed. Sending
+// when the machine is disposed. While it is connected to a debugger, it
+// times each handler ([DbgMsgTx.HandlerDurations]); with none, the
+// handler hooks return before reading the clock. Sending
 // never blocks the machine: the transition hook encodes its message into
 // a pooled buffer (machines may reuse their transition records for the
 // tracer, [am.TransitionBorrower]), the dispose hook makes its message,
@@ -76,7 +78,9 @@
 //	                 varint QueueLen, byte Type, Called (list of varints),
 //	                 Args (map of strings), byte flags (1 Auto, 2 CheckOnly,
 //	                 4 Accepted), Source.MachineID, uvarint Source.TxID,
-//	                 Steps, LogsBefore, Logs, Err, time Start, time End
+//	                 Steps, LogsBefore, Logs, Err, time Start, time End,
+//	                 HandlerDurations (list of varints, nanoseconds;
+//	                 versions 1 and 2 end the body before it)
 //	step:            byte Type, varint State, varint Related, Handler
 //	log entry:       time Time, varint Level, Text, MachineID, uvarint
 //	                 TxID, States (list of strings)
@@ -91,8 +95,9 @@
 // The client sends [ProtocolVersion] in every batch; decoders accept
 // [MinProtocolVersion] to ProtocolVersion and refuse the rest with
 // [ErrVersion]. Version 2 added the dispose message (kind 3); version 3
-// the handler timeout message (kind 4) and set the CheckOnly flag of dry
-// runs, which were not sent before. Batches of older versions are
+// the handler timeout message (kind 4), set the CheckOnly flag of dry
+// runs, which were not sent before, and ended the transition body with
+// its handlers' durations. Batches of older versions are
 // otherwise identical, so a current server reads older clients. A message kind a decoder does not know is malformed: adding
 // one takes a new version, which older servers refuse as a whole.
 package dbg

@@ -208,3 +208,27 @@ func flush(t *testing.T, tr *dbg.Tracer) {
 		t.Fatal(err)
 	}
 }
+
+// checkDurations checks a transition's handler durations, which only
+// the tracer knows: none, when it was not connected while the transition
+// ran, or one per handler step, none longer than the transition.
+func checkDurations(t *testing.T, m *dbg.DbgMsgTx) {
+	t.Helper()
+	if m.HandlerDurations == nil {
+		return
+	}
+	handlers := 0
+	for _, s := range m.Steps {
+		if s.Type == am.StepHandler {
+			handlers++
+		}
+	}
+	if len(m.HandlerDurations) != handlers {
+		t.Errorf("tx %d: %d handler durations for %d handler steps", m.ID, len(m.HandlerDurations), handlers)
+	}
+	for _, d := range m.HandlerDurations {
+		if d < 0 || d > m.End.Sub(m.Start) {
+			t.Errorf("tx %d: a handler took %v, out of the transition's %v", m.ID, d, m.End.Sub(m.Start))
+		}
+	}
+}

@@ -9,8 +9,9 @@ import (
 
 // ProtocolVersion is the version of the wire protocol that this package
 // sends: [Batch], the message types and their binary encoding. Version 2
-// added [DbgMsgDispose], version 3 [DbgMsgHandlerTimeout] and dry runs
-// ([DbgMsgTx.CheckOnly]); an older batch is the same without them.
+// added [DbgMsgDispose], version 3 [DbgMsgHandlerTimeout], dry runs
+// ([DbgMsgTx.CheckOnly]) and [DbgMsgTx.HandlerDurations]; an older batch
+// is the same without them.
 const ProtocolVersion = 3
 
 // MinProtocolVersion is the oldest version a decoder accepts. Batches of
@@ -138,6 +139,13 @@ type DbgMsgTx struct {
 	// Start and End are when the transition started and ended, to the
 	// nanosecond, in local time.
 	Start, End time.Time
+	// HandlerDurations are how long the transition's handlers ran, in the
+	// order they ran: the i-th is that of the i-th [am.StepHandler] step
+	// in Steps. The tracer times handlers only while it is connected to a
+	// debugger, so it is nil for a transition during which it was not,
+	// and for a transition without handlers. Protocol version 3 and
+	// later; a decoder does not check that it pairs with the steps.
+	HandlerDurations []time.Duration
 }
 
 // MachID returns MachineID.

@@ -285,6 +285,7 @@ func (s *sender) connect() bool {
 			continue
 		}
 		s.conn, s.client = conn, rpc.NewClient(conn)
+		s.t.connected.Store(true)
 		// a call blocked on a server that never answers ends when the
 		// tracer stops, not after the call's timeout
 		s.unwatch = context.AfterFunc(s.t.stopped, func() { _ = conn.Close() })
@@ -310,6 +311,7 @@ func (s *sender) disconnect() {
 		_ = s.client.Close()
 	}
 	s.conn, s.client, s.sent, s.unwatch = nil, nil, nil, nil
+	s.t.connected.Store(false)
 }
 
 // abandon drops everything pending and queued, counting it.

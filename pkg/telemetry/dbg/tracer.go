@@ -44,6 +44,9 @@ type Tracer struct {
 	// queuedBytes are the sizes of the relayed messages queued or pending.
 	queuedBytes atomic.Int64
 	closed      atomic.Bool
+	// connected is set while the sender has a connection: handlers are
+	// timed only then ([DbgMsgTx.HandlerDurations]).
+	connected atomic.Bool
 	// bufs holds the buffers of encoded transitions (*[]byte), which go
 	// back once sent or dropped.
 	bufs sync.Pool
@@ -66,6 +69,11 @@ type machState struct {
 	queueTick  atomic.Uint64
 	logs       logBuffer
 	removeSink func()
+	// handlerStart and durations time the handlers of the running
+	// transition. The machine calls HandlerStart, HandlerEnd and an
+	// on-queue TransitionEnd one at a time, so only they touch them.
+	handlerStart time.Time
+	durations    []time.Duration
 }
 
 // item is one message on its way to the sender: a transition, encoded
@@ -227,7 +235,42 @@ func (t *Tracer) BorrowsTransitions() bool { return true }
 // TracerHooks returns the hot path's hooks the tracer implements, so that
 // machines skip the others ([am.HookFilter]).
 func (t *Tracer) TracerHooks() am.TracerHooks {
-	return am.HookTransitionEnd | am.HookMutationQueued
+	return am.HookTransitionEnd | am.HookMutationQueued | am.HookHandlerStart | am.HookHandlerEnd
+}
+
+// HandlerStart notes when the handler started, while a debugger is
+// connected: with none, it costs the machine no clock read.
+func (t *Tracer) HandlerStart(tx *am.Transition, _ string) {
+	if !t.connected.Load() {
+		return
+	}
+	if ms := t.state(tx.MachineID); ms != nil {
+		ms.handlerStart = time.Now()
+	}
+}
+
+// HandlerEnd records how long the handler ran, when HandlerStart timed it.
+func (t *Tracer) HandlerEnd(tx *am.Transition, _ string) {
+	if !t.connected.Load() {
+		return
+	}
+	if ms := t.state(tx.MachineID); ms != nil && !ms.handlerStart.IsZero() {
+		ms.durations = append(ms.durations, time.Since(ms.handlerStart))
+		ms.handlerStart = time.Time{}
+	}
+}
+
+// takeDurations returns the handler durations of the transition that
+// ended, when every one of its n handlers was timed, and starts over for
+// the next transition. The result is valid until the next handler ends.
+func (ms *machState) takeDurations(n int) []time.Duration {
+	d := ms.durations
+	ms.durations, ms.handlerStart = ms.durations[:0], time.Time{}
+	if len(d) != n || n == 0 {
+		// a debugger connected or went away while the transition ran
+		return nil
+	}
+	return d
 }
 
 // TransitionEnd encodes the transition's message and queues it, or counts
@@ -243,8 +286,10 @@ func (t *Tracer) TransitionEnd(tx *am.Transition) {
 	// or during transitions; the entries logged meanwhile belong to the
 	// next transition that runs. Those of a dropped transition go with it.
 	var before []am.LogEntry
+	var durations []time.Duration
 	if !tx.OffQueue() {
 		before = ms.logs.take()
+		durations = ms.takeDurations(tx.Handlers)
 	}
 	if len(t.queue) == cap(t.queue) {
 		t.dropped.Add(1)
@@ -267,6 +312,8 @@ func (t *Tracer) TransitionEnd(tx *am.Transition) {
 		Accepted:   tx.Accepted,
 		Start:      tx.Start,
 		End:        tx.End,
+		// encoded below, before the next handler reuses the slice
+		HandlerDurations: durations,
 	}
 	if len(tx.Mutation.Args) > 0 {
 		msg.Args = tx.Machine.LoggableArgs(tx.Mutation.Args)

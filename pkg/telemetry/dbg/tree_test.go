@@ -155,6 +155,7 @@ func TestTreeOverTCP(t *testing.T) {
 			}
 			loggable := map[string]string(nil)
 			var lastTick uint64
+			timed, handlers := 0, 0
 			for i, tt := range want {
 				if id == "parent" {
 					loggable = m.LoggableArgs(tt.tx.Mutation.Args)
@@ -164,7 +165,14 @@ func TestTreeOverTCP(t *testing.T) {
 					t.Errorf("tx %d: QueueTick went back from %d to %d", g.ID, lastTick, g.QueueTick)
 				}
 				lastTick = g.QueueTick
-				g.QueueTick, g.LogsBefore = 0, nil
+				checkDurations(t, g)
+				timed += len(g.HandlerDurations)
+				for _, s := range g.Steps {
+					if s.Type == am.StepHandler {
+						handlers++
+					}
+				}
+				g.QueueTick, g.LogsBefore, g.HandlerDurations = 0, nil, nil
 				if w := expected(tt, loggable); !reflect.DeepEqual(g, w) {
 					t.Fatalf("tx %d:\n got %+v\nwant %+v", i+1, g, w)
 				}
@@ -174,6 +182,9 @@ func TestTreeOverTCP(t *testing.T) {
 			queues.mu.Unlock()
 			if lastTick != wantTick {
 				t.Errorf("last QueueTick = %d, want %d mutations queued", lastTick, wantTick)
+			}
+			if handlers > 0 && timed == 0 {
+				t.Errorf("none of %d handlers was timed", handlers)
 			}
 		})
 	}

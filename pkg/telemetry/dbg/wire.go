@@ -116,6 +116,10 @@ func (m *DbgMsgTx) AppendBinary(b []byte) ([]byte, error) {
 	b = appendString(b, m.Err)
 	b = appendTime(b, m.Start)
 	b = appendTime(b, m.End)
+	b = binary.AppendUvarint(b, uint64(len(m.HandlerDurations)))
+	for _, d := range m.HandlerDurations {
+		b = binary.AppendVarint(b, int64(d))
+	}
 	return b, nil
 }
 

@@ -55,6 +55,7 @@ func randomMsgs(seed uint64, n int) []dbg.DbgMsg {
 			tx.Clocks = append(tx.Clocks, num())
 			tx.Called = append(tx.Called, rng.IntN(50)-1)
 			tx.Steps = append(tx.Steps, am.Step{Type: am.StepType(rng.IntN(11)), State: math.MaxInt, Related: -1, Handler: str()})
+			tx.HandlerDurations = append(tx.HandlerDurations, time.Duration(rng.Int64()-math.MaxInt64/2))
 		}
 		for range rng.IntN(3) {
 			e := am.LogEntry{Time: tm(), Level: am.LogLevel(rng.IntN(5)), Text: str(), MachineID: str(), TxID: num(), States: strs()}
@@ -145,6 +146,28 @@ func TestDecodeDamaged(t *testing.T) {
 	}
 }
 
+// A transition of versions 1 and 2, whose body ends before the handler
+// durations, reads with none; one of version 3 with them.
+func TestDecodeHandlerDurations(t *testing.T) {
+	tx := &dbg.DbgMsgTx{MachineID: "m", ID: 1, Clocks: am.Time{0, 1}, Steps: []am.Step{
+		{Type: am.StepHandler, State: 1, Related: -1, Handler: "AEnter"},
+		{Type: am.StepHandler, State: 1, Related: -1, Handler: "AState"},
+	}, HandlerDurations: []time.Duration{3 * time.Microsecond, 2 * time.Second}}
+	data, _ := tx.MarshalBinary()
+	var got dbg.DbgMsgTx
+	if err := got.UnmarshalBinary(data); err != nil || !reflect.DeepEqual(&got, tx) {
+		t.Fatalf("version 3: %+v, %v", &got, err)
+	}
+	old := *tx
+	old.HandlerDurations = nil
+	v2, _ := old.MarshalBinary()
+	// the empty list's count is the last byte: versions 1 and 2 end before it
+	v2 = v2[:len(v2)-1]
+	if err := got.UnmarshalBinary(v2); err != nil || !reflect.DeepEqual(&got, &old) {
+		t.Errorf("version 2: %+v, %v", &got, err)
+	}
+}
+
 // A client of the oldest accepted version, which has no dispose message,
 // is read as it sent: a current server keeps older clients.
 func TestDecodeOldVersion(t *testing.T) {
@@ -187,6 +210,10 @@ func TestDecodeMemoryBound(t *testing.T) {
 	for range n {
 		disposals = append(disposals, msg(3, []byte{0, 0})...)
 	}
+	// a transition of n zero handler durations: a byte each, after an
+	// empty transition's body without its own empty list
+	durations, _ := (&dbg.DbgMsgTx{}).MarshalBinary()
+	durations = empties(durations[:len(durations)-1], []byte{0})
 	decodeMsg := func(data []byte) error { _, _, err := dbg.DecodeMsg(data); return err }
 	for name, tc := range map[string]struct {
 		data   []byte
@@ -194,6 +221,7 @@ func TestDecodeMemoryBound(t *testing.T) {
 	}{
 		"schema of empty states":    {msg(1, schema), decodeMsg},
 		"empty log entries":         {msg(2, logs), decodeMsg},
+		"zero handler durations":    {msg(2, durations), decodeMsg},
 		"batch of dispose messages": {disposals, new(dbg.Batch).GobDecode},
 	} {
 		t.Run(name, func(t *testing.T) {

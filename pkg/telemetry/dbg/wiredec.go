@@ -388,6 +388,16 @@ func (d *decoder) txBody(m *DbgMsgTx) {
 	m.Err = d.string()
 	m.Start = d.time()
 	m.End = d.time()
+	// versions 1 and 2 end the body here
+	if len(d.data) == 0 {
+		return
+	}
+	if n := d.count(unsafe.Sizeof(time.Duration(0))); n > 0 {
+		m.HandlerDurations = make([]time.Duration, n)
+		for i := range m.HandlerDurations {
+			m.HandlerDurations[i] = time.Duration(d.varint())
+		}
+	}
 }
 
 func (d *decoder) disposeBody(m *DbgMsgDispose) {

@@ -72,7 +72,7 @@ func txBytes(m *dbg.DbgMsgTx) int64 {
 	for k, v := range m.Args {
 		n += strBytes(k) + strBytes(v)
 	}
-	n += sliceBytes(m.Steps)
+	n += sliceBytes(m.Steps) + sliceBytes(m.HandlerDurations)
 	for i := range m.Steps {
 		n += strBytes(m.Steps[i].Handler)
 	}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,30 @@ func TestStuckHandler(t *testing.T) {
 	add(data, &dbg.DbgMsgHandlerTimeout{MachineID: "new", TxID: 1, Handler: "XState", Time: at})
 	if s := stuckOf(data, "new"); s == nil || s.Handler != "XState" {
 		t.Errorf("unknown machine: stuck %+v", s)
+	}
+}
+
+// Handler durations pair with the handler steps in order; durations that
+// do not pair are not shown at all.
+func TestStepDurations(t *testing.T) {
+	steps := []am.Step{
+		{Type: am.StepRequested, State: 1, Related: -1},
+		{Type: am.StepHandler, State: 1, Related: -1, Handler: "AEnter"},
+		{Type: am.StepHandler, State: 1, Related: -1, Handler: "AState"},
+		{Type: am.StepHandlerPanic, State: 1, Related: -1, Handler: "AState"},
+	}
+	for _, tc := range []struct {
+		durations []time.Duration
+		want      []time.Duration
+	}{
+		{[]time.Duration{3, 5}, []time.Duration{0, 3, 5, 0}},
+		{nil, nil},
+		{[]time.Duration{3}, nil},
+		{[]time.Duration{3, 5, 7}, nil},
+	} {
+		tx := &store.Tx{Msg: &dbg.DbgMsgTx{Steps: steps, HandlerDurations: tc.durations}}
+		if got := tx.StepDurations(); !slices.Equal(got, tc.want) {
+			t.Errorf("durations %v: steps get %v, want %v", tc.durations, got, tc.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"time"
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
@@ -115,6 +116,34 @@ func (t *Tx) Empty() bool {
 		}
 	}
 	return true
+}
+
+// StepDurations returns how long the handler of each step ran, parallel
+// to Msg.Steps: the duration at each [am.StepHandler] step, 0 at the
+// others. It returns nil when the client did not time the handlers
+// ([dbg.DbgMsgTx.HandlerDurations]), or sent durations that do not pair
+// with the handler steps.
+func (t *Tx) StepDurations() []time.Duration {
+	durations := t.Msg.HandlerDurations
+	if len(durations) == 0 {
+		return nil
+	}
+	out := make([]time.Duration, len(t.Msg.Steps))
+	n := 0
+	for i, s := range t.Msg.Steps {
+		if s.Type != am.StepHandler {
+			continue
+		}
+		if n == len(durations) {
+			return nil
+		}
+		out[i] = durations[n]
+		n++
+	}
+	if n != len(durations) {
+		return nil
+	}
+	return out
 }
 
 // Stuck returns the handlers of the transition that overran their

@@ -27,7 +27,8 @@
 // were right after the transition under the cursor, and what that
 // transition changed, then the selected state's relations in both
 // directions. The transitions pane is the timeline; the details pane
-// explains the transition under the cursor step by step; the log pane
+// explains the transition under the cursor step by step, with how long
+// each handler ran when the client timed it; the log pane
 // shows the machine's log up to it.
 //
 // Two views take the place of the panes: the relations matrix of the

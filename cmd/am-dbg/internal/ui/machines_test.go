@@ -3,9 +3,13 @@ package ui
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store/storetest"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
@@ -87,5 +91,36 @@ func TestLiveStuckHandlerWhileItHangs(t *testing.T) {
 	for lineWith(screen(m), "▶", "⏱ Work") == "" && m.tl.pos(m.tl.cur) > 0 {
 		press(m, "left")
 	}
-	wantLine(t, screen(m), "⏱ stuck: WorkState overran its timeout")
+	s = screen(m)
+	wantLine(t, s, "⏱ stuck: WorkState overran its timeout")
+	// the tracer timed the handler: at least its timeout
+	took := lineWith(s, "WorkState ran in ")
+	if took == "" {
+		t.Fatalf("the handler's duration is not shown:\n%s", s)
+	}
+	field := strings.Fields(took[strings.Index(took, " ran in ")+len(" ran in "):])[0]
+	if d, err := time.ParseDuration(field); err != nil || d < storetest.StuckTimeout {
+		t.Errorf("WorkState ran in %q (%v); want at least its %v timeout", field, err, storetest.StuckTimeout)
+	}
+}
+
+// Each handler step says how long its handler ran, when the client timed
+// the handlers; a transition without durations says only what ran.
+func TestHandlerDurationsShown(t *testing.T) {
+	data := store.New(nil)
+	storetest.TimedHandlers(data)
+	m := New(data, nil)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	s := screen(m)
+	wantLine(t, s, "2 AEnter ran in 850ns")
+	wantLine(t, s, "3 AState ran in 1.5ms")
+	if line := lineWith(s, "4 AState panicked"); line == "" || strings.Contains(line, " in ") {
+		t.Errorf("the panic step: %q", line)
+	}
+	press(m, "left")
+	s = screen(m)
+	wantLine(t, s, "2 AEnter ran")
+	if lineWith(s, " ran in ") != "" {
+		t.Errorf("durations shown for a transition without them:\n%s", s)
+	}
 }

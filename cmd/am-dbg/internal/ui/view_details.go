@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	am "github.com/amkit-dev/amkit/pkg/machine"
 )
 
 // detailTimeLayout shows microseconds, to tell apart transitions that ran
@@ -17,8 +18,9 @@ import (
 const detailTimeLayout = "15:04:05.000000"
 
 // detailsPane explains the transition under the cursor: what was asked,
-// the outcome and what changed, every step the machine decided, the args
-// and the log entries made while it ran.
+// the outcome and what changed, every step the machine decided (with how
+// long each handler ran, when the client timed them), the args and the
+// log entries made while it ran.
 func (m *Model) detailsPane(sz size) []string {
 	title := "details"
 	if t := m.tl.current(); t != nil {
@@ -114,8 +116,12 @@ func (m *Model) txLines(t *store.Tx) []string {
 	if len(msg.Steps) == 0 {
 		lines = append(lines, m.st.dim.Render("  none recorded"))
 	}
+	durations := t.StepDurations()
 	for i, s := range msg.Steps {
 		text := "  " + padLeft(strconv.Itoa(i+1), 2) + " " + safe(s.Describe(t.Schema.Names()))
+		if durations != nil && s.Type == am.StepHandler {
+			text += " in " + handlerTime(durations[i])
+		}
 		if s.Type.Failed() {
 			text = m.st.canceled.Render(text)
 		}
@@ -135,6 +141,15 @@ func (m *Model) txLines(t *store.Tx) []string {
 		}
 	}
 	return lines
+}
+
+// handlerTime formats how long a handler ran: to the microsecond, or to
+// the nanosecond below one.
+func handlerTime(d time.Duration) string {
+	if d < time.Microsecond {
+		return d.String()
+	}
+	return d.Round(time.Microsecond).String()
 }
 
 // changeSummary lists what the transition changed: +activated,

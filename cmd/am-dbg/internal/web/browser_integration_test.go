@@ -100,6 +100,8 @@ func TestIntegrationBrowserPage(t *testing.T) {
 	tb.WaitText("#log", xssLog)
 	// its newest transition had a handler overrun its timeout
 	tb.WaitText("#details", "overran its timeout: OkState")
+	tb.WaitText("#details", "OkState ran in 999ms")
+	tb.WaitText("#steps", "OkState ran in 999ms")
 	// and a handler named in markup hangs in #3, which has not ended
 	tb.WaitText("#details", "⏱ stuck now: "+xssLog+" in #3 still running after 5s")
 	tb.WaitTrue(`document.querySelector('#tree li[data-id="crafted"] .stuck') !== null`)

@@ -106,7 +106,7 @@ func fixture(t testing.TB) *store.Store {
 
 // crafted adds what a hostile peer could send: a machine, child of the
 // XSS one, whose state names, args and log lines are markup; its second
-// transition has a handler that overran its timeout, and a handler named
+// transition has a handler that overran its timeout, timed, and a handler named
 // in markup hangs in its third.
 func crafted(st *store.Store) {
 	add := func(m dbg.DbgMsg) { st.AddRecord(&recording.Record{ClientID: "crafted", Conn: 1, Msg: m}) }
@@ -127,9 +127,11 @@ func crafted(st *store.Store) {
 		MachineID: "crafted", ID: 2, Clocks: am.Time{1, 1, 1}, Type: am.MutationAdd, Called: []int{2},
 		Steps: []am.Step{
 			{Type: am.StepRequested, State: 2, Related: -1},
+			{Type: am.StepHandler, State: 2, Related: -1, Handler: "OkState"},
 			{Type: am.StepHandlerTimeout, State: 2, Related: -1, Handler: "OkState"},
 		},
-		Accepted: true, Start: now, End: now.Add(time.Second),
+		HandlerDurations: []time.Duration{999 * time.Millisecond},
+		Accepted:         true, Start: now, End: now.Add(time.Second),
 	})
 	add(&dbg.DbgMsgHandlerTimeout{MachineID: "crafted", TxID: 3, Handler: xssLog, Elapsed: 5 * time.Second, Time: now})
 }

@@ -134,10 +134,10 @@ type txView struct {
 	Args      [][2]string `json:"args"`
 	Changes   []string    `json:"changes"`
 	Steps     []stepView  `json:"steps"`
-	// Handlers are the handler steps, in words: which ran, which canceled,
-	// panicked or overran their timeout. The protocol carries no time per
-	// handler; Took is the whole transition's.
-	Handlers []string `json:"handlers"`
+	// Handlers are the handler steps, in words: which ran and for how
+	// long, when the client timed them, which canceled, panicked or
+	// overran their timeout.
+	Handlers []stepView `json:"handlers"`
 	// Stuck are the handlers that overran their timeout.
 	Stuck []string  `json:"stuck"`
 	Logs  []logLine `json:"logs"`
@@ -149,6 +149,9 @@ type stepView struct {
 	Text string `json:"text"`
 	// Cancels is set for a step that canceled the transition.
 	Cancels bool `json:"cancels"`
+	// Took is how long the handler of a handler step ran, or "" when the
+	// client did not time it.
+	Took string `json:"took,omitempty"`
 }
 
 // logLine is one log entry.
@@ -326,11 +329,16 @@ func detailsOf(t *store.Tx) *txView {
 		}
 	}
 	names := t.Schema.Names()
-	for _, step := range msg.Steps {
-		d.Steps = append(d.Steps, stepView{Type: step.Type.String(), Text: step.Describe(names), Cancels: step.Type.Failed()})
+	durations := t.StepDurations()
+	for i, step := range msg.Steps {
+		sv := stepView{Type: step.Type.String(), Text: step.Describe(names), Cancels: step.Type.Failed()}
+		if durations != nil && step.Type == am.StepHandler {
+			sv.Took = durationText(durations[i])
+		}
+		d.Steps = append(d.Steps, sv)
 		switch step.Type {
 		case am.StepHandler, am.StepHandlerCanceled, am.StepHandlerPanic, am.StepHandlerTimeout:
-			d.Handlers = append(d.Handlers, step.Describe(names))
+			d.Handlers = append(d.Handlers, sv)
 		}
 	}
 	for _, e := range msg.LogsBefore {
@@ -393,5 +401,12 @@ func (c *layoutCache) get(sch *store.Schema) *layout {
 	return l
 }
 
-// durationText formats d for the details, to the microsecond.
-func durationText(d time.Duration) string { return d.Round(time.Microsecond).String() }
+// durationText formats d for the details: to the microsecond, or to the
+// nanosecond below one, so that a handler's few hundred nanoseconds do
+// not read 0s.
+func durationText(d time.Duration) string {
+	if d < time.Microsecond {
+		return d.String()
+	}
+	return d.Round(time.Microsecond).String()
+}

@@ -21,7 +21,8 @@
 //
 // Version 2 added machine disposals ([dbg.DbgMsgDispose]) to the messages
 // a record may hold, version 3 handler timeouts
-// ([dbg.DbgMsgHandlerTimeout]) and dry runs ([dbg.DbgMsgTx.CheckOnly]);
+// ([dbg.DbgMsgHandlerTimeout]), dry runs ([dbg.DbgMsgTx.CheckOnly]) and
+// handler durations ([dbg.DbgMsgTx.HandlerDurations]);
 // older versions are otherwise the same, and this package reads them all.
 //
 // The writer flushes the gzip stream on [Writer.Flush] (am-dbg does so

@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
 )
 
 // StuckTimeout is the handler timeout of a [StuckWorker]'s machine.
@@ -51,6 +53,8 @@ func NewStuckWorker(t testing.TB, addr string) *StuckWorker {
 		t.Fatal(err)
 	}
 	mach.Add1("Idle", nil)
+	// connected before Work starts, so that the tracer times its handler
+	w.flush()
 	go func() {
 		defer close(w.added)
 		mach.Add1("Work", nil)
@@ -101,3 +105,25 @@ func (o *OverrunTracer) HandlerTimeout(*am.Transition, string, time.Duration) { 
 type blockingHandlers struct{ release chan struct{} }
 
 func (h *blockingHandlers) WorkState(*am.Event) { <-h.release }
+
+// TimedHandlers adds to st, as a recording would, machine "m" and two
+// transitions with the same steps: A requested, the handlers AEnter and
+// AState, AState panicking. Only #2 has its handlers timed, 850ns and
+// 1.5ms.
+func TimedHandlers(st *store.Store) {
+	steps := []am.Step{
+		{Type: am.StepRequested, State: 1, Related: -1},
+		{Type: am.StepHandler, State: 1, Related: -1, Handler: "AEnter"},
+		{Type: am.StepHandler, State: 1, Related: -1, Handler: "AState"},
+		{Type: am.StepHandlerPanic, State: 1, Related: -1, Handler: "AState"},
+	}
+	for _, m := range []dbg.DbgMsg{
+		&dbg.DbgMsgStruct{MachineID: "m", StateNames: am.S{am.Exception, "A"}, Clocks: am.Time{0, 0}},
+		&dbg.DbgMsgTx{MachineID: "m", ID: 1, Type: am.MutationAdd, Called: []int{1}, Clocks: am.Time{0, 0},
+			Steps: steps, Err: "AState panicked"},
+		&dbg.DbgMsgTx{MachineID: "m", ID: 2, Type: am.MutationAdd, Called: []int{1}, Clocks: am.Time{0, 0},
+			Steps: steps, Err: "AState panicked", HandlerDurations: []time.Duration{850, 1500 * time.Microsecond}},
+	} {
+		st.AddRecord(&recording.Record{ClientID: "c", Conn: 1, Msg: m})
+	}
+}

@@ -227,6 +227,12 @@ function renderTimeline(m, shown) {
   if (selected) selected.scrollIntoView({ block: "nearest" });
 }
 
+// stepText says what a step decided, and how long its handler ran when
+// the client timed it.
+function stepText(s) {
+  return s.took ? s.text + " in " + s.took : s.text;
+}
+
 function renderSteps(tx) {
   const ol = $("steps");
   ol.replaceChildren();
@@ -239,7 +245,7 @@ function renderSteps(tx) {
   tx.steps.forEach((s, i) => {
     const li = el("li", s.cancels ? "cancels" : "");
     li.title = s.type;
-    li.append(el("span", "n", String(i + 1)), document.createTextNode(s.text));
+    li.append(el("span", "n", String(i + 1)), document.createTextNode(stepText(s)));
     ol.append(li);
   });
 }
@@ -277,8 +283,8 @@ function renderDetails(tx, stuck) {
     box.append(ul);
   };
   list("args", tx.args, (a) => a[0] + "=" + a[1]);
-  list("handlers", tx.handlers, (h) => h);
-  list("steps", tx.steps, (s) => s.text);
+  list("handlers", tx.handlers, stepText);
+  list("steps", tx.steps, stepText);
   list("log", tx.logs, (l) => l.time + " " + l.text);
 }
 
