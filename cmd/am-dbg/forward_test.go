@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/amkit-dev/amkit/internal/e2e"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
@@ -153,25 +153,13 @@ func TestForward(t *testing.T) {
 // A debugger forwarding to one that never answers still receives
 // everything, and reports the messages it could not forward on exit.
 func TestForwardNeverBlocksReception(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-		}
-	}()
+	// held open, never read: the client's writes fill the buffers
+	silent := e2e.SilentServer(t)
 	addr := freeAddr(t)
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	cfg := config{listen: addr, headless: true, fwd: []string{ln.Addr().String()}}
+	cfg := config{listen: addr, headless: true, fwd: []string{silent}}
 	go func() { done <- run(ctx, cfg, io.Discard, &stderr) }()
 	// session waits until the debugger has every message
 	session(t, addr)
@@ -179,7 +167,7 @@ func TestForwardNeverBlocksReception(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr.String(), "to "+ln.Addr().String()) || !strings.Contains(stderr.String(), "not all delivered in time") ||
+	if !strings.Contains(stderr.String(), "to "+silent) || !strings.Contains(stderr.String(), "not all delivered in time") ||
 		strings.Contains(stderr.String(), ", 0 dropped") {
 		t.Errorf("stderr does not report the drops:\n%s", stderr.String())
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/amkit-dev/amkit/internal/e2e"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
@@ -96,22 +96,9 @@ func TestRelayServerStartsLate(t *testing.T) {
 // Against a server that never answers, Send still returns at once,
 // dropping what the queue cannot hold, and Close keeps to its context.
 func TestRelayNeverBlocks(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			// held open, never read: the client's writes fill the buffers
-			defer conn.Close()
-		}
-	}()
-	r := dbg.NewRelay(ln.Addr().String(), &dbg.Opts{QueueSize: 16, Timeout: time.Minute})
+	// held open, never read: the client's writes fill the buffers
+	silent := e2e.SilentServer(t)
+	r := dbg.NewRelay(silent, &dbg.Opts{QueueSize: 16, Timeout: time.Minute})
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)
@@ -138,21 +125,9 @@ func TestRelayNeverBlocks(t *testing.T) {
 // A relay whose server does not keep up holds at most
 // RelayMaxQueueBytes of messages, dropping the rest, however few they are.
 func TestRelayQueueBytes(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-		}
-	}()
-	r := dbg.NewRelay(ln.Addr().String(), &dbg.Opts{Timeout: time.Minute})
+	// held open, never read: the client's writes fill the buffers
+	silent := e2e.SilentServer(t)
+	r := dbg.NewRelay(silent, &dbg.Opts{Timeout: time.Minute})
 	big := strings.Repeat("x", 1<<20)
 	const n = 200
 	for i := range n {
