@@ -1,5 +1,10 @@
 package dbg
 
+import (
+	"cmp"
+	"slices"
+)
+
 // The methods below are the sender's view of the tracer's shared state.
 // They take mu, and are never called from the transition hot path.
 
@@ -73,6 +78,9 @@ func (t *Tracer) dirtyStates() []*machState {
 	for ms := range t.dirty {
 		out = append(out, ms)
 	}
+	// the set has no order; a new connection learns the machines in the
+	// order they were seen
+	slices.SortFunc(out, func(a, b *machState) int { return cmp.Compare(a.seen, b.seen) })
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,42 @@ func TestCloseHangingServer(t *testing.T) {
 		t.Fatal("Close still waits for the server's answer")
 	}
 	waitNoSender(t)
+}
+
+// A debugger that comes up after the machines learns them in the order
+// they were made, parents before their children, whatever order the
+// tracer keeps them in.
+func TestServerStartsLateMachineOrder(t *testing.T) {
+	addr := freeAddr(t)
+	tracer := dbg.NewTracer(addr, fastRetry(64))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	root, err := am.New(ctx, am.Schema{"A": {}}, &am.Opts{ID: "root", Tracers: []am.Tracer{tracer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"root"}
+	parent := root
+	for i := range 30 {
+		id := "m-" + strconv.Itoa(i)
+		m, err := am.New(ctx, am.Schema{"A": {}}, &am.Opts{ID: id, Parent: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+		if i%3 == 0 {
+			parent = m
+		}
+	}
+	_, col := startServer(t, addr)
+	flush(t, tracer)
+	var got []string
+	for _, msg := range col.all() {
+		if st, ok := msg.(*dbg.DbgMsgStruct); ok {
+			got = append(got, st.MachineID)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("struct messages arrived in the order\n%v\nwant the order the machines were made\n%v", got, want)
+	}
 }

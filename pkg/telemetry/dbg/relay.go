@@ -96,7 +96,7 @@ func (r *Relay) describe(m *DbgMsgStruct) {
 	ms := t.state(m.MachineID)
 	fresh := ms == nil
 	if fresh {
-		ms = &machState{}
+		ms = &machState{seen: t.seen.Add(1)}
 		t.machs.Store(m.MachineID, ms)
 	}
 	ms.st.Store(m)

@@ -52,7 +52,9 @@ type Tracer struct {
 	bufs sync.Pool
 	// machs maps machine IDs to *machState, for the hot path's lookup.
 	machs sync.Map
-	wg    sync.WaitGroup
+	// seen numbers the machines as the tracer first saw them.
+	seen atomic.Uint64
+	wg   sync.WaitGroup
 
 	// mu guards the fields below, which decide when the sender runs.
 	mu       sync.Mutex
@@ -74,6 +76,10 @@ type machState struct {
 	// on-queue TransitionEnd one at a time, so only they touch them.
 	handlerStart time.Time
 	durations    []time.Duration
+	// seen orders the machines' struct messages on a new connection as
+	// the tracer first saw the machines: parents before their children,
+	// and a debugger lists the machines in the order they were made.
+	seen uint64
 }
 
 // item is one message on its way to the sender: a transition, encoded
@@ -159,7 +165,7 @@ func (t *Tracer) MachineInit(m *am.Machine) {
 	if t.closed.Load() {
 		return
 	}
-	ms := &machState{mach: m}
+	ms := &machState{mach: m, seen: t.seen.Add(1)}
 	ms.logs.max = t.opts.MaxLogsBefore
 	ms.st.Store(newStruct(m))
 	ms.removeSink = m.AddLogSink(&ms.logs)
