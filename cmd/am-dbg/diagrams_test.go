@@ -105,16 +105,7 @@ func TestDiagrammerBoundsMemory(t *testing.T) {
 // --diagrams with --import writes the diagrams of the recording's
 // machines, headless and before the UI opens alike.
 func TestDiagramsOfImport(t *testing.T) {
-	addr := freeAddr(t)
-	path := filepath.Join(t.TempDir(), "session.amdbg")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- run(ctx, config{listen: addr, record: path, headless: true}, io.Discard, io.Discard) }()
-	session(t, addr)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	path := recordSession(t)
 	dir := filepath.Join(t.TempDir(), "diagrams")
 	var stdout, stderr bytes.Buffer
 	cfg := config{importFile: path, headless: true, diagrams: true, dir: dir}

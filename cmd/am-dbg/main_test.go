@@ -249,8 +249,10 @@ func TestPrint(t *testing.T) {
 	}
 }
 
-// A recording cut short is imported up to its last complete record.
-func TestImportTruncated(t *testing.T) {
+// recordSession runs a headless debugger recording to a file while a
+// session of machines reports to it, and returns the recording's path.
+func recordSession(t *testing.T) string {
+	t.Helper()
 	addr := freeAddr(t)
 	path := filepath.Join(t.TempDir(), "session.amdbg")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -261,6 +263,12 @@ func TestImportTruncated(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// A recording cut short is imported up to its last complete record.
+func TestImportTruncated(t *testing.T) {
+	path := recordSession(t)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
