@@ -32,9 +32,12 @@
 //   - Auto: an inactive auto state activates by itself after any accepted
 //     transition, in a follow-up transition marked auto, when its
 //     requirements are active and no Remove relation links it to an active
-//     state. Conflicting auto states: the lower index wins. In the auto
-//     transition, an auto state that cannot be active (a requirement that
-//     fails, a lost Remove conflict) is dropped like an implied state, and
+//     state. Conflicting auto states: the lower index wins. An auto
+//     transition never deactivates a state: a state it implies that would
+//     remove an active one is dropped, and the auto state with it only if
+//     it requires that state. In the auto transition, an auto state that
+//     cannot be active (a requirement that fails, a lost Remove conflict)
+//     is dropped like an implied state, and
 //     one whose handler vetoes is left out and the others are tried again
 //     in a new auto transition: the ready auto states that can activate
 //     do. A vetoed auto state is tried again after the next accepted

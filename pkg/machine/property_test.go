@@ -75,7 +75,7 @@ func genOp(c chooser) op {
 			states = append(states, recorderStates[c.intn(len(recorderStates))])
 		}
 	}
-	return op{typ: am.MutationType(c.intn(3)), states: states}
+	return op{typ: []am.MutationType{am.MutationAdd, am.MutationRemove, am.MutationSet}[c.intn(3)], states: states}
 }
 
 // genHandlers draws which handlers deny or panic. Panics are rare so that
@@ -138,8 +138,9 @@ func checkRun(t *testing.T, schema am.Schema, rec *recorder, ops []op) {
 }
 
 // activatedBy returns the states an executed mutation must leave active.
-// The recorder queues no mutations and auto states never displace active
-// ones, so only a Remove leaves no called state behind.
+// The recorder queues no mutations and an auto transition never displaces
+// an active state, not even through a state it implies, so only a Remove
+// leaves no called state behind.
 func activatedBy(o op) am.S {
 	if o.typ == am.MutationRemove {
 		return nil

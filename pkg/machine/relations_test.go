@@ -230,6 +230,21 @@ func TestRelations(t *testing.T) {
 		wantCalls:  []string{"AEnter", "AState"},
 		wantActive: am.S{"A", "B"},
 	}, {
+		// C, implied by the auto state E, would remove A: C is dropped,
+		// E and the rest of what it implies still activate
+		name: "Auto does not displace an active state through what it implies",
+		schema: am.Schema{
+			"C": {Remove: am.S{"A"}},
+			"D": {Require: am.S{"E"}},
+			"E": {Auto: true, Require: am.S{"A"}, Add: am.S{"C", "D"}},
+		},
+		op:         add("A"),
+		want:       am.Executed,
+		wantSteps:  []string{"A requested", "AEnter ran", "AState ran"},
+		wantCalls:  []string{"AEnter", "AState", "DEnter", "EEnter", "DState", "EState"},
+		wantActive: am.S{"A", "D", "E"},
+		wantNext:   []string{"E requested", "C removed by A (Remove)", "D added by E (Add)", "DEnter ran", "EEnter ran", "DState ran", "EState ran"},
+	}, {
 		name:       "an Enter handler returning false cancels",
 		deny:       []string{"AEnter"},
 		op:         add("A"),
