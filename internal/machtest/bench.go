@@ -104,13 +104,13 @@ func RunMutationsAdded(b *testing.B, plain, measured *am.Machine) {
 			with, base = append(with, t1.Sub(t0)), append(base, t2.Sub(t1))
 		}
 	}
-	mb, mw := Median(base), Median(with)
+	mb, mw := median(base), median(with)
 	b.ReportMetric(float64(mb)/TransitionsPerOp, "base-ns/transition")
 	b.ReportMetric(float64(mw-mb)/TransitionsPerOp, "added-ns/transition")
 }
 
-// Median returns the median of d, which it sorts.
-func Median(d []time.Duration) time.Duration {
+// median returns the median of d, which it sorts.
+func median(d []time.Duration) time.Duration {
 	slices.Sort(d)
 	return d[len(d)/2]
 }

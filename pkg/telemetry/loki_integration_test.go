@@ -177,9 +177,9 @@ func TestIntegrationLokiLogger(t *testing.T) {
 }
 
 // TestIntegrationLokiOutage logs through a log backend that hangs for a
-// while: the machine keeps its speed, memory stays flat, entries that do
-// not fit are counted as dropped, and once the backend is back, delivery
-// resumes.
+// while: the machine does not wait for a push, memory stays flat, entries
+// that do not fit are counted as dropped, and once the backend is back,
+// delivery resumes.
 func TestIntegrationLokiOutage(t *testing.T) {
 	vl := e2e.StartVictoriaLogs(t)
 	gw := e2e.NewOutage(t, vl.URL)
@@ -190,42 +190,32 @@ func TestIntegrationLokiOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// run makes ops for d and times the first of them, in a buffer of
-	// fixed size, so that the test's own memory stays flat too
-	run := func(d time.Duration) []time.Duration {
-		times := make([]time.Duration, 0, 10000)
-		for end := time.Now().Add(d); time.Now().Before(end); {
-			t0 := time.Now()
+	run := func(n int) {
+		for range n {
 			mach.Add1("Start", nil)
 			mach.Add1("Stop", nil)
-			if len(times) < cap(times) {
-				times = append(times, time.Since(t0))
-			}
 		}
-		return times
 	}
-	upTimes := run(500 * time.Millisecond)
+	run(2000)
 	flush(t, logger)
 
 	gw.SetDown(true)
 	droppedBefore := logger.Dropped()
+	// the machine does not wait for a push: ops finish while one hangs
+	gw.RunWhileHeld(t, func() { run(100) })
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	downTimes := run(time.Second)
+	run(20000)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 
-	if gw.Held() == 0 || logger.Dropped() == droppedBefore {
-		t.Errorf("the outage went unnoticed: %d pushes held, %d entries dropped", gw.Held(), logger.Dropped()-droppedBefore)
+	if logger.Dropped() == droppedBefore {
+		t.Errorf("the outage went unnoticed: %d pushes held, no entry dropped", gw.Held())
 	}
-	up, down := lokiMedian(upTimes), lokiMedian(downTimes)
-	t.Logf("median op: %v with the backend up, %v while it hangs; %d entries dropped", up, down, logger.Dropped())
-	if down > 2*up {
-		t.Errorf("the machine slowed down from %v to %v per op while the backend hung", up, down)
-	}
+	t.Logf("%d pushes held, %d entries dropped during the outage", gw.Held(), logger.Dropped()-droppedBefore)
 	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 4<<20 {
-		t.Errorf("heap grew by %d bytes during the outage", grew)
+		t.Errorf("heap grew by %d bytes during 20000 ops of the outage", grew)
 	}
 
 	gw.SetDown(false)
@@ -258,9 +248,4 @@ func lokiDone(t *testing.T, mach *am.Machine, logger *amtele.LokiLogger) {
 	mach.Dispose()
 	<-mach.WhenDisposed()
 	flush(t, logger)
-}
-
-func lokiMedian(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	return d[len(d)/2]
 }

@@ -18,8 +18,8 @@ import (
 )
 
 // TestIntegrationPushgatewayOutage pushes through a Pushgateway that hangs
-// for a while: the machine keeps its speed, memory stays flat, failed
-// pushes are counted, and once the Pushgateway is back the next push
+// for a while: the machine does not wait for a push, memory stays flat,
+// failed pushes are counted, and once the Pushgateway is back the next push
 // delivers exact totals.
 func TestIntegrationPushgatewayOutage(t *testing.T) {
 	e2e.Require(t, e2e.Pushgateway)
@@ -38,18 +38,11 @@ func TestIntegrationPushgatewayOutage(t *testing.T) {
 	}
 
 	ops := 0
-	// run makes ops for d and times the first of them, in a buffer of
-	// fixed size, so that the test's own memory stays flat too
-	run := func(d time.Duration) []time.Duration {
-		times := make([]time.Duration, 0, 10000)
-		for end := time.Now().Add(d); time.Now().Before(end); ops++ {
-			t0 := time.Now()
+	run := func(n int) {
+		for range n {
 			machtest.Op(mach)
-			if len(times) < cap(times) {
-				times = append(times, time.Since(t0))
-			}
+			ops++
 		}
-		return times
 	}
 	pushed := func(what string) {
 		want := float64(ops * machtest.TransitionsPerOp)
@@ -65,34 +58,36 @@ func TestIntegrationPushgatewayOutage(t *testing.T) {
 		})
 	}
 
-	upTimes := run(time.Second)
+	run(5000)
 	pushed("totals pushed before the outage")
 	if n := metrics.PushFailures(); n != 0 {
 		t.Fatalf("%d pushes failed before the outage: %v", n, errs.all())
 	}
 
 	gw.SetDown(true)
+	// the machine does not wait for a push: ops finish while one hangs
+	gw.RunWhileHeld(t, func() { run(100) })
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	downTimes := run(time.Second)
+	run(20000)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
+	// pushes time out after the interval; wait for one failure at least
+	e2e.Eventually(t, 30*time.Second, "a failed push", func(context.Context) error {
+		if metrics.PushFailures() == 0 {
+			return fmt.Errorf("no push failed yet")
+		}
+		return nil
+	})
 	gw.SetDown(false)
 
-	if gw.Held() == 0 || metrics.PushFailures() == 0 {
-		t.Errorf("the outage went unnoticed: %d requests held, %d push failures", gw.Held(), metrics.PushFailures())
-	}
 	if errs.all() == nil {
 		t.Error("no push failure was reported")
 	}
-	up, down := machtest.Median(upTimes), machtest.Median(downTimes)
-	t.Logf("median op: %v with the Pushgateway up, %v while it hangs; %d push failures", up, down, metrics.PushFailures())
-	if down > 2*up {
-		t.Errorf("the machine slowed down from %v to %v per op while the Pushgateway hung", up, down)
-	}
+	t.Logf("%d requests held, %d push failures during the outage", gw.Held(), metrics.PushFailures())
 	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 1<<20 {
-		t.Errorf("heap grew by %d bytes during the outage", grew)
+		t.Errorf("heap grew by %d bytes during 20000 ops of the outage", grew)
 	}
 
 	pushed("totals pushed after the outage")
