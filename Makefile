@@ -3,10 +3,10 @@
 GO      ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test unit vet fmt-check fuzz-smoke bench e2e-deps stack web-screenshot
+.PHONY: test unit vet fmt-check fuzz-smoke bench bench-peers-smoke e2e-deps stack web-screenshot
 
 ## test: everything CI checks: backends, vet, gofmt, race tests, short fuzzing.
-test: e2e-deps vet fmt-check
+test: e2e-deps vet fmt-check bench-peers-smoke
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz-smoke
 
@@ -36,6 +36,12 @@ BENCH_PKGS = ./pkg/machine/ ./pkg/telemetry/ ./pkg/telemetry/prometheus/ \
 	./pkg/telemetry/dbg/ ./cmd/am-dbg/internal/ui/ ./cmd/am-dbg/internal/web/
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(BENCH_PKGS)
+
+## bench-peers-smoke: internal/bench, the comparison with peer libraries, is
+## a module of its own, outside ./...: vet it and run each benchmark once,
+## so that it keeps building and its checks keep passing.
+bench-peers-smoke:
+	cd internal/bench && $(GO) vet ./... && $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
 ## e2e-deps: installs the real backends used by integration tests (see internal/e2e).
 ## First run ~6 min (builds Jaeger and VictoriaLogs); later runs take about a second.
