@@ -29,15 +29,21 @@ type codec struct {
 	rwc  io.ReadWriteCloser
 	dl   deadliner
 	idle time.Duration
-	// firstBy is when the connection's first valid batch must have
-	// arrived; proven is set once one has.
+	// born is when the connection was accepted, and firstBy when its
+	// first valid batch must have arrived; proven is set once one has.
+	born    time.Time
 	firstBy time.Time
 	proven  atomic.Bool
-	// id is the connection's Peer.ID, which orders connections by age.
-	id  uint64
-	dec *gob.Decoder
-	enc *gob.Encoder
-	out *bufio.Writer
+	// heard is when, in nanoseconds after born, the connection last sent
+	// machine messages (a batch that is not a heartbeat).
+	heard atomic.Int64
+	// id is the connection's Peer.ID, which orders connections by age,
+	// and remote its Peer.Addr.
+	id     uint64
+	remote string
+	dec    *gob.Decoder
+	enc    *gob.Encoder
+	out    *bufio.Writer
 	// turn holds a token from reading a request until its response is
 	// written.
 	turn chan struct{}
@@ -54,10 +60,12 @@ var _ rpc.ServerCodec = (*codec)(nil)
 // later requests each within idle.
 func newCodec(rwc io.ReadWriteCloser, maxMsg int, idle, first time.Duration) *codec {
 	out := bufio.NewWriter(rwc)
+	now := time.Now()
 	c := &codec{
 		rwc:     rwc,
 		idle:    idle,
-		firstBy: time.Now().Add(first),
+		born:    now,
+		firstBy: now.Add(first),
 		dec:     gob.NewDecoder(newFrameReader(rwc, maxMsg)),
 		enc:     gob.NewEncoder(out),
 		out:     out,
@@ -112,6 +120,17 @@ func (c *codec) ReadRequestHeader(r *rpc.Request) error {
 // only the idle timeout applies, and the server no longer sheds it to make
 // room for a new connection.
 func (c *codec) prove() { c.proven.Store(true) }
+
+// heardFrom records that the connection sent machine messages now.
+func (c *codec) heardFrom() { c.heard.Store(int64(time.Since(c.born))) }
+
+// quietFor returns how long the connection has sent nothing but
+// heartbeats: since its last machine messages, or since it connected.
+// time.Since reads the monotonic clock, so a wall clock change does not
+// make a connection look quiet.
+func (c *codec) quietFor() time.Duration {
+	return time.Since(c.born) - time.Duration(c.heard.Load())
+}
 
 // ReadRequestBody decodes the body into body. net/rpc passes a nil body to
 // discard the request of an unknown method; the peer then gets its error

@@ -21,6 +21,11 @@ var (
 	// [Opts.FirstBatchTimeout] of connecting.
 	ErrNoBatch = errors.New("no valid batch in time")
 	// ErrShed reports a connection closed to make room for a new one: the
-	// server was full, and this connection had not sent a valid batch.
+	// server was full, and this connection had not sent a valid batch, or
+	// had sent nothing but heartbeats for [Opts.ShedQuietAfter].
 	ErrShed = errors.New("shed for a new connection")
+	// ErrFull reports a connection refused after its first batch: every
+	// slot was taken, and the batch had no machine messages or no
+	// connection was quiet enough to make room (see [Opts.ShedQuietAfter]).
+	ErrFull = errors.New("server full")
 )

@@ -30,17 +30,32 @@
 //     encoding), an unknown method, a protocol version outside
 //     [dbg.MinProtocolVersion] to [dbg.ProtocolVersion] or a message naming
 //     no machine ends the connection;
-//   - at most [Opts.MaxClients] connections are served at once. When a new
-//     connection arrives at the limit, the oldest connection that has not
-//     yet sent a valid batch is closed to make room; when every one has,
-//     the new connection is closed instead. Sockets that connect and stay
-//     silent therefore cannot lock real clients out: they are shed as new
-//     connections arrive, and each goes within FirstBatchTimeout anyway.
+//   - at most [Opts.MaxClients] connections hold a slot at once. When a
+//     new connection arrives at the limit, the oldest connection that has
+//     not yet sent a valid batch is closed to make room. Sockets that
+//     connect and stay silent therefore cannot lock real clients out: they
+//     are shed as new connections arrive, and each goes within
+//     FirstBatchTimeout anyway;
+//   - when every slot holds a connection that has sent a valid batch, one
+//     that has sent nothing but heartbeats (empty batches) for
+//     [Opts.ShedQuietAfter] can still lose its slot: a new connection is
+//     then let in on trial, and if its first batch carries machine
+//     messages, the connection quiet the longest is closed to make room
+//     for it. Otherwise, or when no connection is that quiet, the new
+//     connection is closed instead. Peers that speak the protocol and only
+//     send heartbeats therefore hold the slots for ShedQuietAfter at most,
+//     not forever. [Server.Stats] counts what was refused and shed.
+//
+// A peer that keeps sending machine messages looks like a busy client and
+// keeps its slot; these limits are against broken peers and local ones
+// that only hold connections open, not against a peer that floods with
+// made-up machines.
 //
 // Memory per connection is therefore a read buffer, one message of at most
 // MaxMsgBytes, and its decoded form, at most [dbg.MaxDecodeFactor] (32)
 // times its size plus [dbg.DecodeAllowance] (64 KiB): about 34 MiB in all
-// with the 1 MiB default. Lower MaxMsgBytes to
+// with the 1 MiB default, for each of MaxClients connections and at most
+// 8 more on trial. Lower MaxMsgBytes to
 // tighten it; clients must then lower [dbg.Opts.MaxBatchBytes] below it.
 package server
 
@@ -72,6 +87,24 @@ type Opts struct {
 	// [dbg.Tracer] connects only when it has something to send, and sends
 	// it at once. Default 3 s, capped at IdleTimeout.
 	FirstBatchTimeout time.Duration
+	// ShedQuietAfter is how long a connection may send nothing but
+	// heartbeats (empty batches: no struct message, transition or other
+	// machine message, counting from when it connected) before it may
+	// lose its slot to a new client, when every slot is taken. Only the
+	// connection quiet the longest goes, and only for a new one whose
+	// first batch carries machine messages. Default 30 s, three of
+	// [dbg.Opts.Heartbeat]'s default intervals.
+	//
+	// It trades how long peers that only send heartbeats can lock new
+	// clients out (a new client retries meanwhile, with its transitions
+	// queued, up to [dbg.Opts.QueueSize]) against how soon a legitimately
+	// idle machine can lose its slot. Losing it costs that machine little:
+	// it has nothing queued, and its tracer reconnects at its next
+	// heartbeat or transition and sends its struct messages again. Yet a
+	// machine that just sent its struct message is never shed before it
+	// has been idle this long, and a server that is not full sheds
+	// nothing.
+	ShedQuietAfter time.Duration
 	// Logger receives connection events: connects and disconnects at
 	// debug level, peers disconnected for breaking a rule at warn level.
 	// Nil discards them.
@@ -96,6 +129,9 @@ func (o *Opts) withDefaults() Opts {
 		out.FirstBatchTimeout = 3 * time.Second
 	}
 	out.FirstBatchTimeout = min(out.FirstBatchTimeout, out.IdleTimeout)
+	if out.ShedQuietAfter <= 0 {
+		out.ShedQuietAfter = 30 * time.Second
+	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -113,6 +149,7 @@ type Server struct {
 	conns  map[*codec]struct{}
 	nextID uint64
 	closed bool
+	stats  Stats
 }
 
 // Listen listens on addr and serves in the background. An empty addr means
@@ -186,50 +223,14 @@ func (s *Server) accept() {
 	}
 }
 
-// start registers conn and serves it, unless the server is closed or full
-// of connections that have all sent a valid batch. At the limit, it sheds
-// the oldest connection that has not.
-func (s *Server) start(conn net.Conn) {
-	c := newCodec(conn, s.opts.MaxMsgBytes, s.opts.IdleTimeout, s.opts.FirstBatchTimeout)
-	s.mu.Lock()
-	var shed *codec
-	if !s.closed && len(s.conns) >= s.opts.MaxClients {
-		shed = s.oldestUnprovenLocked()
-		// the shed connection's goroutine deletes it too, which is then a
-		// no-op; deleting here keeps the count within the limit
-		delete(s.conns, shed)
-	}
-	if s.closed || len(s.conns) >= s.opts.MaxClients {
-		s.mu.Unlock()
-		s.opts.Logger.Warn("dbg server: refused connection", "peer", conn.RemoteAddr().String(),
-			"clients", s.opts.MaxClients)
-		_ = c.Close()
-		return
-	}
-	s.nextID++
-	c.id = s.nextID
-	peer := Peer{ID: s.nextID, Addr: conn.RemoteAddr().String()}
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
-	if shed != nil {
-		_ = shed.fail(ErrShed)
-		_ = shed.Close()
-	}
-
-	s.wg.Go(func() {
-		serveCodec(c, peer, s.h, s.opts.Logger)
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	})
-}
-
 // serveCodec serves one connection until it ends, and logs why it ended.
-func serveCodec(c *codec, peer Peer, h Handler, log *slog.Logger) {
+// admit decides whether the connection keeps its slot once its first valid
+// batch arrives; nil keeps it.
+func serveCodec(c *codec, peer Peer, h Handler, admit admitFunc, log *slog.Logger) {
 	log.Debug("dbg server: client connected", "peer", peer.Addr, "conn", peer.ID)
 	srv := rpc.NewServer()
 	// registration only fails for a receiver without a usable method
-	_ = srv.RegisterName("Dbg", &service{peer: peer, h: h, codec: c})
+	_ = srv.RegisterName("Dbg", &service{peer: peer, h: h, codec: c, admit: admit})
 	srv.ServeCodec(c)
 	err := c.failure()
 	switch {
@@ -242,19 +243,6 @@ func serveCodec(c *codec, peer Peer, h Handler, log *slog.Logger) {
 		return
 	}
 	log.Debug("dbg server: client disconnected", "peer", peer.Addr, "conn", peer.ID)
-}
-
-// oldestUnprovenLocked returns the oldest connection that has not sent a
-// valid batch, or nil. A scan is cheap at MaxClients' scale, and only runs
-// when the server is full.
-func (s *Server) oldestUnprovenLocked() *codec {
-	var oldest *codec
-	for c := range s.conns {
-		if !c.proven.Load() && (oldest == nil || c.id < oldest.id) {
-			oldest = c
-		}
-	}
-	return oldest
 }
 
 func (s *Server) isClosed() bool {

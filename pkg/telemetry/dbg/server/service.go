@@ -12,9 +12,13 @@ type service struct {
 	peer  Peer
 	h     Handler
 	codec *codec
+	admit admitFunc
 }
 
-// Send checks a batch and hands it to the handler. A bad batch is answered
+// Send checks a batch and hands it to the handler. The first valid batch
+// of a connection that came in on trial may get it refused instead (see
+// [Server.admit]); a batch with messages, unlike a heartbeat, keeps the
+// connection from counting as quiet. A bad batch is answered
 // with an error, and the connection is closed after the answer. So is a
 // batch that makes the handler panic: net/rpc would let the panic end the
 // process, and a peer's input must not. A handler calling runtime.Goexit
@@ -24,7 +28,17 @@ func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) (err error) {
 	if err := check(b); err != nil {
 		return s.codec.fail(err)
 	}
-	s.codec.prove()
+	content := len(b.Msgs) > 0
+	if !s.codec.proven.Load() {
+		if s.admit == nil {
+			s.codec.prove()
+		} else if err := s.admit(s.codec, content); err != nil {
+			return s.codec.fail(err)
+		}
+	}
+	if content {
+		s.codec.heardFrom()
+	}
 	returned := false
 	defer func() {
 		r := recover()
