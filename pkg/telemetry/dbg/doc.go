@@ -28,7 +28,12 @@
 // a transition is encoded, so transitions nobody will receive cost little. The tracer connects when there is something to send,
 // reconnects with exponential backoff after a failure, and sends the struct
 // message of every live machine again on each new connection, so a
-// debugger started or restarted late still knows every schema.
+// debugger started or restarted late still knows every schema. The same
+// holds when a full server closes a connection that has sent only
+// heartbeats for a while to make room for another client (see the server
+// package's Opts.ShedQuietAfter): the tracer finds out at its next
+// heartbeat or transition, reconnects, and sends its struct messages
+// first; what it queued meanwhile follows.
 //
 // # Wire protocol
 //

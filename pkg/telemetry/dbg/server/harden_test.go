@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/rpc"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,6 +86,93 @@ func TestIdleSocketsCannotLockOut(t *testing.T) {
 	}
 	if got, want := late.tracer.Dropped()+early.tracer.Dropped(), uint64(0); got != want {
 		t.Errorf("good clients dropped %d transitions", got)
+	}
+}
+
+// heartbeater is a peer that speaks the protocol and sends nothing but
+// heartbeats, one every 20 ms, reconnecting when it loses its connection,
+// until stop is closed: the attack of TestHeartbeatPeersCannotLockOut. c
+// may be a connection it already holds.
+func heartbeater(addr string, c *rpc.Client, stop <-chan struct{}) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if c == nil {
+			if conn, err := net.Dial("tcp", addr); err == nil {
+				c = rpc.NewClient(conn)
+			}
+		}
+		if c != nil && c.Call(dbg.ServiceMethod, &dbg.Batch{Version: dbg.ProtocolVersion}, &dbg.Ack{}) != nil {
+			c.Close()
+			c = nil
+		}
+		select {
+		case <-stop:
+			if c != nil {
+				c.Close()
+			}
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Peers that prove themselves with a valid batch and then only send
+// heartbeats take every slot, and more of them keep trying to get in. A
+// real client connecting during the attack gets in once they have been
+// quiet for ShedQuietAfter, and delivers all its transitions; the peers
+// that lost their slots cannot take one back with heartbeats.
+func TestHeartbeatPeersCannotLockOut(t *testing.T) {
+	col := &counter{}
+	srv, err := server.Listen("127.0.0.1:0", col, &server.Opts{ShedQuietAfter: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr := srv.Addr().String()
+
+	const slots, more = 64, 16
+	held := make([]*rpc.Client, slots)
+	for i := range held {
+		held[i] = rpc.NewClient(dial(t, addr))
+		heartbeat(t, held[i])
+	}
+	if got := srv.Stats().Clients; got != slots {
+		t.Fatalf("%d clients after %d peers proved themselves, want %d", got, slots, slots)
+	}
+	stop := make(chan struct{})
+	var peers sync.WaitGroup
+	defer func() {
+		close(stop)
+		peers.Wait()
+	}()
+	for _, c := range held {
+		peers.Go(func() { heartbeater(addr, c, stop) })
+	}
+	for range more {
+		peers.Go(func() { heartbeater(addr, nil, stop) })
+	}
+
+	good := newGoodClient(t, addr)
+	// the machine's struct message arrives once the client has a slot
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := good.tracer.Flush(ctx); err != nil {
+		t.Fatalf("the real client got no slot from %d heartbeat peers: %v", slots+more, err)
+	}
+	good.flush(t, 100)
+	if got, want := col.count(), 100; got != want {
+		t.Errorf("the real client delivered %d transitions among heartbeat peers, want %d", got, want)
+	}
+	if got := good.tracer.Dropped(); got != 0 {
+		t.Errorf("the real client dropped %d transitions", got)
+	}
+	st := srv.Stats()
+	if st.ShedQuiet != 1 {
+		t.Errorf("%d quiet connections shed, want 1: the real client's", st.ShedQuiet)
+	}
+	if st.Clients > slots+8 {
+		t.Errorf("%d clients served, want at most %d and 8 on trial", st.Clients, slots)
 	}
 }
 

@@ -48,17 +48,25 @@ type goodClient struct {
 
 func newGoodClient(t *testing.T, addr string) *goodClient {
 	t.Helper()
-	mach, err := am.New(context.Background(), am.Schema{"A": {}}, &am.Opts{ID: "good"})
+	// heartbeats keep the connection within the tests' short idle timeout
+	mach, tracer := newTraced(t, addr, "good", 20*time.Millisecond)
+	return &goodClient{mach: mach, tracer: tracer}
+}
+
+// newTraced returns machine id with schema {A}, reporting to addr through
+// its own tracer, which sends a heartbeat every heartbeat when idle.
+func newTraced(t *testing.T, addr, id string, heartbeat time.Duration) (*am.Machine, *dbg.Tracer) {
+	t.Helper()
+	mach, err := am.New(context.Background(), am.Schema{"A": {}}, &am.Opts{ID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(mach.Dispose)
-	// heartbeats keep the connection within the tests' short idle timeout
-	tracer := dbg.NewTracer(addr, &dbg.Opts{Heartbeat: 20 * time.Millisecond})
+	tracer := dbg.NewTracer(addr, &dbg.Opts{Heartbeat: heartbeat})
 	if err := mach.BindTracer(tracer); err != nil {
 		t.Fatal(err)
 	}
-	return &goodClient{mach: mach, tracer: tracer}
+	return mach, tracer
 }
 
 // roundTrip makes two transitions and waits for the server to have them.
