@@ -175,25 +175,37 @@ func BindLokiLogger(mach *am.Machine, client LokiClient) (*LokiLogger, error) {
 // few IDs, or send logs over OTLP with [BindOtelLogger], which Loki stores
 // with the machine ID as structured metadata instead of a label.
 func NewLokiLogger(mach *am.Machine, client LokiClient, opts *LokiLoggerOpts) (*LokiLogger, error) {
-	if mach == nil || client == nil {
-		return nil, errors.New("bind loki logger: nil machine or client")
+	if mach == nil {
+		return nil, errors.New("bind loki logger: nil machine")
+	}
+	b, err := newLokiBinder(client, opts)
+	if err != nil {
+		return nil, fmt.Errorf("bind loki logger: %w", err)
+	}
+	if err := mach.BindTracer(b); err != nil {
+		return nil, fmt.Errorf("bind loki logger to %s: %w", mach.ID(), err)
+	}
+	return b.sink, nil
+}
+
+// newLokiBinder returns a logger's binder, to bind to a machine.
+func newLokiBinder(client LokiClient, opts *LokiLoggerOpts) (*lokiBinder, error) {
+	if client == nil {
+		return nil, errors.New("nil client")
 	}
 	size := DefaultLokiQueueSize
 	if opts != nil && opts.QueueSize != 0 {
 		size = opts.QueueSize
 	}
 	if size < 0 {
-		return nil, fmt.Errorf("bind loki logger: negative queue size %d", size)
+		return nil, fmt.Errorf("negative queue size %d", size)
 	}
 	l := &LokiLogger{
 		client:  client,
 		queue:   make(chan lokiItem, size),
 		streams: map[lokiStream]map[string]string{},
 	}
-	if err := mach.BindTracer(&lokiBinder{sink: l}); err != nil {
-		return nil, fmt.Errorf("bind loki logger to %s: %w", mach.ID(), err)
-	}
-	return l, nil
+	return &lokiBinder{sink: l}, nil
 }
 
 // lokiQueueDrops counts the entries that the queues of all loggers
@@ -382,8 +394,12 @@ func (*lokiBinder) Inheritable() bool { return true }
 
 // BorrowsTransitions returns true: the binder reads a transition only
 // within its hooks, and entries are copies, so the machine may reuse its
-// transition records.
+// transition records ([am.TransitionBorrower]).
 func (*lokiBinder) BorrowsTransitions() bool { return true }
+
+// TracerHooks returns TransitionInit, the one hook of the hot path the
+// binder implements, so that machines skip the others ([am.HookFilter]).
+func (*lokiBinder) TracerHooks() am.TracerHooks { return am.HookTransitionInit }
 
 // MachineInit adds the sink. It is never removed: a machine logs its own
 // disposal after its tracers heard of it, and without any sink that last

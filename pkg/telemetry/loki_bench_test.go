@@ -78,3 +78,15 @@ func BenchmarkLokiLogger(b *testing.B) {
 		b.ReportMetric(float64(logger.Dropped()), "dropped")
 	})
 }
+
+// BenchmarkMutationsLokiLoggerAdded measures what a bound Loki logger
+// costs per transition in its hooks, next to a machine without it: neither
+// machine logs, so no entry is made (see machtest.RunMutationsAdded).
+func BenchmarkMutationsLokiLoggerAdded(b *testing.B) {
+	plain, _ := machtest.NewMutationsMachine(b, nil)
+	measured, _ := machtest.NewMutationsMachine(b, nil)
+	if _, err := amtele.BindLokiLogger(measured, discardLokiClient{}); err != nil {
+		b.Fatal(err)
+	}
+	machtest.RunMutationsAdded(b, plain, measured)
+}

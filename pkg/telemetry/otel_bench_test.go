@@ -87,6 +87,17 @@ func BenchmarkOtelMutations(b *testing.B) {
 	}
 }
 
+// BenchmarkMutationsOtelAdded measures what the tracer adds per
+// transition, its spans through the SDK included, next to a machine
+// without it, on a machine shared with other work (see
+// machtest.RunMutationsAdded).
+func BenchmarkMutationsOtelAdded(b *testing.B) {
+	tracer := amtele.NewOtelMachTracer(batchedTracer(b, discardExporter{}), nil)
+	plain, _ := machtest.NewMutationsMachine(b, nil)
+	measured, _ := machtest.NewMutationsMachine(b, &am.Opts{Tracers: []am.Tracer{tracer}})
+	machtest.RunMutationsAdded(b, plain, measured)
+}
+
 func BenchmarkOtelSDKSpansOfOp(b *testing.B) {
 	spans := spansOfOp(b)
 	tracer := batchedTracer(b, discardExporter{})
@@ -204,6 +215,20 @@ type discardLogExporter struct{}
 func (discardLogExporter) Export(context.Context, []sdklog.Record) error { return nil }
 func (discardLogExporter) Shutdown(context.Context) error                { return nil }
 func (discardLogExporter) ForceFlush(context.Context) error              { return nil }
+
+// BenchmarkMutationsOtelLoggerAdded measures what a bound OTel logger
+// costs per transition in its hooks, next to a machine without it: neither
+// machine logs, so no entry is made (see machtest.RunMutationsAdded).
+func BenchmarkMutationsOtelLoggerAdded(b *testing.B) {
+	provider := amtele.NewOtelLoggerProvider(discardLogExporter{})
+	b.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
+	plain, _ := machtest.NewMutationsMachine(b, nil)
+	measured, _ := machtest.NewMutationsMachine(b, nil)
+	if err := amtele.BindOtelLogger(measured, provider, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	machtest.RunMutationsAdded(b, plain, measured)
+}
 
 // BenchmarkOtelLogger runs the op logging state changes (one entry per
 // transition) to a no-op sink, and to an OTel logger provider with a batch

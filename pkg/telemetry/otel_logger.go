@@ -68,14 +68,17 @@ func NewOtelLoggerProvider(exporter sdklog.Exporter, opts ...sdklog.LoggerProvid
 // [am.Opts.Parent] (or [am.OptsWithParentTracers]) log to provider too. It
 // is an error to bind to a disposed machine.
 func BindOtelLogger(mach *am.Machine, provider log.LoggerProvider, serviceID string) error {
-	b := &otelLogBinder{
-		logger:  provider.Logger(loggerScope),
-		service: attribute.String(string(semconv.ServiceNameKey), serviceID),
-	}
-	if err := mach.BindTracer(b); err != nil {
+	if err := mach.BindTracer(newOtelLogBinder(provider, serviceID)); err != nil {
 		return fmt.Errorf("bind otel logger to %s: %w", mach.ID(), err)
 	}
 	return nil
+}
+
+func newOtelLogBinder(provider log.LoggerProvider, serviceID string) *otelLogBinder {
+	return &otelLogBinder{
+		logger:  provider.Logger(loggerScope),
+		service: attribute.String(string(semconv.ServiceNameKey), serviceID),
+	}
 }
 
 // otelLogBinder adds a log sink to every machine it is bound to or
@@ -97,6 +100,10 @@ func (*otelLogBinder) Inheritable() bool { return true }
 // its hook and keeps nothing of it, so the machine may reuse its records
 // ([am.TransitionBorrower]).
 func (*otelLogBinder) BorrowsTransitions() bool { return true }
+
+// TracerHooks returns TransitionInit, the one hook of the hot path the
+// binder implements, so that machines skip the others ([am.HookFilter]).
+func (*otelLogBinder) TracerHooks() am.TracerHooks { return am.HookTransitionInit }
 
 // MachineInit adds the sink. The sink is never removed: the machine logs
 // its own disposal after its tracers heard of it, and a removed sink would

@@ -49,9 +49,11 @@ type machState struct {
 
 	// run is the running transition.
 	run runningTx
-	// handlers times the handlers of handlersTx, the running transition.
+	// handlers times the handlers of transition handlersTx (an ID: the
+	// machine may reuse one record for all its transitions), the running
+	// one.
 	handlers   []handlerRec
-	handlersTx *am.Transition
+	handlersTx uint64
 
 	// Scratch buffers, reused by every transition. Options go through
 	// buffers too: a variadic call through an interface allocates its
@@ -172,23 +174,23 @@ func (ms *machState) loadSchema() {
 }
 
 func (ms *machState) handlerStart(tx *am.Transition, name string, now time.Time) {
-	if ms.handlersTx != tx {
+	if ms.handlersTx != tx.ID {
 		ms.handlers = ms.handlers[:0]
-		ms.handlersTx = tx
+		ms.handlersTx = tx.ID
 	}
 	ms.handlers = append(ms.handlers, handlerRec{name: name, start: now})
 }
 
 func (ms *machState) handlerEnd(tx *am.Transition, now time.Time) {
 	// handlers of one machine never nest, so the last one is ending
-	if ms.handlersTx == tx && len(ms.handlers) > 0 {
+	if ms.handlersTx == tx.ID && len(ms.handlers) > 0 {
 		ms.handlers[len(ms.handlers)-1].end = now
 	}
 }
 
 // txHandlers returns the timed handlers of tx, marked with how they ended.
 func (ms *machState) txHandlers(tx *am.Transition) []handlerRec {
-	if ms.handlersTx != tx {
+	if ms.handlersTx != tx.ID {
 		return nil
 	}
 	hs := ms.handlers

@@ -31,7 +31,8 @@ var mutationAttrs = [...]attribute.KeyValue{
 // runningTx is the transition between its TransitionInit and
 // TransitionEnd hooks.
 type runningTx struct {
-	tx *am.Transition
+	// id is the transition's ID: its record may be reused by the next one.
+	id uint64
 	// mg is the generation the transition began in, which gets its span
 	// and the activations it begins.
 	mg *machGen
@@ -54,7 +55,7 @@ type runningTx struct {
 // get theirs at start.
 func (ms *machState) transitionInit(tx *am.Transition) {
 	ms.tree.countTx(tx.Start, time.Now())
-	ms.run = runningTx{tx: tx, mg: ms.current()}
+	ms.run = runningTx{id: tx.ID, mg: ms.current()}
 	if !ms.tracedAtInit(tx) {
 		return
 	}
@@ -72,7 +73,7 @@ func (ms *machState) transitionInit(tx *am.Transition) {
 // handlers, or drops it when a filter leaves the transition out, and emits
 // the activations the transition ended.
 func (ms *machState) transitionEnd(tx *am.Transition) {
-	if ms.run.tx != tx {
+	if ms.run.id != tx.ID {
 		// a tracer bound while tx ran missed its TransitionInit
 		ms.transitionInit(tx)
 	}
@@ -86,7 +87,7 @@ func (ms *machState) transitionEnd(tx *am.Transition) {
 	ms.linkMu.Lock()
 	ms.endedLocked(tx.ID, sc)
 	ms.linkMu.Unlock()
-	ms.handlersTx = nil
+	ms.handlersTx = 0
 	if tx.Accepted {
 		ms.updateActivations(run.mg, tx)
 	}

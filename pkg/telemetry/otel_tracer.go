@@ -96,6 +96,10 @@ func (opts *OtelMachTracerOpts) withDefaults() OtelMachTracerOpts {
 // Shutting the tracer provider down flushes every span ended so far. State
 // activations still open are emitted when their machine is disposed, so
 // dispose machines before shutting the provider down.
+//
+// The tracer takes only the hooks it implements ([am.HookFilter]), and
+// copies what it keeps of a transition, so that machines reuse their
+// transition records while it is bound ([am.TransitionBorrower]).
 func NewOtelMachTracer(tracer trace.Tracer, opts *OtelMachTracerOpts) am.Tracer {
 	return &otelMachTracer{
 		tracer:  tracer,
@@ -133,6 +137,23 @@ func (*otelMachTracer) TracerID() string { return "otel" }
 
 // Inheritable returns true: submachines join their parent's trace.
 func (*otelMachTracer) Inheritable() bool { return true }
+
+// TracerHooks returns the hooks of the hot path the tracer implements, so
+// that machines skip the others ([am.HookFilter]): the handler hooks only
+// while handler spans are made.
+func (t *otelMachTracer) TracerHooks() am.TracerHooks {
+	hooks := am.HookTransitionInit | am.HookTransitionEnd
+	if !t.opts.SkipHandlers && !t.opts.SkipTransitions {
+		hooks |= am.HookHandlerStart | am.HookHandlerEnd
+	}
+	return hooks
+}
+
+// BorrowsTransitions returns true: the hooks copy what spans, links and
+// activations need out of the record (IDs, times, strings), and tell one
+// transition from the next by its ID, not by its record, so machines may
+// reuse their records ([am.TransitionBorrower]).
+func (*otelMachTracer) BorrowsTransitions() bool { return true }
 
 func (t *otelMachTracer) state(m *am.Machine) *machState {
 	if ms, ok := t.machs.Load(m); ok {
@@ -207,7 +228,9 @@ func (t *otelMachTracer) TransitionInit(tx *am.Transition) {
 }
 
 // HandlerStart times a handler. Handler spans are made at TransitionEnd,
-// once the filters have decided whether the transition is kept.
+// once the filters have decided whether the transition is kept. Machines
+// skip the handler hooks when the options leave handler spans out (see
+// TracerHooks); the check here serves callers that forward every hook.
 func (t *otelMachTracer) HandlerStart(tx *am.Transition, handler string) {
 	if t.opts.SkipHandlers || t.opts.SkipTransitions {
 		return
