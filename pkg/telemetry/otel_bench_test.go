@@ -34,6 +34,9 @@ import (
 //     BenchmarkOtelMutations/tracer minus /none minus this.
 //   - BenchmarkOtelEndpoint runs the op with a real OTLP exporter, against
 //     Jaeger and against a closed port.
+//   - BenchmarkMutationsOtelAdded and BenchmarkMutationsOtelLoggerAdded
+//     time ops with the tracer, or with a logger that logs nothing, next
+//     to ops without, in turns, and report what each adds per transition.
 
 // discardExporter drops every span, so benchmarks measure the SDK and the
 // tracer, not I/O.
