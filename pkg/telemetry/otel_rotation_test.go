@@ -1,7 +1,10 @@
 package amtele_test
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +47,13 @@ func checkTraces(t *testing.T, spans []sdktrace.ReadOnlySpan, rootID string) []s
 		}
 		roots = append(roots, tree.roots[0])
 	}
+	// spans end in the order of their goroutines, so a later trace may
+	// show up first: order the roots by their generation attribute
+	gen := func(s sdktrace.ReadOnlySpan) int {
+		g, _ := strconv.Atoi(attrs(s)[string(amtele.AttrTraceGeneration)])
+		return g
+	}
+	slices.SortStableFunc(roots, func(a, b sdktrace.ReadOnlySpan) int { return cmp.Compare(gen(a), gen(b)) })
 	for k, r := range roots {
 		wantAttrs(t, r, map[attribute.Key]string{amtele.AttrTraceGeneration: fmt.Sprint(k + 1)})
 		links := r.Links()
@@ -107,7 +117,7 @@ func TestOtelMachTracerRotateTransitions(t *testing.T) {
 
 	// the long activation belongs to the trace it began in, and ends in
 	// the last one
-	long := activationOf(t, newSpanTree(traces[ids[0]]), "Long")
+	long := activationOf(t, newSpanTree(traces[roots[0].SpanContext().TraceID().String()]), "Long")
 	if !long.EndTime().After(roots[len(roots)-1].StartTime()) {
 		t.Errorf("Long activation ends at %v, want after the last trace began (%v)",
 			long.EndTime(), roots[len(roots)-1].StartTime())

@@ -1,14 +1,20 @@
 package drops_test
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 
 	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 )
 
+// runs numbers the runs of a test in one process (go test -count=N): the
+// totals of unregistered exporters last for the process, so each run
+// counts under a name of its own.
+var runs atomic.Int64
+
 func TestRegister(t *testing.T) {
-	const name = "test_register"
+	name := fmt.Sprint("test_register_", runs.Add(1))
 	var a, b atomic.Uint64
 	unA := drops.Register(name, a.Load)
 	unB := drops.Register(name, b.Load)

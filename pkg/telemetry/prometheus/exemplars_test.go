@@ -2,6 +2,8 @@ package amprom_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,10 +96,15 @@ func TestNoExemplarsUntraced(t *testing.T) {
 	}
 }
 
+var droppedMetricRuns atomic.Int64
+
 // TestDroppedMetric: the counts of package drops are exported by exporter.
 func TestDroppedMetric(t *testing.T) {
 	var n uint64 = 5
-	defer drops.Register("test_exporter", func() uint64 { return n })()
+	// drops keeps the totals of unregistered exporters for the process:
+	// a name per run keeps go test -count=N exact
+	exporter := fmt.Sprint("test_exporter_", droppedMetricRuns.Add(1))
+	defer drops.Register(exporter, func() uint64 { return n })()
 	mach := newMachine(t, "m", nil)
 	reg := prometheus.NewRegistry()
 	if err := amprom.TransitionsToPrometheus(mach, time.Hour).BindToRegistry(reg); err != nil {
@@ -108,7 +115,8 @@ func TestDroppedMetric(t *testing.T) {
 	if err := amprom.TransitionsToPrometheus(other, time.Hour).BindToRegistry(reg); err != nil {
 		t.Fatal(err)
 	}
-	if got := gather(t, reg)["am_telemetry_dropped_total{exporter=test_exporter}"]; got != 5 {
-		t.Errorf("am_telemetry_dropped_total{exporter=test_exporter} = %v, want 5", got)
+	key := "am_telemetry_dropped_total{exporter=" + exporter + "}"
+	if got := gather(t, reg)[key]; got != 5 {
+		t.Errorf("%s = %v, want 5", key, got)
 	}
 }
