@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/web"
@@ -45,6 +46,8 @@ type config struct {
 	web, webToken string
 	// fwd are the other debuggers everything received is forwarded to.
 	fwd []string
+	// token is what clients must send before their first batch, or "".
+	token string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -65,11 +68,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.web, "web", "", "serve the web inspector on `address` (1 means "+web.DefaultAddr+")")
 	fs.StringVar(&cfg.webToken, "web-token", "", "require this `token` of the web inspector's visitors; needed beyond loopback")
 	fs.Var((*fwdAddrs)(&cfg.fwd), "fwd", "forward everything received to the am-dbg at `address`; repeatable")
+	fs.StringVar(&cfg.token, "token", "", "require this `token` of clients (their dbg.Opts.Token or "+dbg.EnvToken+
+		"); default $"+dbg.EnvToken+", which other users cannot see as they can a command line")
 	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
+		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--token TOKEN] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
 			"  am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
-			"  am-dbg --headless [--listen ADDR] [--print] [--record FILE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
+			"  am-dbg --headless [--listen ADDR] [--token TOKEN] [--print] [--record FILE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
 			"  am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]\n"+
 			"  am-dbg [--headless] [--import FILE] --web ADDR [--web-token TOKEN]\n"+
 			"  am-dbg --version\n\n")
@@ -82,6 +87,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return config{listen: cfg.listen, history: cfg.history, dir: cfg.dir, version: true}, nil
 	}
 	cfg.maxMem = int64(maxMem)
+	if cfg.token == "" {
+		cfg.token = os.Getenv(dbg.EnvToken)
+	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/rpc"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -249,6 +250,52 @@ func TestPrint(t *testing.T) {
 	}
 }
 
+// With a token, from --token or AM_DBG_TOKEN, am-dbg takes what clients
+// with that token send, and closes a connection with another before it
+// delivers anything.
+func TestToken(t *testing.T) {
+	t.Setenv(dbg.EnvToken, "s3cret")
+	cfg, err := parseFlags([]string{"--listen", freeAddr(t)}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.token != "s3cret" {
+		t.Fatalf("token %q, want %s's", cfg.token, dbg.EnvToken)
+	}
+	var stdout bytes.Buffer
+	got := &batchLog{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	cfg.headless, cfg.print = true, true
+	go func() { done <- run(ctx, cfg, &stdout, io.Discard, got) }()
+
+	// the session's tracer sends AM_DBG_TOKEN
+	session(t, cfg.listen)
+	intruder, err := rpc.Dial("tcp", cfg.listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer intruder.Close()
+	err = intruder.Call(dbg.AuthMethod, &dbg.Auth{Token: "guess"}, &dbg.Ack{})
+	if err == nil || !strings.Contains(err.Error(), server.ErrAuth.Error()) {
+		t.Errorf("a wrong token: %v, want %v", err, server.ErrAuth)
+	}
+	batch := &dbg.Batch{Version: dbg.ProtocolVersion, Msgs: []dbg.DbgMsg{&dbg.DbgMsgStruct{MachineID: "intruder"}}}
+	if err := intruder.Call(dbg.ServiceMethod, batch, &dbg.Ack{}); err == nil {
+		t.Error("the connection with a wrong token was still served")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "parent #1 [add] Start n=0 -> +Start") {
+		t.Errorf("output lacks the session's first transition:\n%s", stdout.String()[:min(stdout.Len(), 800)])
+	}
+	if strings.Contains(stdout.String(), "intruder") {
+		t.Errorf("output shows the intruder:\n%s", stdout.String())
+	}
+}
+
 // recordSession runs a headless debugger recording to a file while a
 // session of machines reports to it, and returns the recording's path.
 func recordSession(t *testing.T) string {
@@ -309,6 +356,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--headless", "--web", "1"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, web: "127.0.0.1:7465", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
 		{[]string{"--web", ":9000", "--web-token", "t"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, web: "127.0.0.1:9000", webToken: "t", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
 		{[]string{"--web-token", "t"}, config{}, true},
+		{[]string{"--token", "t"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, token: "t", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
 		{[]string{"--web", "7465"}, config{}, true},
 		{[]string{"--diagrams", "--dir", ""}, config{}, true},
 		{[]string{"--history", "0"}, config{}, true},

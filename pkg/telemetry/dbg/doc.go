@@ -40,7 +40,11 @@
 // A custom server or client needs only this section and the message types.
 // The client calls the net/rpc method [ServiceMethod] ("Dbg.Send") with a
 // [*Batch] argument and an [*Ack] reply, using net/rpc's default gob codec
-// over one TCP connection, one call at a time. Within a connection, a
+// over one TCP connection, one call at a time. A client with a token
+// ([Opts.Token], AM_DBG_TOKEN) first calls [AuthMethod] ("Dbg.Auth") with
+// an [*Auth] on each connection; a server given a token
+// (am-dbg --token) closes a connection that sends a batch before it, or a
+// wrong one, and one that requires none accepts any. Within a connection, a
 // machine's struct message always precedes its other messages, a
 // machine's transitions arrive in the order they ran, and its dispose
 // message, if any, comes after the last of them. Dry runs and mutations
@@ -105,4 +109,7 @@
 // its handlers' durations. Batches of older versions are
 // otherwise identical, so a current server reads older clients. A message kind a decoder does not know is malformed: adding
 // one takes a new version, which older servers refuse as a whole.
+// AuthMethod came without a new version, as it changes no batch: clients
+// without a token do not call it, and a server that predates it answers
+// it as an unknown method and disconnects.
 package dbg

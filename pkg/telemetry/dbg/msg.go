@@ -24,6 +24,11 @@ const MinProtocolVersion = 1
 // [*Ack].
 const ServiceMethod = "Dbg.Send"
 
+// AuthMethod is the net/rpc method a client calls with an [*Auth] and an
+// [*Ack] on each new connection, before any batch, when it has a token
+// ([Opts.Token]) for a server that requires one.
+const AuthMethod = "Dbg.Auth"
+
 // DbgMsg is a message about one machine: a [*DbgMsgStruct], a [*DbgMsgTx],
 // a [*DbgMsgDispose] or a [*DbgMsgHandlerTimeout]. The set is closed;
 // consumers switch on the type.
@@ -215,7 +220,13 @@ type Batch struct {
 	Msgs []DbgMsg
 }
 
-// Ack is the reply of [ServiceMethod].
+// Auth is the argument of [AuthMethod].
+type Auth struct {
+	// Token is the secret the server was given.
+	Token string
+}
+
+// Ack is the reply of [ServiceMethod] and [AuthMethod].
 type Ack struct {
 	// Msgs is how many messages the server took from the batch.
 	Msgs int

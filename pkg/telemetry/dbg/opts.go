@@ -1,6 +1,9 @@
 package dbg
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 // DefaultAddr is where the client sends and am-dbg listens when no address
 // is given, and what AM_DBG_ADDR=1 means.
@@ -34,6 +37,13 @@ type Opts struct {
 	// Heartbeat is how often an idle client sends an empty batch, so that
 	// the server sees it alive and a lost server is noticed. Default 10 s.
 	Heartbeat time.Duration
+	// Token is sent on each new connection, before any batch
+	// ([AuthMethod]), to a server that requires it: am-dbg --token, or
+	// its AM_DBG_TOKEN. Default: the AM_DBG_TOKEN environment variable
+	// ([EnvToken]); empty sends none. A server that requires no token
+	// accepts any; one that predates tokens disconnects a client that
+	// sends one, which then delivers nothing.
+	Token string
 	// MaxLogsBefore bounds the log entries kept per machine between two
 	// transitions ([DbgMsgTx.LogsBefore]); older ones are discarded.
 	// Default 256.
@@ -63,6 +73,9 @@ func (o *Opts) withDefaults() Opts {
 	defDur(&out.MaxBackoff, 5*time.Second)
 	defDur(&out.Timeout, 5*time.Second)
 	defDur(&out.Heartbeat, 10*time.Second)
+	if out.Token == "" {
+		out.Token = os.Getenv(EnvToken)
+	}
 	out.MaxBatch = max(out.MaxBatch, 2)
 	out.MaxBackoff = max(out.MaxBackoff, out.MinBackoff)
 	return out

@@ -133,7 +133,7 @@ func (s *sender) deliver() bool {
 
 	n := s.build(dirty)
 	var ack Ack
-	err := s.call(encodedBatch(s.buf), &ack)
+	err := s.call(ServiceMethod, encodedBatch(s.buf), &ack)
 	switch {
 	case err == nil:
 		s.resolve(n)
@@ -244,13 +244,13 @@ func (s *sender) resolve(n int) {
 	s.resolved += uint64(n)
 }
 
-// call sends one batch, bounded by the timeout. The deadline is lifted
+// call calls method, bounded by the timeout. The deadline is lifted
 // afterwards, so an idle connection stays open between calls.
-func (s *sender) call(b encodedBatch, ack *Ack) error {
+func (s *sender) call(method string, args any, ack *Ack) error {
 	if err := s.conn.SetDeadline(time.Now().Add(s.t.opts.Timeout)); err != nil {
 		return err
 	}
-	err := s.client.Call(ServiceMethod, b, ack)
+	err := s.client.Call(method, args, ack)
 	if err == nil {
 		err = s.conn.SetDeadline(time.Time{})
 	}
@@ -273,6 +273,9 @@ func (s *sender) connect() bool {
 		}
 		d := net.Dialer{Timeout: s.t.opts.Timeout}
 		conn, err := d.DialContext(s.t.stopped, "tcp", s.t.addr)
+		if err == nil {
+			err = s.open(conn)
+		}
 		if err != nil {
 			if s.t.stopped.Err() != nil {
 				return false
@@ -284,15 +287,25 @@ func (s *sender) connect() bool {
 			}
 			continue
 		}
-		s.conn, s.client = conn, rpc.NewClient(conn)
 		s.t.connected.Store(true)
-		// a call blocked on a server that never answers ends when the
-		// tracer stops, not after the call's timeout
-		s.unwatch = context.AfterFunc(s.t.stopped, func() { _ = conn.Close() })
 		s.sent = map[string]*DbgMsgStruct{}
 		s.t.markAllDirty()
 	}
 	return true
+}
+
+// open starts an RPC client on a new connection and sends the token, if
+// any. A server refusing the token closes the connection, and the caller
+// fails it like one that could not be dialed.
+func (s *sender) open(conn net.Conn) error {
+	s.conn, s.client = conn, rpc.NewClient(conn)
+	// a call blocked on a server that never answers ends when the tracer
+	// stops, not after the call's timeout
+	s.unwatch = context.AfterFunc(s.t.stopped, func() { _ = conn.Close() })
+	if s.t.opts.Token == "" {
+		return nil
+	}
+	return s.call(AuthMethod, &Auth{Token: s.t.opts.Token}, &Ack{})
 }
 
 // fail drops the connection and schedules the next attempt, with jitter so

@@ -28,4 +28,7 @@ var (
 	// slot was taken, and the batch had no machine messages or no
 	// connection was quiet enough to make room (see [Opts.ShedQuietAfter]).
 	ErrFull = errors.New("server full")
+	// ErrAuth reports a connection that sent a wrong token, or a batch
+	// before its token, to a server with [Opts.Token].
+	ErrAuth = errors.New("wrong or missing token")
 )

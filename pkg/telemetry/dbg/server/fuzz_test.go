@@ -72,7 +72,7 @@ func FuzzServeConn(f *testing.F) {
 			}
 		})
 		c := newCodec(pipe{bytes.NewReader(data), io.Discard}, 64<<10, time.Second, time.Second)
-		serveCodec(c, Peer{ID: 1}, h, nil, discardLogger)
+		serveCodec(&service{peer: Peer{ID: 1}, h: h, codec: c}, discardLogger)
 	})
 }
 
@@ -83,7 +83,7 @@ func TestServeValidStream(t *testing.T) {
 	h := HandlerFunc(func(_ Peer, b *dbg.Batch) { got += len(b.Msgs) })
 	var out bytes.Buffer
 	c := newCodec(pipe{bytes.NewReader(validStream(t, 3)), &out}, 64<<10, time.Second, time.Second)
-	serveCodec(c, Peer{ID: 1}, h, nil, discardLogger)
+	serveCodec(&service{peer: Peer{ID: 1}, h: h, codec: c}, discardLogger)
 	if got != 9 {
 		t.Errorf("handler got %d messages, want 9", got)
 	}

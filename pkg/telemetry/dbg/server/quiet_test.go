@@ -108,13 +108,13 @@ func TestShedIdleClientReconnects(t *testing.T) {
 		}
 	}
 
-	idle, idleTracer := newTraced(t, addr, "idle", 20*time.Millisecond)
+	idle, idleTracer := newTraced(t, addr, "idle", &dbg.Opts{Heartbeat: 20 * time.Millisecond})
 	first := next(structs, "struct message of the idle machine")
 	if first.machine != "idle" {
 		t.Fatalf("struct message of %q, want the idle machine's", first.machine)
 	}
 	// the newcomer never comes back by itself: no heartbeat within the test
-	_, _ = newTraced(t, addr, "newcomer", time.Hour)
+	_, _ = newTraced(t, addr, "newcomer", &dbg.Opts{Heartbeat: time.Hour})
 	if a := next(structs, "struct message of the newcomer"); a.machine != "newcomer" {
 		t.Fatalf("struct message of %q, want the newcomer's", a.machine)
 	}

@@ -26,6 +26,9 @@
 //     [Opts.FirstBatchTimeout] of connecting, a later request within
 //     [Opts.IdleTimeout] of the previous response, and a response must be
 //     taken within IdleTimeout too (clients send a heartbeat when idle);
+//   - with [Opts.Token], a connection must send the token before its
+//     first batch, within FirstBatchTimeout like the batch; a wrong token
+//     or a batch first ends the connection;
 //   - bad framing, a body that does not decode (see dbg's binary
 //     encoding), an unknown method, a protocol version outside
 //     [dbg.MinProtocolVersion] to [dbg.ProtocolVersion] or a message naming
@@ -60,6 +63,7 @@
 package server
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -105,6 +109,17 @@ type Opts struct {
 	// has been idle this long, and a server that is not full sheds
 	// nothing.
 	ShedQuietAfter time.Duration
+	// Token, when set, is a secret a client must send ([dbg.AuthMethod],
+	// [dbg.Opts.Token]) on each connection before its first batch. A
+	// connection that sends a batch first, or a wrong token, is answered
+	// with [ErrAuth] and closed, and one that sends neither within
+	// FirstBatchTimeout is closed as any silent one, so a peer without
+	// the token never gets a valid batch in, nor holds a slot longer than
+	// that. The comparison takes constant time. It keeps out the local
+	// processes that do not know it, such as other users' on a shared
+	// machine; it is no encryption: anyone who sees the traffic sees the
+	// token. Default none.
+	Token string
 	// Logger receives connection events: connects and disconnects at
 	// debug level, peers disconnected for breaking a rule at warn level.
 	// Nil discards them.
@@ -145,6 +160,9 @@ type Server struct {
 	opts Opts
 	wg   sync.WaitGroup
 
+	// token is the SHA-256 of Opts.Token, or nil without one.
+	token *[sha256.Size]byte
+
 	mu     sync.Mutex
 	conns  map[*codec]struct{}
 	nextID uint64
@@ -172,6 +190,10 @@ func Listen(addr string, h Handler, opts *Opts) (*Server, error) {
 // nil.
 func Serve(ln net.Listener, h Handler, opts *Opts) *Server {
 	s := &Server{ln: ln, h: h, opts: opts.withDefaults(), conns: map[*codec]struct{}{}}
+	if s.opts.Token != "" {
+		sum := sha256.Sum256([]byte(s.opts.Token))
+		s.token = &sum
+	}
 	s.wg.Go(s.accept)
 	return s
 }
@@ -223,14 +245,14 @@ func (s *Server) accept() {
 	}
 }
 
-// serveCodec serves one connection until it ends, and logs why it ended.
-// admit decides whether the connection keeps its slot once its first valid
-// batch arrives; nil keeps it.
-func serveCodec(c *codec, peer Peer, h Handler, admit admitFunc, log *slog.Logger) {
+// serveCodec serves one connection, svc's, until it ends, and logs why it
+// ended.
+func serveCodec(svc *service, log *slog.Logger) {
+	c, peer := svc.codec, svc.peer
 	log.Debug("dbg server: client connected", "peer", peer.Addr, "conn", peer.ID)
 	srv := rpc.NewServer()
 	// registration only fails for a receiver without a usable method
-	_ = srv.RegisterName("Dbg", &service{peer: peer, h: h, codec: c, admit: admit})
+	_ = srv.RegisterName("Dbg", svc)
 	srv.ServeCodec(c)
 	err := c.failure()
 	switch {

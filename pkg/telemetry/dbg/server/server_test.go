@@ -49,20 +49,20 @@ type goodClient struct {
 func newGoodClient(t *testing.T, addr string) *goodClient {
 	t.Helper()
 	// heartbeats keep the connection within the tests' short idle timeout
-	mach, tracer := newTraced(t, addr, "good", 20*time.Millisecond)
+	mach, tracer := newTraced(t, addr, "good", &dbg.Opts{Heartbeat: 20 * time.Millisecond})
 	return &goodClient{mach: mach, tracer: tracer}
 }
 
 // newTraced returns machine id with schema {A}, reporting to addr through
-// its own tracer, which sends a heartbeat every heartbeat when idle.
-func newTraced(t *testing.T, addr, id string, heartbeat time.Duration) (*am.Machine, *dbg.Tracer) {
+// its own tracer with opts.
+func newTraced(t *testing.T, addr, id string, opts *dbg.Opts) (*am.Machine, *dbg.Tracer) {
 	t.Helper()
 	mach, err := am.New(context.Background(), am.Schema{"A": {}}, &am.Opts{ID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(mach.Dispose)
-	tracer := dbg.NewTracer(addr, &dbg.Opts{Heartbeat: heartbeat})
+	tracer := dbg.NewTracer(addr, opts)
 	if err := mach.BindTracer(tracer); err != nil {
 		t.Fatal(err)
 	}

@@ -1,21 +1,58 @@
 package server
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
 // service is the net/rpc receiver of one connection, registered as "Dbg"
-// so that its Send method answers [dbg.ServiceMethod].
+// so that its Send method answers [dbg.ServiceMethod] and Auth
+// [dbg.AuthMethod].
 type service struct {
 	peer  Peer
 	h     Handler
 	codec *codec
-	admit admitFunc
+	// srv decides which connections keep their slots, and counts; nil
+	// serves every connection as if the server had room.
+	srv *Server
+	// token is the SHA-256 of the token clients must send before a
+	// batch, or nil when none is required; authed is set once the
+	// connection sent it.
+	token  *[sha256.Size]byte
+	authed atomic.Bool
 }
 
-// Send checks a batch and hands it to the handler. The first valid batch
+// Auth checks a client's token. A wrong one is answered with [ErrAuth],
+// and the connection closed after the answer. Hashing both sides first
+// makes the comparison take the same time whatever the token's length;
+// [subtle.ConstantTimeCompare] alone would tell a peer how long it is.
+func (s *service) Auth(a *dbg.Auth, ack *dbg.Ack) error {
+	if s.token == nil {
+		// a client with a token may talk to a server without one
+		return nil
+	}
+	sum := sha256.Sum256([]byte(a.Token))
+	if subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
+		return s.unauthorized("wrong token")
+	}
+	s.authed.Store(true)
+	return nil
+}
+
+// unauthorized counts a connection ended for its token and returns why.
+func (s *service) unauthorized(why string) error {
+	if s.srv != nil {
+		s.srv.countUnauthorized()
+	}
+	return s.codec.fail(fmt.Errorf("%w: %s", ErrAuth, why))
+}
+
+// Send checks a batch and hands it to the handler. A server with a token
+// takes batches only after the connection sent it (see Auth). The first valid batch
 // of a connection that came in on trial may get it refused instead (see
 // [Server.admit]); a batch with messages, unlike a heartbeat, keeps the
 // connection from counting as quiet. A bad batch is answered
@@ -25,14 +62,17 @@ type service struct {
 // ends the call without an answer, which would leave the connection
 // waiting for that answer forever; it is closed instead.
 func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) (err error) {
+	if s.token != nil && !s.authed.Load() {
+		return s.unauthorized("batch before the token")
+	}
 	if err := check(b); err != nil {
 		return s.codec.fail(err)
 	}
 	content := len(b.Msgs) > 0
 	if !s.codec.proven.Load() {
-		if s.admit == nil {
+		if s.srv == nil {
 			s.codec.prove()
-		} else if err := s.admit(s.codec, content); err != nil {
+		} else if err := s.srv.admit(s.codec, content); err != nil {
 			return s.codec.fail(err)
 		}
 	}

@@ -12,7 +12,8 @@ import (
 // connect at once all get through; more would only add memory.
 const maxOnTrial = 8
 
-// Stats count what the server did to stay within [Opts.MaxClients].
+// Stats count the connections the server turned away: to stay within
+// [Opts.MaxClients], or for want of [Opts.Token].
 type Stats struct {
 	// Clients is the number of connections served now, including any on
 	// trial.
@@ -27,6 +28,9 @@ type Stats struct {
 	// ShedQuiet counts connections closed to make room after sending
 	// nothing but heartbeats for [Opts.ShedQuietAfter].
 	ShedQuiet uint64
+	// Unauthorized counts connections closed for sending a wrong token,
+	// or a batch before the token ([Opts.Token]).
+	Unauthorized uint64
 }
 
 // Stats returns the server's connection counts.
@@ -37,11 +41,6 @@ func (s *Server) Stats() Stats {
 	st.Clients = len(s.conns)
 	return st
 }
-
-// admitFunc decides, when a connection's first valid batch arrives,
-// whether it keeps being served; content tells whether the batch carries
-// machine messages. It returns why not.
-type admitFunc func(c *codec, content bool) error
 
 // start registers conn and serves it, unless the server is closed or full.
 // At the limit, it sheds the oldest connection that has not sent a valid
@@ -82,14 +81,15 @@ func (s *Server) start(conn net.Conn) {
 	}
 
 	s.wg.Go(func() {
-		serveCodec(c, peer, s.h, s.admit, s.opts.Logger)
+		serveCodec(&service{peer: peer, h: s.h, codec: c, srv: s, token: s.token}, s.opts.Logger)
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 	})
 }
 
-// admit proves c on its first valid batch. A connection on trial (the
+// admit proves c on its first valid batch, or returns why it may not stay;
+// content tells whether the batch carries machine messages. A connection on trial (the
 // server holding more than MaxClients) takes the slot of the connection
 // quiet the longest, if its batch carries machine messages and one is
 // quiet for ShedQuietAfter; otherwise it is refused with [ErrFull].
@@ -129,6 +129,13 @@ func (s *Server) admit(c *codec, content bool) error {
 		_ = quiet.Close()
 	}
 	return nil
+}
+
+// countUnauthorized counts a connection turned away for its token.
+func (s *Server) countUnauthorized() {
+	s.mu.Lock()
+	s.stats.Unauthorized++
+	s.mu.Unlock()
 }
 
 // oldestUnprovenLocked returns the oldest connection that has not sent a
