@@ -52,15 +52,15 @@ func (s *service) unauthorized(why string) error {
 }
 
 // Send checks a batch and hands it to the handler. A server with a token
-// takes batches only after the connection sent it (see Auth). The first valid batch
-// of a connection that came in on trial may get it refused instead (see
-// [Server.admit]); a batch with messages, unlike a heartbeat, keeps the
-// connection from counting as quiet. A bad batch is answered
-// with an error, and the connection is closed after the answer. So is a
-// batch that makes the handler panic: net/rpc would let the panic end the
-// process, and a peer's input must not. A handler calling runtime.Goexit
-// ends the call without an answer, which would leave the connection
-// waiting for that answer forever; it is closed instead.
+// takes batches only after the connection sent it (see Auth). The first
+// valid batch of a connection that came in on trial may get it refused
+// instead (see [Server.admit]); a batch with messages, unlike a
+// heartbeat, keeps the connection from counting as quiet. A bad batch is
+// answered with an error, and the connection is closed after the answer.
+// So is a batch that makes the handler panic: net/rpc would let the panic
+// end the process, and a peer's input must not. A handler calling
+// runtime.Goexit ends the call without an answer, which would leave the
+// connection waiting for that answer forever; it is closed instead.
 func (s *service) Send(b *dbg.Batch, ack *dbg.Ack) (err error) {
 	if s.token != nil && !s.authed.Load() {
 		return s.unauthorized("batch before the token")
