@@ -1,7 +1,8 @@
-// Package hostile runs misbehaving HTTP backends for tests of telemetry
-// clients, and measures what they cost the process: a server that answers
-// every request with an error and a huge body, one that never answers,
-// the heap's growth meanwhile, and what was logged.
+// Package hostile runs misbehaving backends for tests of telemetry
+// clients, and measures what they cost the process: an HTTP server that
+// answers every request with an error and a huge body, one that never
+// answers, OTLP/gRPC servers that hang, refuse or answer too much (see
+// OTLPGRPC), the heap's growth meanwhile, and what was logged.
 package hostile
 
 import (
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,8 +67,10 @@ func Hang(t testing.TB) (url string, requests *atomic.Int64) {
 	return srv.URL, requests
 }
 
-// HeapWatch samples the heap until Stop and reports its largest growth
-// over the heap at the start.
+// HeapWatch samples the live heap until Stop and reports its largest
+// growth over the live heap at the start. The live heap is what the last
+// garbage collection found reachable: garbage awaiting collection, which
+// depends on when the collector ran, does not count.
 type HeapWatch struct {
 	base uint64
 	max  atomic.Uint64
@@ -74,13 +78,14 @@ type HeapWatch struct {
 	done sync.WaitGroup
 }
 
-// WatchHeap collects garbage, notes the heap, and samples it every few
-// milliseconds.
+// liveHeap is the runtime metric HeapWatch samples.
+const liveHeap = "/gc/heap/live:bytes"
+
+// WatchHeap collects garbage, notes the live heap, and samples it every
+// few milliseconds.
 func WatchHeap() *HeapWatch {
 	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	h := &HeapWatch{base: ms.HeapAlloc, stop: make(chan struct{})}
+	h := &HeapWatch{base: readLiveHeap(), stop: make(chan struct{})}
 	h.done.Add(1)
 	go func() {
 		defer h.done.Done()
@@ -91,21 +96,33 @@ func WatchHeap() *HeapWatch {
 			case <-h.stop:
 				return
 			case <-tick.C:
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				if ms.HeapAlloc > h.base && ms.HeapAlloc-h.base > h.max.Load() {
-					h.max.Store(ms.HeapAlloc - h.base)
-				}
+				h.sample()
 			}
 		}
 	}()
 	return h
 }
 
-// Stop ends sampling and returns the largest growth seen, in bytes.
+func (h *HeapWatch) sample() {
+	if live := readLiveHeap(); live > h.base && live-h.base > h.max.Load() {
+		h.max.Store(live - h.base)
+	}
+}
+
+func readLiveHeap() uint64 {
+	s := []metrics.Sample{{Name: liveHeap}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// Stop ends sampling, collects garbage and samples once more, so that a
+// short run is measured too, and returns the largest growth seen, in
+// bytes.
 func (h *HeapWatch) Stop() uint64 {
 	close(h.stop)
 	h.done.Wait()
+	runtime.GC()
+	h.sample()
 	return h.max.Load()
 }
 

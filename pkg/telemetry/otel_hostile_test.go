@@ -55,45 +55,85 @@ func TestOtelHostileBackends(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url, requests := tc.start(t)
-			logged := hostile.CaptureLogs(t)
-			sdkLogged := captureOtelLog(t)
-			p := providers(t, nil, hostileEnv(url))
-			mach, _ := machtest.NewMutationsMachine(t, &am.Opts{
-				LogLevel: am.LogLevelChanges,
-				Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
-				Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
-			})
-			if err := amtele.BindOtelLogger(mach, p.Logger, "hostile"); err != nil {
-				t.Fatal(err)
-			}
-
-			heap := hostile.WatchHeap()
-			// run until the backend has had several exports to answer
-			deadline := time.Now().Add(30 * time.Second)
-			ops := 0
-			for requests.Load() < tc.exports && time.Now().Before(deadline) {
-				mach.Add(am.S{"A", "B"}, nil)
-				mach.Add1("D", nil)
-				mach.Remove(am.S{"A", "C", "D"}, nil)
-				ops++
-			}
-			grew := heap.Stop()
-			if n := requests.Load(); n < tc.exports {
-				t.Fatalf("the backend got %d exports in 30 s", n)
-			}
-			if grew > 16<<20 {
-				t.Errorf("heap grew by %d MB over %d ops", grew>>20, ops)
-			}
-			// the rate-limited handler logs one line at first, and the
-			// next after 10 s
-			if n := logged.Len() + sdkLogged.Load(); n > 4<<10 {
-				t.Errorf("%d bytes logged for %d failed exports", n, requests.Load())
-			}
-			s := p.Stats()
-			if s.SpansFailed+s.SpansDropped == 0 || s.LogsFailed+s.LogsDropped == 0 {
-				t.Errorf("losses not counted: %+v", s)
-			}
+			runHostile(t, hostileEnv(url), requests, tc.exports, 16<<20)
 		})
+	}
+}
+
+// TestOtelHostileGRPCBackends is TestOtelHostileBackends over OTLP/gRPC:
+// a backend that never answers, one that answers Unavailable (which the
+// exporters retry), and one whose answers are over gRPC's 4 MiB receive
+// limit. The heap stays bounded, what is logged stays small, and the
+// losses are counted.
+func TestOtelHostileGRPCBackends(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		behavior hostile.GRPCBehavior
+		exports  int64
+		// maxHeap bounds the live heap's growth. gRPC takes in up to
+		// its flow-control window of an answer (up to 16 MiB a stream
+		// once it has measured the link) before it refuses the answer
+		// as too large: 100 oversized answers, 500 MB in all, leave
+		// about 13 MB live.
+		maxHeap uint64
+	}{
+		{"hang", hostile.GRPCHang, 6, 16 << 20},
+		{"unavailable", hostile.GRPCUnavailable, 20, 16 << 20},
+		{"oversized", hostile.GRPCOversized, 100, 32 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			endpoint, requests := hostile.OTLPGRPC(t, tc.behavior)
+			env := hostileEnv(endpoint)
+			env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc"
+			runHostile(t, env, requests, tc.exports, tc.maxHeap)
+		})
+	}
+}
+
+// runHostile runs a traced and logging machine with the OTLP providers of
+// env until the backend has received exports exports, then checks that
+// the heap grew by at most maxHeap bytes, that little was logged and that
+// the losses were counted.
+func runHostile(t *testing.T, env map[string]string, requests *atomic.Int64, exports int64, maxHeap uint64) {
+	t.Helper()
+	logged := hostile.CaptureLogs(t)
+	sdkLogged := captureOtelLog(t)
+	p := providers(t, nil, env)
+	mach, _ := machtest.NewMutationsMachine(t, &am.Opts{
+		LogLevel: am.LogLevelChanges,
+		Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
+		Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
+	})
+	if err := amtele.BindOtelLogger(mach, p.Logger, "hostile"); err != nil {
+		t.Fatal(err)
+	}
+
+	heap := hostile.WatchHeap()
+	// run until the backend has had several exports to answer
+	deadline := time.Now().Add(30 * time.Second)
+	ops := 0
+	for requests.Load() < exports && time.Now().Before(deadline) {
+		mach.Add(am.S{"A", "B"}, nil)
+		mach.Add1("D", nil)
+		mach.Remove(am.S{"A", "C", "D"}, nil)
+		ops++
+	}
+	grew := heap.Stop()
+	if n := requests.Load(); n < exports {
+		t.Fatalf("the backend got %d exports in 30 s", n)
+	}
+	t.Logf("live heap grew by %d KB over %d ops and %d exports", grew>>10, ops, requests.Load())
+	if grew > maxHeap {
+		t.Errorf("heap grew by %d MB over %d ops, want at most %d MB", grew>>20, ops, maxHeap>>20)
+	}
+	// the rate-limited handler logs one line at first, and the
+	// next after 10 s
+	if n := logged.Len() + sdkLogged.Load(); n > 4<<10 {
+		t.Errorf("%d bytes logged for %d failed exports", n, requests.Load())
+	}
+	s := p.Stats()
+	if s.SpansFailed+s.SpansDropped == 0 || s.LogsFailed+s.LogsDropped == 0 {
+		t.Errorf("losses not counted: %+v", s)
 	}
 }
 
