@@ -246,7 +246,7 @@ var readmeCommands = []readmeCommand{{
 	cmd: "go test -run '^$' -bench 'Mutations$|NewMachine|Queued|Chain' -benchmem -count 6 ./pkg/machine | tee new.txt",
 	why: "a benchmark: timings are compared by a person on a quiet machine, never asserted",
 }, {
-	cmd: "go test -run '^$' -bench 'Added$' -benchmem -count 6 ./pkg/telemetry/prometheus ./pkg/telemetry/dbg | tee exporters.txt",
+	cmd: "go test -run '^$' -bench 'Added$' -benchmem -count 6 ./pkg/telemetry ./pkg/telemetry/prometheus ./pkg/telemetry/dbg | tee exporters.txt",
 	why: "a benchmark: timings are compared by a person, never asserted; the allocation promises are tests (TestNoAllocsPerTransition, TestNoAllocsWithoutServer)",
 }, {
 	cmd: "go run golang.org/x/perf/cmd/benchstat@latest old.txt new.txt",
