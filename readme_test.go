@@ -240,6 +240,18 @@ var readmeCommands = []readmeCommand{{
 	cmd: "go run ./cmd/am-dbg --fwd 127.0.0.1:7465 --fwd 127.0.0.1:7466",
 	dir: "cmd/am-dbg", tests: []string{"TestForward", "TestParseFlags"},
 }, {
+	// the token recipe: am-dbg takes AM_DBG_TOKEN (TestToken runs it
+	// --headless --print), and tracers bound from the environment, as
+	// dbg-orders' are, send it
+	cmd: "export AM_DBG_TOKEN=$(head -c 16 /dev/urandom | base64)",
+	dir: "pkg/telemetry/dbg", tests: []string{"TestBindEnvSendsToken"},
+}, {
+	cmd: "go run ./cmd/am-dbg --headless --print &",
+	dir: "cmd/am-dbg", tests: []string{"TestToken"},
+}, {
+	cmd: "AM_DBG_ADDR=1 go run ./examples/dbg-orders",
+	dir: "pkg/telemetry/dbg/server", tests: []string{"TestTokenWithTracers"},
+}, {
 	cmd: "cd internal/bench && go test -run '^$' -bench . -benchmem -count 6 | tee toggle.txt",
 	why: "a benchmark: timings are compared by a person on a quiet machine, never asserted",
 }, {
