@@ -29,10 +29,13 @@ type forwarder struct {
 	sent []atomic.Uint64
 }
 
-func newForwarder(addrs []string, stderr io.Writer) *forwarder {
+// newForwarder relays to each of addrs, sending token, the one this
+// debugger requires (--token or AM_DBG_TOKEN), to each: debuggers that
+// forward to each other usually share one.
+func newForwarder(addrs []string, token string, stderr io.Writer) *forwarder {
 	f := &forwarder{stderr: stderr, sent: make([]atomic.Uint64, len(addrs))}
 	for _, addr := range addrs {
-		f.relays = append(f.relays, dbg.NewRelay(addr, nil))
+		f.relays = append(f.relays, dbg.NewRelay(addr, &dbg.Opts{Token: token}))
 	}
 	return f
 }

@@ -28,8 +28,14 @@ type downstream struct {
 
 func startDownstream(t *testing.T) *downstream {
 	t.Helper()
+	return startDownstreamOpts(t, nil)
+}
+
+// startDownstreamOpts is startDownstream with the server's options.
+func startDownstreamOpts(t *testing.T, opts *server.Opts) *downstream {
+	t.Helper()
 	d := &downstream{clients: map[string]bool{}, changed: make(chan struct{}, 1)}
-	srv, err := server.Listen("127.0.0.1:0", d, nil)
+	srv, err := server.Listen("127.0.0.1:0", d, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +183,7 @@ func TestForwardNeverBlocksReception(t *testing.T) {
 // debuggers forwarding to each other make no loop.
 func TestForwardSkipsRelayed(t *testing.T) {
 	d := startDownstream(t)
-	f := newForwarder([]string{d.srv.Addr().String()}, io.Discard)
+	f := newForwarder([]string{d.srv.Addr().String()}, "", io.Discard)
 	msgs := []dbg.DbgMsg{&dbg.DbgMsgDispose{MachineID: "m", Time: time.Unix(1, 0)}}
 	f.HandleBatch(server.Peer{}, &dbg.Batch{ClientID: dbg.RelayClientIDPrefix + "x", Msgs: msgs})
 	if n := f.sent[0].Load(); n != 0 {
@@ -187,5 +193,22 @@ func TestForwardSkipsRelayed(t *testing.T) {
 	d.waitFor(t, []string{"m dispose"})
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A debugger given --token sends it to the debuggers it forwards to, not
+// only a token from AM_DBG_TOKEN.
+func TestForwardSendsToken(t *testing.T) {
+	t.Setenv(dbg.EnvToken, "")
+	d := startDownstreamOpts(t, &server.Opts{Token: "s3cret"})
+	f := newForwarder([]string{d.srv.Addr().String()}, "s3cret", io.Discard)
+	msgs := []dbg.DbgMsg{&dbg.DbgMsgDispose{MachineID: "m", Time: time.Unix(1, 0)}}
+	f.HandleBatch(server.Peer{}, &dbg.Batch{ClientID: "client", Msgs: msgs})
+	d.waitFor(t, []string{"m dispose"})
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := d.srv.Stats(); s.Unauthorized != 0 {
+		t.Errorf("the downstream refused %d connections for their token", s.Unauthorized)
 	}
 }

@@ -59,7 +59,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer, extra ...con
 		consumers = append(consumers, rec)
 	}
 	if len(cfg.fwd) > 0 {
-		consumers = append(consumers, newForwarder(cfg.fwd, stderr))
+		consumers = append(consumers, newForwarder(cfg.fwd, cfg.token, stderr))
 	}
 	err := serve(ctx, cfg, consumers, stderr)
 	for _, c := range consumers {
