@@ -160,6 +160,10 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 	} else {
 		view := ui.New(data, &ui.Options{
 			Source: srv.Addr().String() + insp.about(), Live: true, RecordTo: cfg.record, Dir: cfg.dir,
+			TurnedAway: func() uint64 {
+				st := srv.Stats()
+				return st.Refused + st.ShedUnproven + st.ShedQuiet + st.Unauthorized
+			},
 		})
 		err = ui.Run(ctx, view)
 	}

@@ -213,6 +213,57 @@ func TestIntegrationTUI(t *testing.T) {
 	}
 }
 
+// TestIntegrationTUIToken runs am-dbg with a token in tmux, as a user on a
+// shared machine would: a program with the wrong token is turned away,
+// and the status bar says so; the same program with the right one shows
+// its machines.
+func TestIntegrationTUIToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries and runs them in tmux")
+	}
+	tmuxBin, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux not found; CI needs it for the TUI test")
+		}
+		t.Skip("tmux not found: skipping the TUI end-to-end test")
+	}
+	dir := t.TempDir()
+	amDbg := goBuild(t, ".", filepath.Join(dir, "am-dbg"))
+	orders := goBuild(t, "github.com/amkit-dev/amkit/examples/dbg-orders", filepath.Join(dir, "dbg-orders"))
+	addr := freeAddr(t)
+	exitFile := filepath.Join(dir, "exit")
+	tm := &tmux{bin: tmuxBin, sock: filepath.Join(dir, "tmux.sock"), session: "amdbg"}
+	tm.start(t, "AM_DBG_TOKEN=s3cret "+amDbg+" --listen "+addr+"; echo $? > "+exitFile+"; sleep 60")
+	tm.waitFor(t, "listening "+addr, "0 clients", "waiting for machines")
+
+	orderRun := func(token string) *exec.Cmd {
+		cmd := exec.Command(orders, "--orders", "2", "--pace", "0", "--hold")
+		cmd.Env = append(os.Environ(), "AM_DBG_ADDR="+addr, "AM_DBG_TOKEN="+token)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+		return cmd
+	}
+	intruder := orderRun("wrong")
+	screen := tm.waitFor(t, "turned away", "waiting for machines")
+	if strings.Contains(screen, "shop") {
+		t.Errorf("a program with the wrong token got its machines shown:\n%s", screen)
+	}
+	_ = intruder.Process.Kill()
+	_ = intruder.Wait()
+
+	orderRun("s3cret")
+	screen = tm.waitFor(t, "payment-2", "1 client", "turned away")
+	wantScreenLine(t, screen, "▸● shop")
+	tm.keys(t, "q")
+	waitExit(t, exitFile)
+}
+
 // viewsAndControls drives the views and controls beyond the panes, over
 // the live dbg-orders session with order-1 selected: jumps, filters, the
 // log level, the relations matrix, the rain, diagrams and the mouse.

@@ -41,6 +41,11 @@ type Options struct {
 	// Dir is the directory the diagrams key writes to, made when
 	// missing; "" means the current directory.
 	Dir string
+	// TurnedAway, when set, counts the connections the server closed
+	// before serving them: refused or shed for want of a slot, or for a
+	// wrong token. The status bar shows it once it is above 0, since the
+	// server's log is not on screen.
+	TurnedAway func() uint64
 }
 
 // mode is what fills the screen above the status bar.
@@ -66,8 +71,10 @@ type Model struct {
 	source   string
 	recordTo string
 	dir      string
-	keys     keyMap
-	st       styles
+	// turnedAway is Options.TurnedAway, or nil
+	turnedAway func() uint64
+	keys       keyMap
+	st         styles
 
 	width, height int
 	mode          mode
@@ -110,17 +117,18 @@ func New(data *store.Store, opts *Options) *Model {
 		o = *opts
 	}
 	m := &Model{
-		data:     data,
-		live:     o.Live,
-		source:   o.Source,
-		recordTo: o.RecordTo,
-		dir:      o.Dir,
-		logLevel: am.LogLevelEverything,
-		rain:     rain{follow: true},
-		keys:     defaultKeys(),
-		st:       defaultStyles(),
-		follow:   true,
-		search:   newSearch(),
+		data:       data,
+		live:       o.Live,
+		source:     o.Source,
+		recordTo:   o.RecordTo,
+		dir:        o.Dir,
+		turnedAway: o.TurnedAway,
+		logLevel:   am.LogLevelEverything,
+		rain:       rain{follow: true},
+		keys:       defaultKeys(),
+		st:         defaultStyles(),
+		follow:     true,
+		search:     newSearch(),
 	}
 	data.RLock()
 	m.rev = data.Revision()

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -58,6 +59,19 @@ func TestDroppedShown(t *testing.T) {
 	m := New(data, &Options{Live: true, Source: "here"})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	wantLine(t, screen(m), "listening here", "0 clients", "23 dropped")
+}
+
+// The status bar counts the connections the server turned away, once
+// there are any.
+func TestTurnedAwayShown(t *testing.T) {
+	var n uint64
+	m := New(store.New(nil), &Options{Live: true, Source: "here", TurnedAway: func() uint64 { return n }})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	if line := lineWith(screen(m), "listening here"); strings.Contains(line, "turned away") {
+		t.Errorf("nothing turned away, yet the status bar says so: %q", line)
+	}
+	n = 3
+	wantLine(t, screen(m), "listening here", "0 clients", "3 turned away")
 }
 
 // Paging through a long timeline keeps the cursor on screen.

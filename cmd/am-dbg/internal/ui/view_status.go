@@ -9,7 +9,7 @@ import (
 )
 
 // statusBar is the last line: where the data comes from, the connected
-// clients, transitions lost on the way, machines with a handler stuck
+// clients and those turned away, transitions lost on the way, machines with a handler stuck
 // now, what the memory budget evicted,
 // and where the cursor is in the selected machine's history, after what
 // the last command did. While searching, it is the search input.
@@ -26,6 +26,11 @@ func (m *Model) statusBar() string {
 	}
 	if m.live {
 		parts = append(parts, "listening "+m.source, plural(m.data.Conns(), "client"))
+		if m.turnedAway != nil {
+			if n := m.turnedAway(); n > 0 {
+				parts = append(parts, strconv.FormatUint(n, 10)+" turned away")
+			}
+		}
 	} else {
 		parts = append(parts, "recording "+m.source)
 	}
