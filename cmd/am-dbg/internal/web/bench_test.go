@@ -189,3 +189,53 @@ func BenchmarkView(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkViewTree is the server's cost of one live update of a page
+// following worker-7 among many machines: one machine makes a
+// transition, then the page fetches its view, sending back the tree
+// version of the view before (a page that has no tree yet sends none).
+// worker-7 has enough transitions to fill its timeline and log pane, so
+// that only the tree's part grows with the machines. It reports the
+// response's size too.
+func BenchmarkViewTree(b *testing.B) {
+	for _, machs := range []int{100, 1000, 10_000} {
+		st := store.New(nil)
+		f := newFeeder(st, nil, machs)
+		for i := range 2 * machs {
+			f.tx(i % machs)
+		}
+		for range 200 {
+			f.tx(7)
+		}
+		s := New(st, nil)
+		b.Cleanup(func() { s.Close() })
+		for _, page := range []string{"new", "current"} {
+			b.Run("machines="+strconv.Itoa(machs)+"/page="+page, func(b *testing.B) {
+				version := ""
+				k := 0
+				var size int
+				b.ReportAllocs()
+				for b.Loop() {
+					f.tx(k % machs)
+					k++
+					path := "/api/view?m=worker-7"
+					if page == "current" && version != "" {
+						path += "&tree=" + version
+					}
+					req := httptest.NewRequest(http.MethodGet, path, nil)
+					req.Host = "127.0.0.1"
+					rec := httptest.NewRecorder()
+					s.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatal(rec.Code)
+					}
+					size = rec.Body.Len()
+					if page == "current" {
+						version = treeVersionOf(rec.Body.Bytes())
+					}
+				}
+				b.ReportMetric(float64(size), "resp-bytes")
+			})
+		}
+	}
+}
