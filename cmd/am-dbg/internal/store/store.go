@@ -53,6 +53,9 @@ type Store struct {
 	deleted int
 	// treeRev changes whenever the machine tree may have changed shape.
 	treeRev uint64
+	// statusRev changes whenever a machine's Life or whether it is stuck
+	// changed.
+	statusRev uint64
 
 	treeMu    sync.Mutex
 	tree      []TreeRow
@@ -113,6 +116,13 @@ func (s *Store) add(src source, m dbg.DbgMsg, size int64) {
 	if src.client != "" {
 		s.dropped[src.client] = max(s.dropped[src.client], src.dropped)
 	}
+	// a new machine changes the tree's revision; a known one may change
+	// its status
+	known := s.machs[m.MachID()]
+	var was status
+	if known != nil {
+		was = statusOf(known)
+	}
 	switch m := m.(type) {
 	case *dbg.DbgMsgStruct:
 		s.addStruct(src, m)
@@ -136,8 +146,19 @@ func (s *Store) add(src source, m dbg.DbgMsg, size int64) {
 			s.disposedQ = append(s.disposedQ, mach)
 		}
 	}
+	if known != nil && statusOf(known) != was {
+		s.statusRev++
+	}
 	s.enforce()
 }
+
+// status is what [Store.StatusRevision] follows of one machine.
+type status struct {
+	life  Life
+	stuck bool
+}
+
+func statusOf(m *Machine) status { return status{m.Life(), m.stuck != nil} }
 
 // lookup returns the machine with the ID, creating it when new.
 func (s *Store) lookup(id string) *Machine {
@@ -198,6 +219,9 @@ func (s *Store) addTx(src source, msg *dbg.DbgMsgTx, size int64) {
 func (s *Store) connClosed(addr string) {
 	for _, m := range s.order[s.front:] {
 		if m != nil && m.conn == addr {
+			if m.live && !m.disposed {
+				s.statusRev++
+			}
 			m.live = false
 		}
 	}
@@ -230,6 +254,13 @@ func (s *Store) Lookup(id string) *Machine { return s.machs[id] }
 // TreeRevision changes whenever [Store.Tree] may have changed. It needs
 // the read lock.
 func (s *Store) TreeRevision() uint64 { return s.treeRev }
+
+// StatusRevision changes whenever a machine's [Machine.Life] changed, or
+// whether it is stuck ([Machine.Stuck] nil or not). With
+// [Store.TreeRevision], it tells a reader that what a tree of machines
+// shows, apart from their transitions, is as it was. It needs the read
+// lock.
+func (s *Store) StatusRevision() uint64 { return s.statusRev }
 
 // Conns returns how many client connections are open. It needs the read
 // lock.
