@@ -191,9 +191,11 @@ func BenchmarkView(b *testing.B) {
 }
 
 // BenchmarkViewTree is the server's cost of one live update of a page
-// following worker-7 among many machines: one machine makes a
-// transition, then the page fetches its view, sending back the tree
-// version of the view before (a page that has no tree yet sends none).
+// following worker-7 among many machines, sending back the tree version
+// of the view before (page=new: a page that has no tree yet sends none).
+// Before each update one machine makes a transition, which leaves the
+// tree as it is; with page=changed, a machine's handler gets stuck or
+// its transition ends instead, which changes the tree every update.
 // worker-7 has enough transitions to fill its timeline and log pane, so
 // that only the tree's part grows with the machines. It reports the
 // response's size too.
@@ -209,17 +211,21 @@ func BenchmarkViewTree(b *testing.B) {
 		}
 		s := New(st, nil)
 		b.Cleanup(func() { s.Close() })
-		for _, page := range []string{"new", "current"} {
+		for _, page := range []string{"new", "current", "changed"} {
 			b.Run("machines="+strconv.Itoa(machs)+"/page="+page, func(b *testing.B) {
 				version := ""
 				k := 0
 				var size int
 				b.ReportAllocs()
 				for b.Loop() {
-					f.tx(k % machs)
+					if page == "changed" && k%2 == 0 {
+						f.add(&dbg.DbgMsgHandlerTimeout{MachineID: "worker-" + strconv.Itoa(k/2%machs), TxID: 1, Handler: "WorkingState", Elapsed: time.Second})
+					} else {
+						f.tx(k / 2 % machs)
+					}
 					k++
 					path := "/api/view?m=worker-7"
-					if page == "current" && version != "" {
+					if page != "new" && version != "" {
 						path += "&tree=" + version
 					}
 					req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -230,7 +236,7 @@ func BenchmarkViewTree(b *testing.B) {
 						b.Fatal(rec.Code)
 					}
 					size = rec.Body.Len()
-					if page == "current" {
+					if page != "new" {
 						version = treeVersionOf(rec.Body.Bytes())
 					}
 				}

@@ -16,6 +16,15 @@
 // shown transition's called, added, removed and touched states are
 // marked.
 //
+// The machine tree in a view is the page's: filtered by machine ID
+// (filter=, ignoring case), each match after its ancestors, and bounded
+// by [MaxTreeRows], with the selected machine always listed. A view
+// names its tree with a version, which the page sends back (tree=); the
+// server leaves the tree out while that version stands, which it does
+// until the store's tree or a machine's life or stuck mark changes
+// ([store.Store.TreeRevision], [store.Store.StatusRevision]). The rows'
+// transition counts come apart, with every view.
+//
 // # Updates
 //
 // /api/events is a Server-Sent Events stream telling the page the store

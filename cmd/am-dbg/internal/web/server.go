@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +64,7 @@ type Server struct {
 	handler http.Handler
 	events  *broker
 	layouts layoutCache
+	trees   treeCache
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -86,6 +88,7 @@ func New(st *store.Store, opts *Options) *Server {
 	s := &Server{
 		store: st, source: o.Source, log: o.Logger,
 		layouts: layoutCache{max: 256, items: map[*store.Schema]*layout{}},
+		trees:   treeCache{epoch: strconv.FormatInt(time.Now().UnixNano(), 36), items: map[treeKey]*sentTree{}},
 		done:    make(chan struct{}),
 	}
 	s.events = &broker{
@@ -123,9 +126,10 @@ func (s *Server) follow() {
 	}
 }
 
-// serveView answers /api/view?m=ID&at=SEQ&svg=SUM with the view as
-// JSON; with &state=NAME&seek=next (or prev), it shows the next (or
-// previous) transition after SEQ touching the state instead.
+// serveView answers /api/view?m=ID&at=SEQ&svg=SUM&tree=VERSION&filter=TEXT
+// with the view as JSON; with &state=NAME&seek=next (or prev), it shows
+// the next (or previous) transition after SEQ touching the state
+// instead.
 func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	at := int64(-1)
@@ -137,7 +141,10 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		}
 		at = n
 	}
-	vq := viewQuery{mach: q.Get("m"), at: at, svgSum: q.Get("svg"), touching: q.Get("state")}
+	vq := viewQuery{
+		mach: q.Get("m"), at: at, svgSum: q.Get("svg"), touching: q.Get("state"),
+		tree: q.Get("tree"), filter: strings.TrimSpace(q.Get("filter")),
+	}
 	switch q.Get("seek") {
 	case "next":
 		vq.seek = 1

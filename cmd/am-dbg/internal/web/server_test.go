@@ -35,7 +35,7 @@ func TestView(t *testing.T) {
 	_, ts := serve(t, fixture(t), nil)
 	v := decodeView(t, get(t, ts, "/api/view?m=order-1"))
 	var ids []string
-	for _, r := range v.Machines {
+	for _, r := range v.Tree.Rows {
 		ids = append(ids, strings.Repeat(" ", r.Depth)+r.ID)
 	}
 	// siblings come in the order they were heard of, which the client's

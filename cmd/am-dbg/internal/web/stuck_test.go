@@ -20,8 +20,8 @@ func TestViewStuckHandler(t *testing.T) {
 	_, ts := serve(t, st, nil)
 
 	v := decodeView(t, get(t, ts, "/api/view?m=worker"))
-	if len(v.Machines) != 1 || !v.Machines[0].Stuck {
-		t.Errorf("tree %+v; want worker marked stuck", v.Machines)
+	if len(v.Tree.Rows) != 1 || !v.Tree.Rows[0].Stuck {
+		t.Errorf("tree %+v; want worker marked stuck", v.Tree.Rows)
 	}
 	s := v.Mach.Stuck
 	if s == nil || s.Handler != "WorkState" || s.Tx != 2 || s.Time == "" {
@@ -36,8 +36,8 @@ func TestViewStuckHandler(t *testing.T) {
 
 	worker.Release()
 	v = decodeView(t, get(t, ts, "/api/view?m=worker&at=1"))
-	if v.Machines[0].Stuck || v.Mach.Stuck != nil {
-		t.Errorf("still stuck once its transition arrived: tree %v, machine %+v", v.Machines[0].Stuck, v.Mach.Stuck)
+	if v.Tree.Rows[0].Stuck || v.Mach.Stuck != nil {
+		t.Errorf("still stuck once its transition arrived: tree %v, machine %+v", v.Tree.Rows[0].Stuck, v.Mach.Stuck)
 	}
 	tx := v.Mach.Tx
 	if tx == nil || tx.ID != 2 || !slices.Equal(tx.Stuck, []string{"WorkState"}) || !tx.Failed {

@@ -36,26 +36,19 @@ type view struct {
 	Source  string `json:"source"`
 	Conns   int    `json:"conns"`
 	Dropped uint64 `json:"dropped"`
-	// Newest is when the newest transition of any machine ended, in Unix
+	// Newest is when the transition to arrive last ended, in Unix
 	// microseconds, or 0: the page tells from it how long transitions
 	// take to reach the screen.
-	Newest   int64     `json:"newest"`
-	Machines []treeRow `json:"machines"`
+	Newest int64 `json:"newest"`
+	// TreeVersion names the machine tree of this view; Tree is nil when
+	// it is the one the page said it has (tree=), which the page keeps.
+	TreeVersion string    `json:"treeVersion"`
+	Tree        *treeView `json:"tree"`
+	// Txs counts the transitions of each machine in the tree's rows, in
+	// their order: they change with every transition, the rows do not.
+	Txs []uint64 `json:"txs"`
 	// Mach is the selected machine, nil before any machine is known.
 	Mach *machView `json:"mach"`
-}
-
-// treeRow is one machine in the machine tree.
-type treeRow struct {
-	ID    string `json:"id"`
-	Depth int    `json:"depth"`
-	// Life is "running", "disposed" or "gone": the client went away
-	// without disposing it, so it may have crashed.
-	Life string `json:"life"`
-	Txs  uint64 `json:"txs"`
-	// Stuck is set while a handler of the machine is stuck past its
-	// timeout (see [store.Machine.Stuck]).
-	Stuck bool `json:"stuck"`
 }
 
 // machView is the selected machine as it was after one transition.
@@ -176,6 +169,9 @@ type viewQuery struct {
 	at int64
 	// svgSum is the [machView.SVGSum] of the diagram the page shows.
 	svgSum string
+	// tree is the [view.TreeVersion] the page shows, filter its filter
+	// of the tree.
+	tree, filter string
 	// seek, +1 or -1, asks for the next or previous transition after at
 	// that touches the state named touching (see [store.Tx.Touches]).
 	seek     int
@@ -191,19 +187,23 @@ func (s *Server) buildView(q viewQuery) *view {
 	defer st.RUnlock()
 	v := &view{Rev: st.Revision(), Source: s.source, Conns: st.Conns(), Dropped: st.Dropped()}
 	tree := st.Tree()
-	v.Machines = make([]treeRow, len(tree))
-	for i, r := range tree {
-		v.Machines[i] = treeRow{
-			ID: r.Machine.ID(), Depth: r.Depth, Life: lifeNames[r.Machine.Life()],
-			Txs: r.Machine.History().Next(), Stuck: r.Machine.Stuck() != nil,
-		}
-		if h := r.Machine.History(); h.Len() > 0 {
-			v.Newest = max(v.Newest, h.At(h.Next()-1).Msg.End.UnixMicro())
-		}
-	}
 	m := st.Lookup(q.mach)
 	if m == nil && len(tree) > 0 {
 		m = tree[0].Machine
+	}
+	sent := s.trees.get(st, q.filter, m)
+	v.TreeVersion = sent.version
+	if q.tree != sent.version {
+		v.Tree = &sent.view
+	}
+	v.Txs = make([]uint64, len(sent.machs))
+	for i, tm := range sent.machs {
+		v.Txs[i] = tm.History().Next()
+	}
+	// the newest transition to arrive, which a page following the store
+	// shows last
+	if a := st.Arrivals(st.Arrived(), -1, 1, nil); len(a) > 0 {
+		v.Newest = a[0].Tx.Msg.End.UnixMicro()
 	}
 	if m != nil {
 		v.Mach = s.machView(m, q)

@@ -11,6 +11,9 @@ const state = {
   // mach is the selected machine's ID, "" for the server's choice; the
   // page's ?m= names it, so a link can open a machine.
   mach: new URLSearchParams(location.search).get("m") || "",
+  // filter keeps the tree's machines whose ID holds it, any case; ?f=
+  // names it. The server applies it, and lists MaxTreeRows at most.
+  filter: new URLSearchParams(location.search).get("f") || "",
   // at is the transition shown, or null to follow the newest.
   at: null,
   view: null,
@@ -22,8 +25,13 @@ const state = {
   focus: "",
   // seek is "next" or "prev" for a jump the next load makes.
   seek: "",
-  // treeKey is what the tree shows, to redraw it only when it changes.
-  treeKey: "",
+  // treeVersion names the tree shown: the server sends the tree again
+  // only when it is no longer the one shown.
+  treeVersion: "",
+  // treeRows are the tree's rows, in the order of the view's txs;
+  // treeShown is the filter and the selected machine they were made for.
+  treeRows: [],
+  treeShown: { filter: "", selected: "" },
   inflight: false,
   again: false,
   // newest is the end time of the newest transition last shown, to tell
@@ -54,6 +62,8 @@ async function load() {
     const q = new URLSearchParams({ m: state.mach });
     if (state.at !== null) q.set("at", String(state.at));
     if (state.svgSum) q.set("svg", state.svgSum);
+    if (state.treeVersion) q.set("tree", state.treeVersion);
+    if (state.filter) q.set("filter", state.filter);
     const seek = state.seek;
     if (seek) {
       q.set("state", state.focus);
@@ -91,7 +101,9 @@ function render(v) {
   const following = state.at === null;
   $("mode").textContent = following ? "live" : "paused";
   $("mode").className = following ? "live" : "paused";
-  renderTree(v.machines, m ? m.id : "");
+  if (v.tree) renderTree(v.tree, m ? m.id : "");
+  state.treeVersion = v.treeVersion;
+  renderCounts(v.txs);
   renderMachine(m);
   window.amdbg.renders++;
   document.body.dataset.rev = String(v.rev);
@@ -124,21 +136,31 @@ const lifeTitles = {
   gone: "its client went away without disposing it: crashed, or cut off",
 };
 
-function renderTree(machines, selected) {
-  // most updates leave the tree as it is: keep its elements then
-  const key = JSON.stringify(machines) + "\n" + selected;
-  if (key === state.treeKey) return;
-  state.treeKey = key;
+function renderTree(tree, selected) {
   const ul = $("tree");
+  // a row the keyboard is on stays focused as the rows are made again
+  const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.id : undefined;
   ul.replaceChildren();
-  if (!machines.length) {
+  state.treeRows = [];
+  $("tree-count").textContent = state.filter ? tree.matched + " of " + tree.total : String(tree.total);
+  $("tree-more").hidden = true;
+  if (!tree.total) {
     ul.append(el("li", "empty-note", "no machine yet: bind pkg/telemetry/dbg, or run a program with AM_DBG_ADDR set"));
     return;
   }
-  for (const r of machines) {
-    const li = el("li", r.life + (r.id === selected ? " selected" : ""));
+  const filter = state.filter.toLowerCase();
+  let tabStop = null;
+  for (const r of tree.rows) {
+    const cls = [r.life];
+    if (r.id === selected) cls.push("selected");
+    if (r.context) cls.push("context");
+    if (r.pinned) cls.push("pinned");
+    const li = el("li", cls.join(" "));
     li.dataset.id = r.id;
-    li.title = lifeTitles[r.life] || "";
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-selected", String(r.id === selected));
+    li.tabIndex = -1;
+    li.title = r.context ? "an ancestor of machines matching the filter" : lifeTitles[r.life] || "";
     li.style.paddingLeft = 4 + r.depth * 14 + "px";
     li.append(el("span", "life", lifeMarks[r.life] || "?"));
     if (r.stuck) {
@@ -146,8 +168,45 @@ function renderTree(machines, selected) {
       mark.title = "a handler is stuck past its timeout now";
       li.append(mark);
     }
-    li.append(el("span", "id", r.id), el("span", "txs", String(r.txs)));
+    li.append(el("span", "id", r.id));
+    if (r.pinned) {
+      const outside = filter && !r.id.toLowerCase().includes(filter);
+      const pin = el("span", "pin", "pinned");
+      pin.title = outside ? "selected, though it does not match the filter" : "selected, though past the machines listed";
+      li.append(pin);
+    }
+    li.append(el("span", "txs", ""));
     ul.append(li);
+    state.treeRows.push(li);
+    if (r.id === selected || !tabStop) tabStop = li;
+  }
+  // below the rows, never scrolled away: the bound is not the end
+  const more = $("tree-more");
+  more.hidden = !tree.more;
+  more.textContent = tree.more ? tree.more.toLocaleString("en-US") + (tree.more === 1 ? " more machine" : " more machines") + " — refine the filter" : "";
+  if (!tree.rows.length) ul.append(el("li", "empty-note", "no machine matches"));
+  if (tabStop) tabStop.tabIndex = 0;
+  const again = focused !== undefined && state.treeRows.find((li) => li.dataset.id === focused);
+  if (again) again.focus({ preventScroll: true });
+  // a new filter shows its first matches; a machine selected from
+  // elsewhere, or pinned past them, is scrolled to
+  const shown = state.treeShown;
+  if (shown.filter !== state.filter) {
+    ul.scrollTop = 0;
+  } else if (shown.selected !== selected && tabStop && tabStop.classList.contains("selected")) {
+    tabStop.scrollIntoView({ block: "nearest" });
+  }
+  state.treeShown = { filter: state.filter, selected };
+}
+
+// renderCounts writes each tree row's transition count, which comes with
+// every view, the rows only when they change.
+function renderCounts(txs) {
+  if (!txs || txs.length !== state.treeRows.length) return;
+  for (let i = 0; i < txs.length; i++) {
+    const span = state.treeRows[i].lastChild;
+    const text = String(txs[i]);
+    if (span.textContent !== text) span.textContent = text;
   }
 }
 
@@ -325,14 +384,114 @@ function step(delta) {
   travel(m.at + delta);
 }
 
+// remember puts the selected machine and the filter in the page's
+// address, so that a reload or a link shows the same.
+function remember() {
+  const q = new URLSearchParams({ m: state.mach });
+  if (state.filter) q.set("f", state.filter);
+  history.replaceState(null, "", "?" + q.toString());
+}
+
+function selectMachine(id) {
+  state.mach = id;
+  state.at = null;
+  state.svgSum = "";
+  remember();
+  load();
+}
+
 $("tree").addEventListener("click", (ev) => {
   const li = ev.target.closest("li[data-id]");
   if (!li) return;
-  state.mach = li.dataset.id;
-  state.at = null;
-  state.svgSum = "";
-  history.replaceState(null, "", "?" + new URLSearchParams({ m: state.mach }).toString());
+  li.focus({ preventScroll: true });
+  selectMachine(li.dataset.id);
+});
+// the tree is one tab stop: arrows move between its rows, Enter or
+// Space selects one, and up from the first row goes back to the filter
+$("tree").addEventListener("keydown", (ev) => {
+  if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  const rows = state.treeRows;
+  const i = rows.indexOf(document.activeElement);
+  let to = -1;
+  switch (ev.key) {
+    case "ArrowDown":
+      to = Math.min(i + 1, rows.length - 1);
+      break;
+    case "ArrowUp":
+      if (i <= 0) {
+        $("tree-filter").focus();
+        ev.preventDefault();
+        return;
+      }
+      to = i - 1;
+      break;
+    case "Home":
+      to = 0;
+      break;
+    case "End":
+      to = rows.length - 1;
+      break;
+    case "Enter":
+    case " ":
+      if (i >= 0) selectMachine(rows[i].dataset.id);
+      break;
+    default:
+      return;
+  }
+  ev.preventDefault();
+  ev.stopPropagation();
+  if (to >= 0 && rows[to]) {
+    for (const li of rows) li.tabIndex = -1;
+    rows[to].tabIndex = 0;
+    rows[to].focus();
+  }
+});
+const filterBox = $("tree-filter");
+filterBox.value = state.filter;
+// slashed is set from the "/" that moved the focus to the filter box
+// until that key is up: its keypress, when one still comes (as from the
+// DevTools protocol), must not type it in the box
+let slashed = false;
+filterBox.addEventListener("keypress", (ev) => {
+  if (slashed && ev.key === "/") ev.preventDefault();
+  slashed = false;
+});
+document.addEventListener("keyup", () => {
+  slashed = false;
+});
+filterBox.addEventListener("input", () => {
+  state.filter = filterBox.value.trim();
+  remember();
   load();
+});
+// Enter selects the first machine matching, Escape clears the filter,
+// and down goes to the tree's rows
+filterBox.addEventListener("keydown", (ev) => {
+  switch (ev.key) {
+    case "Enter": {
+      const first = state.treeRows.find((li) => !li.classList.contains("context") && !li.classList.contains("pinned"));
+      if (first) selectMachine(first.dataset.id);
+      break;
+    }
+    case "Escape":
+      if (!filterBox.value) {
+        filterBox.blur();
+        break;
+      }
+      filterBox.value = "";
+      state.filter = "";
+      remember();
+      load();
+      break;
+    case "ArrowDown": {
+      const to = state.treeRows.find((li) => li.tabIndex === 0) || state.treeRows[0];
+      if (to) to.focus();
+      break;
+    }
+    default:
+      return;
+  }
+  ev.preventDefault();
 });
 $("diagram").addEventListener("click", (ev) => {
   const node = ev.target.closest("g.node");
@@ -349,9 +508,14 @@ $("prev").addEventListener("click", () => step(-1));
 $("next").addEventListener("click", () => step(1));
 $("follow").addEventListener("click", () => travel(null));
 document.addEventListener("keydown", (ev) => {
-  if (ev.target === $("slider") || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+  if (ev.target === $("slider") || ev.target === filterBox || ev.altKey || ev.ctrlKey || ev.metaKey) return;
   const m = state.view && state.view.mach;
   switch (ev.key) {
+    case "/":
+      slashed = true;
+      filterBox.focus();
+      filterBox.select();
+      break;
     case "ArrowLeft":
     case "ArrowUp":
       step(-1);
