@@ -11,6 +11,7 @@ import (
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
 
@@ -215,7 +216,7 @@ func TestTreeFilter(t *testing.T) {
 
 // addRecord adds a message as a recording would.
 func addRecord(st *store.Store, m dbg.DbgMsg) {
-	(&feeder{st: st}).add(m)
+	st.AddRecord(&recording.Record{ClientID: "test", Conn: 1, Msg: m})
 }
 
 // Past MaxTreeRows the view lists no more rows, and says how many more
