@@ -109,13 +109,11 @@ func goBuild(t *testing.T, pkg, out string) string {
 	return out
 }
 
-// TestIntegrationTUI is the end-to-end check of what a user sees: am-dbg
-// runs in tmux and records, the dbg-orders example reports to it, keys
-// are typed, and the screen must show the machine tree, the active
-// states, and a step explaining a canceled transition. Then the recording
-// opens in the same UI. It needs tmux; without it the test skips, except
-// with CI=true.
-func TestIntegrationTUI(t *testing.T) {
+// tuiBinaries finds tmux and builds am-dbg and dbg-orders into a
+// temporary directory, for the tests that run them in tmux. Without tmux
+// they skip, except with CI=true.
+func tuiBinaries(t *testing.T) (tmuxBin, dir, amDbg, orders string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds binaries and runs them in tmux")
 	}
@@ -126,9 +124,20 @@ func TestIntegrationTUI(t *testing.T) {
 		}
 		t.Skip("tmux not found: skipping the TUI end-to-end test")
 	}
-	dir := t.TempDir()
-	amDbg := goBuild(t, ".", filepath.Join(dir, "am-dbg"))
-	orders := goBuild(t, "github.com/amkit-dev/amkit/examples/dbg-orders", filepath.Join(dir, "dbg-orders"))
+	dir = t.TempDir()
+	amDbg = goBuild(t, ".", filepath.Join(dir, "am-dbg"))
+	orders = goBuild(t, "github.com/amkit-dev/amkit/examples/dbg-orders", filepath.Join(dir, "dbg-orders"))
+	return tmuxBin, dir, amDbg, orders
+}
+
+// TestIntegrationTUI is the end-to-end check of what a user sees: am-dbg
+// runs in tmux and records, the dbg-orders example reports to it, keys
+// are typed, and the screen must show the machine tree, the active
+// states, and a step explaining a canceled transition. Then the recording
+// opens in the same UI. It needs tmux; without it the test skips, except
+// with CI=true.
+func TestIntegrationTUI(t *testing.T) {
+	tmuxBin, dir, amDbg, orders := tuiBinaries(t)
 	addr := freeAddr(t)
 	rec := filepath.Join(dir, "session.amdbg")
 	exitFile := filepath.Join(dir, "exit")
@@ -218,19 +227,7 @@ func TestIntegrationTUI(t *testing.T) {
 // and the status bar says so; the same program with the right one shows
 // its machines.
 func TestIntegrationTUIToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds binaries and runs them in tmux")
-	}
-	tmuxBin, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux not found; CI needs it for the TUI test")
-		}
-		t.Skip("tmux not found: skipping the TUI end-to-end test")
-	}
-	dir := t.TempDir()
-	amDbg := goBuild(t, ".", filepath.Join(dir, "am-dbg"))
-	orders := goBuild(t, "github.com/amkit-dev/amkit/examples/dbg-orders", filepath.Join(dir, "dbg-orders"))
+	tmuxBin, dir, amDbg, orders := tuiBinaries(t)
 	addr := freeAddr(t)
 	exitFile := filepath.Join(dir, "exit")
 	tm := &tmux{bin: tmuxBin, sock: filepath.Join(dir, "tmux.sock"), session: "amdbg"}
