@@ -56,22 +56,13 @@ func (r *resolver) resolve(c *compiled, before Time, mut *Mutation, tx *Transiti
 // pass resolves once. It returns a step to keep and restart when an implied
 // state was excluded and the resolution must restart.
 func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition) (keep Step, restart bool, err error) {
-	// The auto states of an auto transition are called with the priority
-	// of implied states: one that cannot be active is dropped, and the
-	// others still activate. An auto transition only adds, so what is
-	// already active outranks all it brings in: neither an auto state nor a
-	// state it implies displaces an active one.
-	activePrio, calledPrio := prioActive, prioCalled
-	if mut.Auto {
-		activePrio, calledPrio = prioCalled, prioImplied
-	}
 	target, prio := r.target, r.prio
 	for i := range target {
 		active := before[i]%2 == 1 && mut.Type != MutationSet
 		target[i] = active
 		prio[i] = prioNone
 		if active {
-			prio[i] = activePrio
+			prio[i] = prioActive
 		}
 	}
 	if mut.Type == MutationRemove {
@@ -81,6 +72,20 @@ func (r *resolver) pass(c *compiled, before Time, mut *Mutation, tx *Transition)
 		return r.requirements(c, tx)
 	}
 
+	// The auto states of an auto transition are called with the priority
+	// of implied states: one that cannot be active is dropped, and the
+	// others still activate. An auto transition only adds, so what is
+	// already active outranks all it brings in: neither an auto state nor a
+	// state it implies displaces an active one.
+	calledPrio := prioCalled
+	if mut.Auto {
+		calledPrio = prioImplied
+		for i := range target {
+			if target[i] {
+				prio[i] = prioCalled
+			}
+		}
+	}
 	r.bfs = r.bfs[:0]
 	for _, i := range mut.Called {
 		if r.excluded[i] {
