@@ -149,7 +149,12 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 		defer close(pumped)
 		data.Pump(inbox, gap)
 	}()
-	insp, err := startWeb(ctx, cfg, data, "listening "+srv.Addr().String(), stderr)
+	// what the server turned away, which only its log tells otherwise
+	turnedAway := func() uint64 {
+		st := srv.Stats()
+		return st.Refused + st.ShedUnproven + st.ShedQuiet + st.Unauthorized
+	}
+	insp, err := startWeb(ctx, cfg, data, "listening "+srv.Addr().String(), turnedAway, stderr)
 	if err != nil {
 		err = errors.Join(err, srv.Close(), inbox.Close())
 		<-pumped
@@ -160,10 +165,7 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 	} else {
 		view := ui.New(data, &ui.Options{
 			Source: srv.Addr().String() + insp.about(), Live: true, RecordTo: cfg.record, Dir: cfg.dir,
-			TurnedAway: func() uint64 {
-				st := srv.Stats()
-				return st.Refused + st.ShedUnproven + st.ShedQuiet + st.Unauthorized
-			},
+			TurnedAway: turnedAway,
 		})
 		err = ui.Run(ctx, view)
 	}

@@ -25,7 +25,7 @@ func viewRecording(ctx context.Context, cfg config, stderr io.Writer) error {
 	if truncated {
 		source += " (truncated)"
 	}
-	insp, err := startWeb(ctx, cfg, data, "recording "+source, stderr)
+	insp, err := startWeb(ctx, cfg, data, "recording "+source, nil, stderr)
 	if err != nil {
 		return err
 	}

@@ -25,9 +25,10 @@ type inspector struct {
 
 // startWeb serves the web inspector over data on cfg.web, until ctx ends
 // or Close; it returns nil without --web. source says where the data
-// comes from, for the page. It tells on stderr where to open it, never
+// comes from, and turnedAway, nil for a recording, what the server turned
+// away, for the page. It tells on stderr where to open it, never
 // with the token.
-func startWeb(ctx context.Context, cfg config, data *store.Store, source string, stderr io.Writer) (*inspector, error) {
+func startWeb(ctx context.Context, cfg config, data *store.Store, source string, turnedAway func() uint64, stderr io.Writer) (*inspector, error) {
 	if cfg.web == "" {
 		return nil, nil
 	}
@@ -36,7 +37,7 @@ func startWeb(ctx context.Context, cfg config, data *store.Store, source string,
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := web.New(data, &web.Options{Token: cfg.webToken, Source: source, Logger: log})
+	srv := web.New(data, &web.Options{Token: cfg.webToken, Source: source, TurnedAway: turnedAway, Logger: log})
 	in := &inspector{srv: srv, url: "http://" + ln.Addr().String() + "/", done: make(chan error, 1)}
 	go func() { in.done <- srv.Serve(ctx, ln) }()
 	if cfg.webToken != "" {

@@ -29,9 +29,10 @@ func lit(tab *browser.Tab) string {
 // AMDBG_WEB_SHOT=FILE it also saves a screenshot to FILE.
 func TestIntegrationBrowserPage(t *testing.T) {
 	st := fixture(t)
-	_, ts := serve(t, st, &Options{Source: "listening 127.0.0.1:7464"})
+	_, ts := serve(t, st, &Options{Source: "listening 127.0.0.1:7464", TurnedAway: func() uint64 { return 2 }})
 	tb := browser.Open(t, ts.URL+"/", nil)
 	tb.WaitText("#tree", "shop", "order-1", xssID, "crafted")
+	tb.WaitText("#turned", "2 turned away")
 
 	// order-1's diagram: a node per state, an edge per relation
 	tb.Click(`#tree li[data-id="order-1"]`)

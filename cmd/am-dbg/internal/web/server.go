@@ -44,6 +44,10 @@ type Options struct {
 	// Source says where the store's data comes from, for the page's
 	// header: the address the debugger listens on, or a recording.
 	Source string
+	// TurnedAway, when set, counts the connections the debugger's server
+	// closed before serving them (refused, shed, a wrong token), for the
+	// page's header.
+	TurnedAway func() uint64
 	// UpdateGap is the shortest time between two updates of one page;
 	// <= 0 means [DefaultUpdateGap].
 	UpdateGap time.Duration
@@ -58,13 +62,15 @@ type Options struct {
 // Server is the inspector: an [http.Handler] serving the page, its
 // assets, the views it asks for and the updates it follows.
 type Server struct {
-	store   *store.Store
-	source  string
-	log     *slog.Logger
-	handler http.Handler
-	events  *broker
-	layouts layoutCache
-	trees   treeCache
+	store  *store.Store
+	source string
+	// turnedAway is Options.TurnedAway, or nil
+	turnedAway func() uint64
+	log        *slog.Logger
+	handler    http.Handler
+	events     *broker
+	layouts    layoutCache
+	trees      treeCache
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -86,7 +92,7 @@ func New(st *store.Store, opts *Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		store: st, source: o.Source, log: o.Logger,
+		store: st, source: o.Source, turnedAway: o.TurnedAway, log: o.Logger,
 		layouts: layoutCache{max: 256, items: map[*store.Schema]*layout{}},
 		trees:   treeCache{epoch: strconv.FormatInt(time.Now().UnixNano(), 36), items: map[treeKey]*sentTree{}},
 		done:    make(chan struct{}),

@@ -36,6 +36,9 @@ type view struct {
 	Source  string `json:"source"`
 	Conns   int    `json:"conns"`
 	Dropped uint64 `json:"dropped"`
+	// TurnedAway counts the connections the server turned away, when
+	// the debugger listens ([Options.TurnedAway]).
+	TurnedAway uint64 `json:"turnedAway,omitempty"`
 	// Newest is when the transition to arrive last ended, in Unix
 	// microseconds, or 0: the page tells from it how long transitions
 	// take to reach the screen.
@@ -186,6 +189,9 @@ func (s *Server) buildView(q viewQuery) *view {
 	st.RLock()
 	defer st.RUnlock()
 	v := &view{Rev: st.Revision(), Source: s.source, Conns: st.Conns(), Dropped: st.Dropped()}
+	if s.turnedAway != nil {
+		v.TurnedAway = s.turnedAway()
+	}
 	tree := st.Tree()
 	m := st.Lookup(q.mach)
 	if m == nil && len(tree) > 0 {

@@ -98,6 +98,7 @@ function render(v) {
   $("source").textContent = v.source;
   $("clients").textContent = v.conns === 1 ? "1 client" : v.conns + " clients";
   $("dropped").textContent = v.dropped ? v.dropped + " dropped" : "";
+  $("turned").textContent = v.turnedAway ? v.turnedAway + " turned away" : "";
   const following = state.at === null;
   $("mode").textContent = following ? "live" : "paused";
   $("mode").className = following ? "live" : "paused";
