@@ -12,8 +12,9 @@ import (
 // connect at once all get through; more would only add memory.
 const maxOnTrial = 8
 
-// Stats count the connections the server turned away: to stay within
-// [Opts.MaxClients], or for want of [Opts.Token].
+// Stats counts the connections the server serves now, and those it
+// turned away: to stay within [Opts.MaxClients], or for want of
+// [Opts.Token].
 type Stats struct {
 	// Clients is the number of connections served now, including any on
 	// trial.
@@ -88,14 +89,15 @@ func (s *Server) start(conn net.Conn) {
 	})
 }
 
-// admit proves c on its first valid batch, or returns why it may not stay;
-// content tells whether the batch carries machine messages. A connection on trial (the
-// server holding more than MaxClients) takes the slot of the connection
-// quiet the longest, if its batch carries machine messages and one is
-// quiet for ShedQuietAfter; otherwise it is refused with [ErrFull].
-// Connections only go on trial when every other connection had proven
-// itself, and trial ones are the first shed, so while the server holds
-// more than MaxClients, the connection proving itself is on trial.
+// admit proves c on its first valid batch, or returns why it may not
+// stay; content tells whether the batch carries machine messages. A
+// connection on trial (the server holding more than MaxClients) takes the
+// slot of the connection quiet the longest, if its batch carries machine
+// messages and one is quiet for ShedQuietAfter; otherwise it is refused
+// with [ErrFull]. Connections only go on trial when every other
+// connection had proven itself, and trial ones are the first shed, so
+// while the server holds more than MaxClients, the connection proving
+// itself is on trial.
 func (s *Server) admit(c *codec, content bool) error {
 	s.mu.Lock()
 	if _, ok := s.conns[c]; !ok {
