@@ -150,10 +150,7 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 		data.Pump(inbox, gap)
 	}()
 	// what the server turned away, which only its log tells otherwise
-	turnedAway := func() uint64 {
-		st := srv.Stats()
-		return st.Refused + st.ShedUnproven + st.ShedQuiet + st.Unauthorized
-	}
+	turnedAway := func() uint64 { return srv.Stats().TurnedAway() }
 	insp, err := startWeb(ctx, cfg, data, "listening "+srv.Addr().String(), turnedAway, stderr)
 	if err != nil {
 		err = errors.Join(err, srv.Close(), inbox.Close())

@@ -65,6 +65,18 @@ func TestFullServerShedsQuietest(t *testing.T) {
 	if got := srv.Stats(); got != want {
 		t.Errorf("stats %+v, want %+v", got, want)
 	}
+	if got := srv.Stats().TurnedAway(); got != 2 {
+		t.Errorf("%d connections turned away, want 2: one refused, one shed", got)
+	}
+}
+
+// TurnedAway counts every way of closing a connection but not the
+// connections served.
+func TestStatsTurnedAway(t *testing.T) {
+	st := server.Stats{Clients: 1000, Refused: 1, ShedUnproven: 20, ShedQuiet: 300, Unauthorized: 4000}
+	if got, want := st.TurnedAway(), uint64(4321); got != want {
+		t.Errorf("TurnedAway() = %d, want %d", got, want)
+	}
 }
 
 // arrival is a struct message as a handler saw it: which machine, on

@@ -34,6 +34,12 @@ type Stats struct {
 	Unauthorized uint64
 }
 
+// TurnedAway is the number of connections the server closed for want of a
+// slot or of the token: the sum of the counters other than Clients.
+func (st Stats) TurnedAway() uint64 {
+	return st.Refused + st.ShedUnproven + st.ShedQuiet + st.Unauthorized
+}
+
 // Stats returns the server's connection counts.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
