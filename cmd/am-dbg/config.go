@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/web"
 	"github.com/amkit-dev/amkit/internal/buildinfo"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
 
 // defaultDiagramsDir is where --diagrams writes without --dir.
@@ -48,6 +50,10 @@ type config struct {
 	fwd []string
 	// token is what clients must send before their first batch, or "".
 	token string
+	// maxClients and shedQuiet are the server's [server.Opts.MaxClients]
+	// and [server.Opts.ShedQuietAfter].
+	maxClients int
+	shedQuiet  time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -70,11 +76,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var((*fwdAddrs)(&cfg.fwd), "fwd", "forward everything received to the am-dbg at `address`; repeatable")
 	fs.StringVar(&cfg.token, "token", "", "require this `token` of clients (their dbg.Opts.Token or "+dbg.EnvToken+
 		"); default $"+dbg.EnvToken+", which other users cannot see as they can a command line")
+	fs.IntVar(&cfg.maxClients, "max-clients", server.DefaultMaxClients, "serve at most `N` client connections at once (a tracer per root machine); "+
+		"more are refused, or take the slot of one quiet for --shed-quiet")
+	fs.DurationVar(&cfg.shedQuiet, "shed-quiet", server.DefaultShedQuietAfter, "when every slot is taken, a client that has sent only heartbeats for this `duration` "+
+		"gives its slot to a new one with machine messages")
 	version := buildinfo.Flag(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--token TOKEN] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
+		fmt.Fprintf(fs.Output(), "Usage:\n  am-dbg [--listen ADDR] [--token TOKEN] [--max-clients N] [--shed-quiet DURATION] [--record FILE] [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
 			"  am-dbg --import FILE [--history N] [--max-mem SIZE] [--diagrams [--dir DIR]]\n"+
-			"  am-dbg --headless [--listen ADDR] [--token TOKEN] [--print] [--record FILE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
+			"  am-dbg --headless [--listen ADDR] [--token TOKEN] [--max-clients N] [--shed-quiet DURATION] [--print] [--record FILE] [--diagrams [--dir DIR]] [--fwd ADDR]...\n"+
 			"  am-dbg --headless --import FILE [--print] [--diagrams [--dir DIR]]\n"+
 			"  am-dbg [--headless] [--import FILE] --web ADDR [--web-token TOKEN]\n"+
 			"  am-dbg --version\n\n")
@@ -105,6 +115,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.dir == "" {
 		return config{}, errors.New("--dir must name a directory")
+	}
+	if cfg.maxClients < 1 {
+		return config{}, fmt.Errorf("--max-clients %d: want 1 or more", cfg.maxClients)
+	}
+	if cfg.shedQuiet <= 0 {
+		return config{}, fmt.Errorf("--shed-quiet %s: want a positive duration", cfg.shedQuiet)
 	}
 	if cfg.web != "" {
 		addr, err := web.ParseAddr(cfg.web)

@@ -296,6 +296,108 @@ func TestToken(t *testing.T) {
 	}
 }
 
+// --max-clients and --shed-quiet reach the server. With one slot, a second
+// client is refused while the first has sent machine messages; with
+// --shed-quiet 1ns, it takes the slot of a first that sent only a
+// heartbeat, and that one is no longer served.
+func TestServerLimitFlags(t *testing.T) {
+	for _, tc := range []struct {
+		shedQuiet string
+		// firstBatch is what the first client sends.
+		firstBatch *dbg.Batch
+		shed       bool
+	}{
+		{"30s", &dbg.Batch{Version: dbg.ProtocolVersion, Msgs: []dbg.DbgMsg{&dbg.DbgMsgStruct{MachineID: "first"}}}, false},
+		{"1ns", &dbg.Batch{Version: dbg.ProtocolVersion}, true},
+	} {
+		t.Run("shed-quiet="+tc.shedQuiet, func(t *testing.T) {
+			cfg, err := parseFlags([]string{"--headless", "--listen", freeAddr(t), "--max-clients", "1", "--shed-quiet", tc.shedQuiet}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			stderr := &lineWatch{want: "am-dbg: listening", seen: make(chan struct{})}
+			go func() { done <- run(ctx, cfg, io.Discard, stderr) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}()
+			select {
+			case <-stderr.seen:
+			case err := <-done:
+				t.Fatalf("am-dbg ended before listening: %v", err)
+			}
+			first := dialRPC(t, cfg.listen)
+			if err := first.Call(dbg.ServiceMethod, tc.firstBatch, &dbg.Ack{}); err != nil {
+				t.Fatal(err)
+			}
+			second := dialRPC(t, cfg.listen)
+			batch := &dbg.Batch{Version: dbg.ProtocolVersion, Msgs: []dbg.DbgMsg{&dbg.DbgMsgStruct{MachineID: "second"}}}
+			err = second.Call(dbg.ServiceMethod, batch, &dbg.Ack{})
+			if tc.shed {
+				if err != nil {
+					t.Fatalf("the second client, with the first only heartbeating: %v", err)
+				}
+				if err := first.Call(dbg.ServiceMethod, &dbg.Batch{Version: dbg.ProtocolVersion}, &dbg.Ack{}); err == nil {
+					t.Error("the quiet first client is still served after the second took its slot")
+				}
+				if log := stderr.String(); !strings.Contains(log, "shed quiet connection") {
+					t.Errorf("am-dbg's log says nothing of shedding the first client:\n%s", log)
+				}
+				return
+			}
+			// refused as it connects, or with ErrFull after its batch
+			if err == nil {
+				t.Fatal("a second client was served by am-dbg --max-clients 1")
+			}
+			if log := stderr.String(); !strings.Contains(log, "dbg server: refused connection") {
+				t.Errorf("am-dbg's log says nothing of refusing the second client (%v):\n%s", err, log)
+			}
+		})
+	}
+}
+
+// lineWatch is a writer that keeps what it is given, and closes seen once
+// a write contains want.
+type lineWatch struct {
+	want string
+	seen chan struct{}
+	once sync.Once
+	mu   sync.Mutex
+	buf  bytes.Buffer
+}
+
+func (w *lineWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.buf.Write(p)
+	w.mu.Unlock()
+	if bytes.Contains(p, []byte(w.want)) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *lineWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// dialRPC connects an RPC client to the debugger at addr, closed at the
+// test's end.
+func dialRPC(t *testing.T, addr string) *rpc.Client {
+	t.Helper()
+	c, err := rpc.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // recordSession runs a headless debugger recording to a file while a
 // session of machines reports to it, and returns the recording's path.
 func recordSession(t *testing.T) string {
@@ -339,24 +441,27 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr bool
 	}{
-		{nil, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
-		{[]string{"--record", "f", "--history", "10", "--max-mem", "64MiB"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, record: "f", history: 10, maxMem: 64 << 20}, false},
-		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, importFile: "f", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
-		{[]string{"--headless"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
-		{[]string{"--headless", "--fwd", ":9", "--fwd", "h:10"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, fwd: []string{"127.0.0.1:9", "h:10"}}, false},
+		{nil, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--record", "f", "--history", "10", "--max-mem", "64MiB"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, record: "f", history: 10, maxMem: 64 << 20, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--import", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, importFile: "f", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--headless"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--headless", "--fwd", ":9", "--fwd", "h:10"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter, fwd: []string{"127.0.0.1:9", "h:10"}}, false},
 		{[]string{"--fwd", ":7464"}, config{}, true},
 		{[]string{"--fwd", "nohost"}, config{}, true},
 		{[]string{"--import", "f", "--fwd", ":9"}, config{}, true},
-		{[]string{"--headless", "--record", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, record: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
-		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", dir: defaultDiagramsDir, record: "f", headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
-		{[]string{"--headless", "--import", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, importFile: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--headless", "--record", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, record: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--record", "f", "--print", "--listen", ":1"}, config{listen: ":1", dir: defaultDiagramsDir, record: "f", headless: true, print: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--headless", "--import", "f"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, importFile: "f", headless: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
 		{[]string{"--version"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, history: store.DefaultHistoryLimit, version: true}, false},
 		{[]string{"--version", "--import", "f", "--record", "g"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, history: store.DefaultHistoryLimit, version: true}, false},
-		{[]string{"--headless", "--import", "f", "--diagrams", "--dir", "d"}, config{listen: dbg.DefaultAddr, dir: "d", importFile: "f", headless: true, diagrams: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
-		{[]string{"--headless", "--web", "1"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, web: "127.0.0.1:7465", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
-		{[]string{"--web", ":9000", "--web-token", "t"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, web: "127.0.0.1:9000", webToken: "t", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--headless", "--import", "f", "--diagrams", "--dir", "d"}, config{listen: dbg.DefaultAddr, dir: "d", importFile: "f", headless: true, diagrams: true, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--headless", "--web", "1"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, headless: true, web: "127.0.0.1:7465", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--web", ":9000", "--web-token", "t"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, web: "127.0.0.1:9000", webToken: "t", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
 		{[]string{"--web-token", "t"}, config{}, true},
-		{[]string{"--token", "t"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, token: "t", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes}, false},
+		{[]string{"--token", "t"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, token: "t", history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: server.DefaultMaxClients, shedQuiet: server.DefaultShedQuietAfter}, false},
+		{[]string{"--max-clients", "200", "--shed-quiet", "5m"}, config{listen: dbg.DefaultAddr, dir: defaultDiagramsDir, history: store.DefaultHistoryLimit, maxMem: store.DefaultMaxBytes, maxClients: 200, shedQuiet: 5 * time.Minute}, false},
+		{[]string{"--max-clients", "0"}, config{}, true},
+		{[]string{"--shed-quiet", "0s"}, config{}, true},
 		{[]string{"--web", "7465"}, config{}, true},
 		{[]string{"--diagrams", "--dir", ""}, config{}, true},
 		{[]string{"--history", "0"}, config{}, true},
@@ -415,7 +520,7 @@ func TestUsagePlaceholders(t *testing.T) {
 	if _, err := parseFlags([]string{"-h"}, &out); err == nil {
 		t.Fatal("-h: no flag.ErrHelp")
 	}
-	for _, want := range []string{"-history N\n", "-listen address\n", "-record file\n", "-import file\n", "-version\n"} {
+	for _, want := range []string{"-history N\n", "-listen address\n", "-record file\n", "-import file\n", "-version\n", "-max-clients N\n", "-shed-quiet duration\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-h lacks %q:\n%s", want, out.String())
 		}

@@ -133,7 +133,9 @@ func serve(ctx context.Context, cfg config, consumers []consumer, stderr io.Writ
 	if inbox != nil {
 		ln = inbox.Listener(ln)
 	}
-	srv := server.Serve(ln, server.Multi(handlers...), &server.Opts{Logger: log, Token: cfg.token})
+	srv := server.Serve(ln, server.Multi(handlers...), &server.Opts{
+		Logger: log, Token: cfg.token, MaxClients: cfg.maxClients, ShedQuietAfter: cfg.shedQuiet,
+	})
 	log.Info("am-dbg: listening", "addr", srv.Addr().String())
 	if inbox == nil {
 		<-ctx.Done()

@@ -75,13 +75,22 @@ import (
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 )
 
+// Defaults of [Opts] fields left zero.
+const (
+	// DefaultMaxClients is the default of [Opts.MaxClients].
+	DefaultMaxClients = 64
+	// DefaultShedQuietAfter is the default of [Opts.ShedQuietAfter].
+	DefaultShedQuietAfter = 30 * time.Second
+)
+
 // Opts configures a [Server]. The zero value gives the defaults.
 type Opts struct {
 	// MaxMsgBytes bounds one gob message from a peer. Default
 	// [dbg.DefaultMaxMsgBytes] (1 MiB), twice what clients batch by
 	// default.
 	MaxMsgBytes int
-	// MaxClients bounds the connections served at once. Default 64.
+	// MaxClients bounds the connections served at once. Default
+	// [DefaultMaxClients], 64.
 	MaxClients int
 	// IdleTimeout is how long a connection may go without a complete
 	// request. Default 1 minute; clients send a heartbeat every 10 s.
@@ -96,8 +105,9 @@ type Opts struct {
 	// machine message, counting from when it connected) before it may
 	// lose its slot to a new client, when every slot is taken. Only the
 	// connection quiet the longest goes, and only for a new one whose
-	// first batch carries machine messages. Default 30 s, three of
-	// [dbg.Opts.Heartbeat]'s default intervals.
+	// first batch carries machine messages. Default
+	// [DefaultShedQuietAfter], 30 s: three of [dbg.Opts.Heartbeat]'s
+	// default intervals.
 	//
 	// It trades how long peers that only send heartbeats can lock new
 	// clients out (a new client retries meanwhile, with its transitions
@@ -135,7 +145,7 @@ func (o *Opts) withDefaults() Opts {
 		out.MaxMsgBytes = dbg.DefaultMaxMsgBytes
 	}
 	if out.MaxClients <= 0 {
-		out.MaxClients = 64
+		out.MaxClients = DefaultMaxClients
 	}
 	if out.IdleTimeout <= 0 {
 		out.IdleTimeout = time.Minute
@@ -145,7 +155,7 @@ func (o *Opts) withDefaults() Opts {
 	}
 	out.FirstBatchTimeout = min(out.FirstBatchTimeout, out.IdleTimeout)
 	if out.ShedQuietAfter <= 0 {
-		out.ShedQuietAfter = 30 * time.Second
+		out.ShedQuietAfter = DefaultShedQuietAfter
 	}
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
