@@ -16,8 +16,9 @@ func (t *Tracer) hasWork() bool {
 }
 
 // exitIfIdle stops the sender when no machine is left and nothing is
-// queued, unless the tracer is persistent (a Relay's). Deciding under mu means a machine bound meanwhile either sees
-// the sender running or starts a new one.
+// queued, unless the tracer is persistent (a Relay's). Deciding under mu
+// means a machine bound meanwhile either sees the sender running or
+// starts a new one.
 func (t *Tracer) exitIfIdle() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()

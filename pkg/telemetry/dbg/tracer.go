@@ -15,7 +15,10 @@ import (
 // debugger server. It is inheritable: submachines created with
 // [am.Opts.Parent] report through the same tracer and connection. Create it
 // with [NewTracer], or bind it in one call with [TransitionsToDbg] or
-// [BindEnv].
+// [BindEnv]. Those two make a tracer per call; a program with many root
+// machines can bind one tracer to each instead ([am.Machine.BindTracer],
+// [am.Opts.Tracers]), so that they share its connection and the one slot
+// it takes on the server.
 //
 // Besides the tracer hooks, it adds a log sink to each machine, to catch the
 // entries made between transitions ([DbgMsgTx.LogsBefore]), next to the

@@ -13,6 +13,7 @@ import (
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
+	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/server"
 )
 
 // tree is a parent machine with two submachines. The parent's StartState
@@ -311,5 +312,43 @@ func TestOversizedTransitionDropped(t *testing.T) {
 	}
 	if !slices.Equal(ids, []uint64{1, 3}) || tracer.Dropped() != 1 {
 		t.Errorf("received %v, dropped %d; want [1 3] and 1", ids, tracer.Dropped())
+	}
+}
+
+// One tracer serves any number of root machines over one connection: a
+// server with a single slot receives every machine and transition of
+// three roots bound to it, and refuses nobody.
+func TestOneTracerManyRoots(t *testing.T) {
+	col := newCollector()
+	srv, err := server.Listen("127.0.0.1:0", col, &server.Opts{MaxClients: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tracer := dbg.NewTracer(srv.Addr().String(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ids := []string{"root-1", "root-2", "root-3"}
+	for _, id := range ids {
+		mach, err := am.New(ctx, am.Schema{"A": {}}, &am.Opts{ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mach.BindTracer(tracer); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			mach.Add1("A", nil)
+			mach.Remove1("A", nil)
+		}
+	}
+	flush(t, tracer)
+	for _, id := range ids {
+		if got := len(col.txs(id)); got != 10 {
+			t.Errorf("%s: %d transitions arrived, want 10", id, got)
+		}
+	}
+	if st := srv.Stats(); st.TurnedAway() != 0 || st.Clients != 1 {
+		t.Errorf("server stats %+v, want one client and none turned away", st)
 	}
 }
