@@ -76,7 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var((*fwdAddrs)(&cfg.fwd), "fwd", "forward everything received to the am-dbg at `address`; repeatable")
 	fs.StringVar(&cfg.token, "token", "", "require this `token` of clients (their dbg.Opts.Token or "+dbg.EnvToken+
 		"); default $"+dbg.EnvToken+", which other users cannot see as they can a command line")
-	fs.IntVar(&cfg.maxClients, "max-clients", server.DefaultMaxClients, "serve at most `N` client connections at once (a tracer per root machine); "+
+	fs.IntVar(&cfg.maxClients, "max-clients", server.DefaultMaxClients, "serve at most `N` client connections at once (each tracer holds one); "+
 		"more are refused, or take the slot of one quiet for --shed-quiet")
 	fs.DurationVar(&cfg.shedQuiet, "shed-quiet", server.DefaultShedQuietAfter, "when every slot is taken, a client that has sent only heartbeats for this `duration` "+
 		"gives its slot to a new one with machine messages")
