@@ -99,14 +99,7 @@ func runHostile(t *testing.T, env map[string]string, requests *atomic.Int64, exp
 	logged := hostile.CaptureLogs(t)
 	sdkLogged := captureOtelLog(t)
 	p := providers(t, nil, env)
-	mach, _ := machtest.NewMutationsMachine(t, &am.Opts{
-		LogLevel: am.LogLevelChanges,
-		Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
-		Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
-	})
-	if err := amtele.BindOtelLogger(mach, p.Logger, "hostile"); err != nil {
-		t.Fatal(err)
-	}
+	mach, _ := otelMutationsMachine(t, p)
 
 	heap := hostile.WatchHeap()
 	// run until the backend has had several exports to answer
@@ -137,20 +130,28 @@ func runHostile(t *testing.T, env map[string]string, requests *atomic.Int64, exp
 	}
 }
 
+// otelMutationsMachine is the mutations machine traced and logging, at
+// LogLevelChanges, through p.
+func otelMutationsMachine(tb testing.TB, p *amtele.OtelProviders) (*am.Machine, *machtest.Handlers) {
+	tb.Helper()
+	mach, h := machtest.NewMutationsMachine(tb, &am.Opts{
+		LogLevel: am.LogLevelChanges,
+		Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
+		Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
+	})
+	if err := amtele.BindOtelLogger(mach, p.Logger, "hostile"); err != nil {
+		tb.Fatal(err)
+	}
+	return mach, h
+}
+
 // BenchmarkOtelHostile runs the op traced and logging over OTLP/HTTP to a
 // backend that accepts everything, to one answering 500 with 100 MB, and
-// to one that never answers. Exporting happens off the machine's goroutine, so the
-// three must cost the same per op.
+// to one that never answers. Exporting happens off the machine's
+// goroutine, so the three must cost the same per op.
 func BenchmarkOtelHostile(b *testing.B) {
 	run := func(b *testing.B, p *amtele.OtelProviders) {
-		mach, h := machtest.NewMutationsMachine(b, &am.Opts{
-			LogLevel: am.LogLevelChanges,
-			Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
-			Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
-		})
-		if err := amtele.BindOtelLogger(mach, p.Logger, "hostile"); err != nil {
-			b.Fatal(err)
-		}
+		mach, h := otelMutationsMachine(b, p)
 		b.ReportAllocs()
 		machtest.RunMutationsOp(b, mach, h)
 	}
@@ -209,14 +210,7 @@ func BenchmarkOtelHostileTurns(b *testing.B) {
 			defer cancel()
 			_ = p.Shutdown(ctx)
 		})
-		machs[i], _ = machtest.NewMutationsMachine(b, &am.Opts{
-			LogLevel: am.LogLevelChanges,
-			Logger:   am.LogSinkFunc(func(*am.LogEntry) {}),
-			Tracers:  []am.Tracer{amtele.NewOtelMachTracer(p.Tracer.Tracer("hostile"), nil)},
-		})
-		if err := amtele.BindOtelLogger(machs[i], p.Logger, "hostile"); err != nil {
-			b.Fatal(err)
-		}
+		machs[i], _ = otelMutationsMachine(b, p)
 	}
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {}))
 	times := make([][]time.Duration, len(machs))
