@@ -44,7 +44,7 @@ fuzz-smoke:
 ## bench: the machine's benchmarks and every exporter's, each next to the same
 ## BenchmarkMutations op; compare runs with benchstat.
 BENCH_PKGS = ./pkg/machine/ ./pkg/telemetry/ ./pkg/telemetry/prometheus/ \
-	./pkg/telemetry/dbg/ ./cmd/am-dbg/internal/ui/ ./cmd/am-dbg/internal/web/
+	./pkg/telemetry/dbg/ ./pkg/telemetry/loki/ ./cmd/am-dbg/internal/ui/ ./cmd/am-dbg/internal/web/
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $(BENCH_PKGS)
 
