@@ -14,6 +14,7 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
+	"github.com/amkit-dev/amkit/internal/buildinfo"
 	amgrafana "github.com/amkit-dev/amkit/pkg/telemetry/grafana"
 )
 
@@ -90,6 +91,7 @@ type grafanaFlags struct {
 	output             string
 	timeout            time.Duration
 	provisioning       provisioningFlags
+	version            *bool
 }
 
 func newGrafanaFlagSet(f *grafanaFlags) *flag.FlagSet {
@@ -106,6 +108,9 @@ func newGrafanaFlagSet(f *grafanaFlags) *flag.FlagSet {
 	fs.StringVar(&f.provisioning.logsURL, "logs-url", "", "with --provisioning, the log backend at this `url` (default: its usual local port)")
 	fs.StringVar(&f.provisioning.tracesURL, "traces-url", "", "with --provisioning, also Jaeger's query service at this `url`, which exemplars of transition times link to")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for Grafana")
+	// every amkit command answers --version, a subcommand too, so that a
+	// script can ask the binary it is about to run without knowing its layout
+	f.version = buildinfo.Flag(fs)
 	return fs
 }
 
@@ -120,6 +125,9 @@ func runGrafana(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			return exitOK
 		}
 		return usageError(stderr, "%v", err)
+	}
+	if *f.version {
+		return printVersion(stdout)
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, "unexpected argument %q", fs.Arg(0))

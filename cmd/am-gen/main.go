@@ -60,8 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 	}
 	switch args[0] {
 	case "-version", "--version":
-		fmt.Fprintln(stdout, buildinfo.Version("am-gen"))
-		return exitOK
+		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":
 		if len(args) == 1 {
 			usage(stdout)
@@ -80,6 +79,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		return exitUsage
 	}
 	return cmd.run(ctx, args[1:], stdout, stderr, getenv)
+}
+
+// printVersion answers --version, given to am-gen or to any of its
+// commands: the same line either way, since it is the same binary.
+func printVersion(stdout io.Writer) int {
+	fmt.Fprintln(stdout, buildinfo.Version("am-gen"))
+	return exitOK
 }
 
 func lookup(name string) (command, bool) {

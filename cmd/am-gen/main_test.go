@@ -41,12 +41,19 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestVersion asks am-gen and each of its commands for the version: every
+// amkit command answers --version, and a command's own flags (grafana's
+// required --name, say) do not stand in the way.
 func TestVersion(t *testing.T) {
-	for _, arg := range []string{"--version", "-version"} {
-		r := amGen(t, nil, arg)
+	argLists := [][]string{{"--version"}, {"-version"}}
+	for _, c := range commands {
+		argLists = append(argLists, []string{c.name, "--version"}, []string{c.name, "-version"})
+	}
+	for _, args := range argLists {
+		r := amGen(t, nil, args...)
 		if r.code != exitOK || !strings.HasPrefix(r.stdout, "am-gen github.com/amkit-dev/amkit ") ||
 			strings.Count(r.stdout, "\n") != 1 || r.stderr != "" {
-			t.Errorf("am-gen %s: %+v, want one version line on stdout and exit 0", arg, r)
+			t.Errorf("am-gen %s: %+v, want one version line on stdout and exit 0", strings.Join(args, " "), r)
 		}
 	}
 }
