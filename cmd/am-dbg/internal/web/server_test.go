@@ -30,26 +30,6 @@ func decodeView(t *testing.T, res *http.Response) *view {
 
 // The view of a machine after each of its transitions: the tree, the
 // diagram's nodes and edges, the states lit, and the steps of a canceled
-// A view counts the connections the debugger turned away when it has a
-// count to give, and says nothing of them otherwise, as for a recording.
-func TestViewTurnedAway(t *testing.T) {
-	st := fixture(t)
-	_, recording := serve(t, st, nil)
-	res := get(t, recording, "/api/view")
-	b, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(b), "turnedAway") {
-		t.Errorf("a view without a count has one: %s", b)
-	}
-	_, live := serve(t, st, &Options{TurnedAway: func() uint64 { return 7 }})
-	if v := decodeView(t, get(t, live, "/api/view")); v.TurnedAway != 7 {
-		t.Errorf("turnedAway = %d, want 7", v.TurnedAway)
-	}
-}
-
 // transition.
 func TestView(t *testing.T) {
 	_, ts := serve(t, fixture(t), nil)
@@ -114,6 +94,26 @@ func TestView(t *testing.T) {
 
 	if res := get(t, ts, "/api/view?at=x"); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("at=x: %s", res.Status)
+	}
+}
+
+// A view counts the connections the debugger turned away when it has a
+// count to give, and says nothing of them otherwise, as for a recording.
+func TestViewTurnedAway(t *testing.T) {
+	st := fixture(t)
+	_, recording := serve(t, st, nil)
+	res := get(t, recording, "/api/view")
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "turnedAway") {
+		t.Errorf("a view without a count has one: %s", b)
+	}
+	_, live := serve(t, st, &Options{TurnedAway: func() uint64 { return 7 }})
+	if v := decodeView(t, get(t, live, "/api/view")); v.TurnedAway != 7 {
+		t.Errorf("turnedAway = %d, want 7", v.TurnedAway)
 	}
 }
 
