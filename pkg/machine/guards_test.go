@@ -281,3 +281,58 @@ func TestQueueLimit(t *testing.T) {
 		t.Errorf("LastCancel = %v", err)
 	}
 }
+
+// overdueBorrower is a borrowing tracer whose HandlerTimeout hook keeps
+// the record it is given until told to read it again.
+type overdueBorrower struct {
+	am.NoOpTracer
+	reported chan uint64 // tx.ID when the hook was called
+	reread   chan struct{}
+	again    chan uint64 // tx.ID read once reread is closed
+}
+
+func (b *overdueBorrower) BorrowsTransitions() bool { return true }
+
+func (b *overdueBorrower) HandlerTimeout(tx *am.Transition, _ string, _ time.Duration) {
+	b.reported <- tx.ID
+	<-b.reread
+	b.again <- tx.ID
+}
+
+// blockingB is a final handler of B that waits until release is closed.
+type blockingB struct{ release chan struct{} }
+
+func (h *blockingB) BState(*am.Event) { <-h.release }
+
+// A transition reported overdue keeps its record: the HandlerTimeout hook
+// may read it after the handler returned and later transitions ran, when
+// every tracer borrows records and the machine would otherwise reuse it.
+func TestHandlerTimeoutRecordKept(t *testing.T) {
+	hook := &overdueBorrower{reported: make(chan uint64), reread: make(chan struct{}), again: make(chan uint64)}
+	mach, err := am.New(context.Background(), abcde(nil), &am.Opts{
+		HandlerTimeout: 5 * time.Millisecond, Tracers: []am.Tracer{hook},
+		Logger: am.LogSinkFunc(func(*am.LogEntry) {}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mach.Dispose()
+	h := &blockingB{release: make(chan struct{})}
+	if err := mach.BindHandlers(h); err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan am.Result)
+	go func() { res <- mach.Add1("B", nil) }()
+	id := <-hook.reported
+	close(h.release)
+	<-res
+	// transitions that would reuse the record, were it still the spare
+	for range 3 {
+		mach.Add1("A", nil)
+		mach.Remove1("A", nil)
+	}
+	close(hook.reread)
+	if got := <-hook.again; got != id {
+		t.Errorf("the overdue transition's record changed under its hook: ID %d, then %d", id, got)
+	}
+}

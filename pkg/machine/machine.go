@@ -124,8 +124,8 @@ type Machine struct {
 	children  []*Machine
 
 	// tracing is tracers as the hot path reads them; while every tracer is
-	// a [TransitionBorrower], transitions reuse spare, which only the
-	// runner touches.
+	// a [TransitionBorrower], transitions reuse spare, under mu. The
+	// watchdog detaches it from a transition it reports (reportOverdue).
 	tracing *tracerSet
 	spare   *Transition
 

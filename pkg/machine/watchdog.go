@@ -212,13 +212,22 @@ func (m *Machine) reportOverdue(call uint64, name string, elapsed time.Duration)
 
 	m.mu.Lock()
 	tx, tracers := m.current, m.tracers
-	m.mu.Unlock()
-	if tx == nil {
+	if tx == nil || w.call.Load() != call {
+		// the handler returned meanwhile: the transition reports it late
+		m.mu.Unlock()
 		return
 	}
+	// the report reads tx after the handler may have returned, and the
+	// hooks may read it until they return: a record reused by the next
+	// transition would change under them, so this one leaves the reuse
+	if m.spare == tx {
+		m.spare = nil
+	}
+	txID, mut := tx.ID, tx.Mutation.String(tx.index)
+	m.mu.Unlock()
 	err := fmt.Errorf("%w: %s of transition %d %s on machine %s still running after %v (deadline %v)",
-		ErrHandlerTimeout, name, tx.ID, tx.Mutation.String(tx.index), m.id, elapsed.Round(time.Millisecond), w.timeout)
-	m.deliverErr(err, tx.ID, false)
+		ErrHandlerTimeout, name, txID, mut, m.id, elapsed.Round(time.Millisecond), w.timeout)
+	m.deliverErr(err, txID, false)
 	for _, t := range tracers {
 		m.callTracer(t, "HandlerTimeout", func() { t.HandlerTimeout(tx, name, elapsed) })
 	}
