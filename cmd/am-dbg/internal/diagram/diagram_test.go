@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,16 @@ func cases() map[string]struct {
 			Clocks: am.Time{0, 1, 1, 1, 0, 0},
 			Steps:  []am.Step{{Type: am.StepRemoved, State: 4, Related: 3}},
 		})},
+		// Pay removes Paid, which it does not call: Paid changes without
+		// being called, the one case that draws the "changed" border
+		"removed": {msg: s, h: ForTx(s.StateNames, am.Time{0, 1, 1, 0, 1, 0}, &dbg.DbgMsgTx{
+			Called: []int{3},
+			Clocks: am.Time{0, 1, 1, 1, 2, 0},
+			Steps: []am.Step{
+				{Type: am.StepRequested, State: 3, Related: -1},
+				{Type: am.StepRemoved, State: 4, Related: 3},
+			},
+		})},
 		"hostile": {msg: hostile, h: Highlight{Active: []string{"B\\N\x1b]0;title\x07"}, Called: []string{"D\u009b31m\u2028"}}},
 	}
 }
@@ -172,6 +183,104 @@ func TestMermaidGolden(t *testing.T) {
 				if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f {
 					t.Fatalf("control character %U at byte %d", r, i)
 				}
+			}
+		})
+	}
+}
+
+// TestMermaidGoldensShowEveryMark reads the golden files together: each
+// way of marking a state must be in one of them, or a change to its style
+// would pass unseen.
+func TestMermaidGoldensShowEveryMark(t *testing.T) {
+	var all []byte
+	for name := range cases() {
+		b, err := os.ReadFile(filepath.Join("testdata", name+".mmd"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	for mark, style := range map[string]string{
+		"active":  "fill:#c8f0c0",
+		"called":  "stroke:#d62728,stroke-width:4px",
+		"changed": "stroke:#ff7f0e,stroke-width:3px",
+		"touched": "stroke:#1f77b4,stroke-width:2px,stroke-dasharray:5 3",
+	} {
+		if !bytes.Contains(all, []byte(style)) {
+			t.Errorf("no golden file draws a %s state (%s)", mark, style)
+		}
+	}
+}
+
+// TestDOTMarks checks the attributes each class of state gets in DOT, and
+// that a state in several classes gets the strongest border (called, then
+// changed, then touched) over its fill; Graphviz draws whatever the
+// attributes say, so the attributes are what to check.
+func TestDOTMarks(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		h     Highlight
+		state string
+		want  string
+	}{{
+		name:  "unmarked",
+		state: "Ship",
+		want:  `label="Ship", style="rounded"`,
+	}, {
+		name:  "active",
+		h:     Highlight{Active: []string{"Ship"}},
+		state: "Ship",
+		want:  `label="Ship", fillcolor="#c8f0c0", style="rounded,filled"`,
+	}, {
+		name:  "called",
+		h:     Highlight{Called: []string{"Ship"}},
+		state: "Ship",
+		want:  `label="Ship", color="#d62728", penwidth=3, style="rounded,bold"`,
+	}, {
+		name:  "changed",
+		h:     Highlight{Changed: []string{"Ship"}},
+		state: "Ship",
+		want:  `label="Ship", color="#ff7f0e", penwidth=2, style="rounded"`,
+	}, {
+		name:  "touched",
+		h:     Highlight{Touched: []string{"Ship"}},
+		state: "Ship",
+		want:  `label="Ship", color="#1f77b4", style="rounded,dashed"`,
+	}, {
+		name:  "active and called",
+		h:     Highlight{Active: []string{"Ship"}, Called: []string{"Ship"}, Changed: []string{"Ship"}, Touched: []string{"Ship"}},
+		state: "Ship",
+		want:  `label="Ship", fillcolor="#c8f0c0", color="#d62728", penwidth=3, style="rounded,filled,bold"`,
+	}, {
+		name:  "changed over touched",
+		h:     Highlight{Changed: []string{"Ship"}, Touched: []string{"Ship"}},
+		state: "Ship",
+		want:  `label="Ship", color="#ff7f0e", penwidth=2, style="rounded"`,
+	}, {
+		name:  "auto and changed",
+		h:     Highlight{Changed: []string{"Paid"}},
+		state: "Paid",
+		want:  `label="Paid\nauto\ngroups: done, money", peripheries=2, color="#ff7f0e", penwidth=2, style="rounded"`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := FromStruct(shop())
+			var buf bytes.Buffer
+			if err := g.DOT(&buf, tc.h); err != nil {
+				t.Fatal(err)
+			}
+			i, ok := g.Node(tc.state)
+			if !ok {
+				t.Fatalf("no node %s", tc.state)
+			}
+			want := "s" + strconv.Itoa(i) + " [" + tc.want + "];"
+			var got []string
+			for _, line := range strings.Split(buf.String(), "\n") {
+				if line = strings.TrimSpace(line); strings.HasPrefix(line, "s"+strconv.Itoa(i)+" [") {
+					got = append(got, line)
+				}
+			}
+			if len(got) != 1 || got[0] != want {
+				t.Errorf("node lines of %s:\n got %q\nwant [%q]", tc.state, got, want)
 			}
 		})
 	}
