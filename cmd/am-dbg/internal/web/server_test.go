@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store/storetest"
 )
 
 func decodeView(t *testing.T, res *http.Response) *view {
@@ -114,6 +116,62 @@ func TestViewTurnedAway(t *testing.T) {
 	_, live := serve(t, st, &Options{TurnedAway: func() uint64 { return 7 }})
 	if v := decodeView(t, get(t, live, "/api/view")); v.TurnedAway != 7 {
 		t.Errorf("turnedAway = %d, want 7", v.TurnedAway)
+	}
+}
+
+// A transition's details carry the machine's queue as the client saw it:
+// how many mutations waited when it started, and the queue tick at its
+// end. The page prints both, so both are in the JSON under the names it
+// reads, a zero too: an absent field would print as "undefined".
+func TestViewTxQueue(t *testing.T) {
+	st := store.New(nil)
+	syn := storetest.New()
+	syn.Machine(st, "worker", "")
+	first, second := syn.Tx("worker"), syn.Tx("worker")
+	first.QueueLen, first.QueueTick = 0, 0
+	second.QueueLen, second.QueueTick = 3, 17
+	syn.Send(st, first, second)
+	_, ts := serve(t, st, nil)
+
+	for _, tc := range []struct {
+		path                string
+		queueLen, queueTick string
+	}{
+		{"/api/view?m=worker", "3", "17"},
+		{"/api/view?m=worker&at=0", "0", "0"},
+	} {
+		res := get(t, ts, tc.path)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", tc.path, res.Status)
+		}
+		// the raw fields, not the Go struct, since the page reads the names
+		var v struct {
+			Mach struct {
+				Tx map[string]json.RawMessage `json:"tx"`
+			} `json:"mach"`
+		}
+		err := json.NewDecoder(res.Body).Decode(&v)
+		res.Body.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		tx := v.Mach.Tx
+		if got, ok := tx["queueLen"]; !ok || string(got) != tc.queueLen {
+			t.Errorf("%s: queueLen %s (present %v), want %s", tc.path, got, ok, tc.queueLen)
+		}
+		if got, ok := tx["queueTick"]; !ok || string(got) != tc.queueTick {
+			t.Errorf("%s: queueTick %s (present %v), want %s", tc.path, got, ok, tc.queueTick)
+		}
+	}
+	// and the page reads them by those names
+	js, err := io.ReadAll(get(t, ts, "/static/app.js").Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"tx.queueLen", "tx.queueTick"} {
+		if !bytes.Contains(js, []byte(field)) {
+			t.Errorf("app.js does not read %s", field)
+		}
 	}
 }
 
