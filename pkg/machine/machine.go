@@ -48,7 +48,10 @@ type Opts struct {
 	// while it still runs (an error log entry and [Tracer.HandlerTimeout]),
 	// cancels its [Event.Ctx], and when it returns treats it as failed: a
 	// negotiation handler cancels the transition, a final handler adds
-	// [Exception] with an error wrapping [ErrHandlerTimeout].
+	// [Exception] with an error wrapping [ErrHandlerTimeout]. The machine
+	// checks every quarter of the timeout, at most every second, so it
+	// sees an overrun up to that long after the deadline; a handler that
+	// returns within that slack counts as on time.
 	HandlerTimeout time.Duration
 	// QueueLimit is how many entries the queue may hold. Zero or less
 	// means [DefaultQueueLimit]. A mutation that would exceed it is [Canceled]
