@@ -75,8 +75,15 @@ func abcde(defs am.Schema) am.Schema {
 // transition and keeps the transitions it saw.
 type invariants struct {
 	am.NoOpTracer
-	t       testing.TB
-	schema  am.Schema
+	t      testing.TB
+	schema am.Schema
+	// borrow makes it a [am.TransitionBorrower] keeping clones, so that
+	// the machine reuses one record for all its transitions
+	borrow bool
+	// last is the record of the previous TransitionEnd, and reused counts
+	// the records seen twice in a row
+	last    *am.Transition
+	reused  int
 	mu      sync.Mutex
 	txs     []*am.Transition
 	running atomic.Int32
@@ -86,6 +93,9 @@ type invariants struct {
 func newInvariants(t testing.TB, schema am.Schema) *invariants {
 	return &invariants{t: t, schema: schema}
 }
+
+// BorrowsTransitions tells whether the machine may reuse its records.
+func (v *invariants) BorrowsTransitions() bool { return v.borrow }
 
 // TransitionInit starts counting final handlers. Records that never ran on
 // the queue can arrive from other goroutines in the middle of a transition,
@@ -113,8 +123,16 @@ func isFinal(handler string) bool {
 }
 
 func (v *invariants) TransitionEnd(tx *am.Transition) {
+	kept := tx
+	if v.borrow {
+		kept = tx.Clone()
+	}
 	v.mu.Lock()
-	v.txs = append(v.txs, tx)
+	v.txs = append(v.txs, kept)
+	if tx == v.last {
+		v.reused++
+	}
+	v.last = tx
 	v.mu.Unlock()
 	if err := checkInvariants(v.schema, tx); err != nil {
 		v.t.Errorf("tx %d %s: %v", tx.ID, tx, err)

@@ -111,7 +111,10 @@ func checkRun(t *testing.T, schema am.Schema, rec *recorder, ops []op) {
 	}
 	defer mach.Dispose()
 	mach.SetLogLevel(am.LogLevelNothing)
+	// borrowing, so that every transition reuses one record, as it does
+	// with telemetry that borrows them
 	inv := newInvariants(t, schema)
+	inv.borrow = true
 	if err := mach.BindTracer(inv); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +137,11 @@ func checkRun(t *testing.T, schema am.Schema, rec *recorder, ops []op) {
 		if t.Failed() {
 			t.Fatalf("schema %v, after %v", schema, o)
 		}
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if len(inv.txs) > 2 && inv.reused == 0 {
+		t.Fatalf("%d transitions and no record reused", len(inv.txs))
 	}
 }
 
