@@ -6,6 +6,8 @@ import (
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 )
 
 // The SDK's batch processors drop what a full queue cannot hold and count
@@ -87,6 +89,8 @@ func newCountingSpanBatcher(exp sdktrace.SpanExporter, c *exportCounts) sdktrace
 type countingLogProcessor struct {
 	*sdklog.BatchProcessor
 	c *exportCounts
+	// unregister ends the count in package drops.
+	unregister func()
 }
 
 // OnEmit hands r to the batch processor if its queue has room.
@@ -110,10 +114,21 @@ func (e *countingLogExporter) Export(ctx context.Context, records []sdklog.Recor
 	return err
 }
 
+// Shutdown flushes and stops the batch processor, then keeps the final
+// count in the drops total. The logger provider calls it from its own
+// Shutdown, which is what lets a provider that is only an
+// *sdklog.LoggerProvider, as NewOtelLoggerProvider returns, unregister.
+func (p *countingLogProcessor) Shutdown(ctx context.Context) error {
+	err := p.BatchProcessor.Shutdown(ctx)
+	p.unregister()
+	return err
+}
+
 // newCountingLogBatcher returns a batch log processor over exp whose drops
-// and failures go to c.
+// and failures go to c, and to package drops under [drops.OtelLogs] until
+// the processor is shut down.
 func newCountingLogBatcher(exp sdklog.Exporter, c *exportCounts) sdklog.Processor {
 	blp := sdklog.NewBatchProcessor(&countingLogExporter{Exporter: exp, c: c},
 		sdklog.WithMaxQueueSize(int(c.capacity)))
-	return &countingLogProcessor{BatchProcessor: blp, c: c}
+	return &countingLogProcessor{BatchProcessor: blp, c: c, unregister: drops.Register(drops.OtelLogs, c.lost)}
 }

@@ -214,8 +214,9 @@ func NewOtelProvidersFromEnv(ctx context.Context, serviceName string) (*OtelProv
 	for _, exp := range logExps {
 		c := &exportCounts{capacity: int64(logQueue)}
 		p.logs = append(p.logs, c)
+		// the processor registers in package drops, and unregisters when
+		// the logger provider shuts it down
 		loggerOpts = append(loggerOpts, sdklog.WithProcessor(newCountingLogBatcher(exp, c)))
-		p.unregister = append(p.unregister, drops.Register(drops.OtelLogs, c.lost))
 	}
 	p.Tracer = sdktrace.NewTracerProvider(tracerOpts...)
 	p.Logger = sdklog.NewLoggerProvider(loggerOpts...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -33,14 +34,29 @@ const loggerScope = "github.com/amkit-dev/amkit/pkg/telemetry"
 
 // NewOtelLoggerProvider returns a logger provider that exports through
 // exporter with the SDK's batch processor: records are queued and exported
-// in the background, and a full queue drops the oldest records instead of
-// blocking the machine. opts are added to the provider's options, for
-// example sdklog.WithResource; without a resource, the SDK's default one
-// takes the service name from OTEL_SERVICE_NAME.
+// in the background, and a full queue drops records instead of blocking
+// the machine. opts are added to the provider's options, for example
+// sdklog.WithResource; without a resource, the SDK's default one takes the
+// service name from OTEL_SERVICE_NAME.
 //
-// Shutting the provider down flushes the queued records.
+// The queue holds OTEL_BLRP_MAX_QUEUE_SIZE records (2048 when unset or not
+// a positive number, as in the SDK). The records that a full queue drops,
+// and those of exports that fail, are counted in package drops under
+// [drops.OtelLogs], which amprom exports as am_telemetry_dropped_total;
+// the provider has no Stats of its own, unlike [OtelProviders].
+//
+// Shutting the provider down flushes the queued records, and keeps its
+// final count in the drops total.
 func NewOtelLoggerProvider(exporter sdklog.Exporter, opts ...sdklog.LoggerProviderOption) *sdklog.LoggerProvider {
-	opts = append([]sdklog.LoggerProviderOption{sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter))}, opts...)
+	size, err := queueSizeEnv("OTEL_BLRP_MAX_QUEUE_SIZE")
+	if err != nil {
+		// there is no error to return: report it and fall back, as the SDK
+		// does when it reads the variable itself
+		otel.Handle(err)
+		size = defaultQueueSize
+	}
+	c := &exportCounts{capacity: int64(size)}
+	opts = append([]sdklog.LoggerProviderOption{sdklog.WithProcessor(newCountingLogBatcher(exporter, c))}, opts...)
 	return sdklog.NewLoggerProvider(opts...)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	amtele "github.com/amkit-dev/amkit/pkg/telemetry"
+	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 )
 
 // memLogExporter keeps exported records in memory.
@@ -274,5 +275,68 @@ func TestOtelLoggerTracerBoundLater(t *testing.T) {
 	sc := newSpanTree(rec.Ended()).one(t, "[remove] Foo").SpanContext()
 	if l := got[3]; l.TxID != 4 || l.Trace != sc.TraceID().String() || l.Span != sc.SpanID().String() {
 		t.Errorf("record %+v, want tx 4 with the span %s of [remove] Foo", l, sc.SpanID())
+	}
+}
+
+// stuckLogExporter holds every export until release is closed, then fails
+// it, as a backend that hangs and then goes away.
+type stuckLogExporter struct{ release chan struct{} }
+
+func (e *stuckLogExporter) Export(ctx context.Context, _ []sdklog.Record) error {
+	select {
+	case <-e.release:
+		return errors.New("backend gone")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (*stuckLogExporter) Shutdown(context.Context) error   { return nil }
+func (*stuckLogExporter) ForceFlush(context.Context) error { return nil }
+
+// TestOtelLoggerProviderCounts: the records that NewOtelLoggerProvider's
+// full queue drops, and then those of its failed export, reach package
+// drops exactly, and stay in its total after Shutdown. An invalid queue
+// size falls back to the SDK's 2048.
+func TestOtelLoggerProviderCounts(t *testing.T) {
+	for _, tc := range []struct {
+		queue         string
+		size, dropped int
+	}{
+		{"2", 2, 8},
+		{"many", 2048, 8},
+	} {
+		t.Run("OTEL_BLRP_MAX_QUEUE_SIZE="+tc.queue, func(t *testing.T) {
+			t.Setenv("OTEL_BLRP_MAX_QUEUE_SIZE", tc.queue)
+			exp := &stuckLogExporter{release: make(chan struct{})}
+			provider := amtele.NewOtelLoggerProvider(exp)
+			released := false
+			t.Cleanup(func() {
+				if !released {
+					close(exp.release)
+				}
+				_ = provider.Shutdown(context.Background())
+			})
+			before := drops.Total(drops.OtelLogs)
+			logger := provider.Logger("counts")
+			// the first export holds the records it took, so the queue
+			// cannot empty: exactly those beyond its size are dropped
+			for range tc.size + tc.dropped {
+				var r log.Record
+				r.SetBody(attribute.StringValue("record"))
+				logger.Emit(context.Background(), r)
+			}
+			if got := drops.Total(drops.OtelLogs) - before; got != uint64(tc.dropped) {
+				t.Errorf("with the exporter stuck: drops.Total(%s) grew by %d, want %d", drops.OtelLogs, got, tc.dropped)
+			}
+			close(exp.release)
+			released = true
+			if err := provider.Shutdown(context.Background()); err != nil {
+				t.Logf("shutdown: %v", err)
+			}
+			if got := drops.Total(drops.OtelLogs) - before; got != uint64(tc.size+tc.dropped) {
+				t.Errorf("after the failed exports: drops.Total(%s) grew by %d, want %d, all of them", drops.OtelLogs, got, tc.size+tc.dropped)
+			}
+		})
 	}
 }
