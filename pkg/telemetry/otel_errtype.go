@@ -21,11 +21,16 @@ const (
 	// handler, and the handler's span.
 	ErrorTypeHandlerPanic = "am.handler_panic"
 	// ErrorTypeHandlerTimeout marks a handler that ran past
-	// am.Opts.HandlerTimeout.
+	// am.Opts.HandlerTimeout, its span, and the transition it ends: the
+	// one a negotiation handler canceled, or the Exception a final handler
+	// added.
 	ErrorTypeHandlerTimeout = "am.handler_timeout"
 	// ErrorTypeUnknownState marks a mutation of a state the schema lacks.
 	ErrorTypeUnknownState = "am.unknown_state"
-	// ErrorTypeDisposed marks a mutation of a disposed machine.
+	// ErrorTypeDisposed marks a transition canceled because its machine
+	// is disposed. The machine cancels a mutation of a disposed machine
+	// before it becomes a transition ([am.Machine.Dispose]), so its tracers
+	// see none, and no span of [NewOtelMachTracer] carries this value.
 	ErrorTypeDisposed = "am.disposed"
 )
 
@@ -45,6 +50,10 @@ func (ms *machState) txStatus(tx *am.Transition) (codes.Code, string, attribute.
 		switch {
 		case errors.Is(err, am.ErrHandlerPanic):
 			return codes.Error, err.Error(), errTypeHandlerPanic
+		case errors.Is(err, am.ErrHandlerTimeout):
+			// a negotiation handler past its deadline cancels, as a
+			// panicking one does
+			return codes.Error, err.Error(), errTypeHandlerTimeout
 		case errors.Is(err, am.ErrUnknownState):
 			return codes.Error, err.Error(), errTypeUnknownState
 		case errors.Is(err, am.ErrDisposed):

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -221,6 +222,81 @@ func TestOtelMachTracerErrorType(t *testing.T) {
 		if s.Status().Code == codes.Error && attrs(s)["error.type"] != "*errors.errorString" {
 			t.Errorf("Exception activation: error.type %q", attrs(s)["error.type"])
 		}
+	}
+}
+
+// timeoutHandlers return once the machine's watchdog has canceled their
+// context at the deadline, so each returns past it.
+type timeoutHandlers struct{}
+
+func (*timeoutHandlers) SlowEnter(e *am.Event) bool {
+	<-e.Ctx().Done()
+	return true
+}
+
+func (*timeoutHandlers) HangState(e *am.Event) { <-e.Ctx().Done() }
+
+// TestOtelMachTracerHandlerTimeout: a negotiation handler that returns
+// past am.Opts.HandlerTimeout cancels its transition, and a final one adds
+// Exception. Both transitions, and the late handlers' spans, are errors of
+// error.type am.handler_timeout.
+func TestOtelMachTracerHandlerTimeout(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	mach := newMachine(t, am.Schema{"Slow": {}, "Hang": {}}, &am.Opts{
+		ID: "m",
+		// short, to keep the test short; the handlers wait for it on a
+		// channel, whatever it is
+		HandlerTimeout: 20 * time.Millisecond,
+		Tracers:        []am.Tracer{tracer},
+		Logger:         am.DiscardLogs,
+	})
+	if err := mach.BindHandlers(&timeoutHandlers{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := mach.Add1("Slow", nil); r != am.Canceled {
+		t.Fatalf("Add1(Slow) = %v, want canceled by the late SlowEnter", r)
+	}
+	if !errors.Is(mach.LastCancel(), am.ErrHandlerTimeout) {
+		t.Fatalf("LastCancel = %v, want ErrHandlerTimeout", mach.LastCancel())
+	}
+	// the caller runs the queue, so the Exception that the late HangState
+	// adds has run when Add1 returns
+	if r := mach.Add1("Hang", nil); r != am.Executed {
+		t.Fatalf("Add1(Hang) = %v, want executed", r)
+	}
+	if !mach.Is1(am.Exception) {
+		t.Fatal("no Exception after the late HangState")
+	}
+	st := newSpanTree(rec.Ended())
+	for _, s := range []sdktrace.ReadOnlySpan{
+		st.one(t, "[add] Slow"), st.one(t, "SlowEnter"), st.one(t, "HangState"), st.one(t, "[add] Exception"),
+	} {
+		if s.Status().Code != codes.Error {
+			t.Errorf("span %q: status %v, want an error", s.Name(), s.Status())
+		}
+		wantAttrs(t, s, map[attribute.Key]string{"error.type": amtele.ErrorTypeHandlerTimeout})
+	}
+	if s := st.one(t, "[add] Hang"); s.Status().Code == codes.Error {
+		t.Errorf("[add] Hang: status %v; the transition itself went through", s.Status())
+	}
+}
+
+// TestOtelMachTracerDisposedMutation: a mutation of a disposed machine is
+// canceled with ErrDisposed before it becomes a transition, so its tracers
+// see nothing of it and no span carries ErrorTypeDisposed. Should the
+// machine ever trace it, this fails, and the span must then be checked for
+// the error.type.
+func TestOtelMachTracerDisposedMutation(t *testing.T) {
+	tracer, rec := recorded(t, nil)
+	mach := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "m", Tracers: []am.Tracer{tracer}})
+	mach.Dispose()
+	<-mach.WhenDisposed()
+	before := endedNames(rec)
+	if r := mach.Add1("Foo", nil); r != am.Canceled || !errors.Is(mach.LastCancel(), am.ErrDisposed) {
+		t.Fatalf("Add1 after Dispose = %v, LastCancel %v; want canceled with ErrDisposed", r, mach.LastCancel())
+	}
+	if after := endedNames(rec); !slices.Equal(after, before) {
+		t.Errorf("spans after the mutation of the disposed machine: %v, want none beyond %v", after[len(before):], before)
 	}
 }
 

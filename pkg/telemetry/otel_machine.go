@@ -94,6 +94,7 @@ type handlerRec struct {
 	start, end time.Time
 	panicked   bool
 	canceled   bool
+	timedOut   bool
 }
 
 // machSpanName names a machine's mach span.
@@ -195,13 +196,14 @@ func (ms *machState) txHandlers(tx *am.Transition) []handlerRec {
 	}
 	hs := ms.handlers
 	for _, s := range tx.Steps {
-		if s.Type != am.StepHandlerPanic && s.Type != am.StepHandlerCanceled {
+		if s.Type != am.StepHandlerPanic && s.Type != am.StepHandlerCanceled && s.Type != am.StepHandlerTimeout {
 			continue
 		}
 		for k := len(hs) - 1; k >= 0; k-- {
 			if hs[k].name == s.Handler {
 				hs[k].panicked = hs[k].panicked || s.Type == am.StepHandlerPanic
 				hs[k].canceled = hs[k].canceled || s.Type == am.StepHandlerCanceled
+				hs[k].timedOut = hs[k].timedOut || s.Type == am.StepHandlerTimeout
 				break
 			}
 		}

@@ -149,9 +149,13 @@ func (ms *machState) endTransition(run *runningTx, tx *am.Transition) {
 		} else {
 			hs.SetAttributes(ms.idAttrs...)
 		}
-		if h.panicked {
+		switch {
+		case h.panicked:
 			hs.SetStatus(codes.Error, "handler panicked")
 			hs.SetAttributes(errTypeHandlerPanic)
+		case h.timedOut:
+			hs.SetStatus(codes.Error, "handler timed out")
+			hs.SetAttributes(errTypeHandlerTimeout)
 		}
 		ms.endAt(hs, h.end)
 	}
