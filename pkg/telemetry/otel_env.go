@@ -113,7 +113,7 @@ func OtelErrorHandler() *RateLimitedErrorHandler { return otelErrors }
 //	OTEL_EXPORTER_OTLP_COMPRESSION         gzip, none; none                        OTLP exporters
 //	OTEL_EXPORTER_OTLP_CERTIFICATE         PEM file of trusted CAs                 OTLP exporters
 //	OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE  PEM file, with _CLIENT_KEY              OTLP exporters
-//	OTEL_EXPORTER_OTLP_INSECURE            true: gRPC without TLS                  OTLP/gRPC
+//	OTEL_EXPORTER_OTLP_INSECURE            true: no TLS to a scheme-less endpoint  OTLP/gRPC
 //	OTEL_EXPORTER_OTLP_TRACES_*, _LOGS_*   each OTLP one, per signal               as above
 //	OTEL_SERVICE_NAME                      wins over serviceName                   resource
 //	OTEL_RESOURCE_ATTRIBUTES               key=value,...                           resource
@@ -128,6 +128,11 @@ func OtelErrorHandler() *RateLimitedErrorHandler { return otelErrors }
 //	OTEL_BLRP_MAX_EXPORT_BATCH_SIZE        log records; 512                        log SDK
 //	OTEL_SPAN_*_LIMIT, OTEL_ATTRIBUTE_*    span limits                             trace SDK
 //	OTEL_LOGRECORD_ATTRIBUTE_*_LIMIT       log record limits                       log SDK
+//
+// OTEL_EXPORTER_OTLP_INSECURE applies, as the specification says, to an
+// endpoint given without http:// or https:// (such as //collector:4317);
+// for one given with a scheme, the scheme decides for the log exporter,
+// while the span exporter lets the variable win over https://.
 //
 // Each exporter of a list gets a batch processor of its own. What a full
 // queue drops and what failed exports lose is counted: see

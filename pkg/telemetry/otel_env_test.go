@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,6 +203,49 @@ func TestOtelEnvProtocol(t *testing.T) {
 	}
 }
 
+// TestOtelEnvInsecure: the generic OTEL_EXPORTER_OTLP_INSECURE decides
+// whether both gRPC exporters use TLS to an endpoint without a scheme, as
+// the specification has it: with true, both signals reach a plaintext
+// receiver; with false, neither does, and both fail within
+// OTEL_EXPORTER_OTLP_TIMEOUT.
+func TestOtelEnvInsecure(t *testing.T) {
+	for _, insecure := range []string{"true", "false"} {
+		t.Run("OTEL_EXPORTER_OTLP_INSECURE="+insecure, func(t *testing.T) {
+			c := newFakeCollector(t, nil)
+			p := providers(t, nil, map[string]string{
+				"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+				"OTEL_EXPORTER_OTLP_ENDPOINT": "//" + c.serveGRPC(t),
+				"OTEL_EXPORTER_OTLP_INSECURE": insecure,
+				"OTEL_EXPORTER_OTLP_TIMEOUT":  "300",
+			})
+			emit(t, p)
+			err := p.Shutdown(context.Background())
+			reqs, spans, logs, _, _ := c.snapshot()
+			var paths []string
+			for _, r := range reqs {
+				paths = append(paths, r.path)
+			}
+			slices.Sort(paths)
+			paths = slices.Compact(paths)
+			if insecure == "false" {
+				if len(reqs) != 0 {
+					t.Errorf("with TLS to a plaintext receiver: exports by %v arrived", paths)
+				}
+				if s := p.Stats(); err == nil || s.SpansFailed == 0 || s.LogsFailed == 0 {
+					t.Errorf("with TLS to a plaintext receiver: shutdown error %v, stats %+v; want both signals failed", err, s)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+			if !slices.Equal(paths, []string{"grpc:logs", "grpc:traces"}) || len(spans) == 0 || len(logs) != 1 {
+				t.Errorf("exports by %v, %d spans, %d logs; want both signals over plaintext gRPC", paths, len(spans), len(logs))
+			}
+		})
+	}
+}
+
 func TestOtelEnvEndpointHeadersCompression(t *testing.T) {
 	c := newFakeCollector(t, nil)
 	p := providers(t, nil, map[string]string{
@@ -354,6 +398,45 @@ func TestOtelEnvCertificate(t *testing.T) {
 	}
 }
 
+// TestOtelEnvClientCertificate: the generic OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE
+// and _CLIENT_KEY give both signals' exporters the client certificate.
+func TestOtelEnvClientCertificate(t *testing.T) {
+	crt, key := writeClientCert(t)
+	var mu sync.Mutex
+	sent := map[string][]string{} // path: the client certificates' names
+	c := newFakeCollector(t, func(h http.Handler) *httptest.Server {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var names []string
+			for _, cert := range r.TLS.PeerCertificates {
+				names = append(names, cert.Subject.CommonName)
+			}
+			mu.Lock()
+			sent[r.URL.Path] = append(sent[r.URL.Path], names...)
+			mu.Unlock()
+			h.ServeHTTP(w, r)
+		}))
+		srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+		srv.StartTLS()
+		return srv
+	})
+	p := providers(t, c, map[string]string{
+		"OTEL_EXPORTER_OTLP_CERTIFICATE":        writeCert(t, c.srv.Certificate()),
+		"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": crt,
+		"OTEL_EXPORTER_OTLP_CLIENT_KEY":         key,
+	})
+	emitAndShutdown(t, p)
+	if _, spans, logs, _, _ := c.snapshot(); len(spans) == 0 || len(logs) != 1 {
+		t.Fatalf("over TLS: %d spans, %d logs", len(spans), len(logs))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, path := range []string{"/v1/traces", "/v1/logs"} {
+		if names := slices.Compact(sent[path]); !slices.Equal(names, []string{"amtele-test-client"}) {
+			t.Errorf("exports to %s: client certificates %q, want amtele-test-client", path, names)
+		}
+	}
+}
+
 func TestOtelEnvResource(t *testing.T) {
 	for _, tc := range []struct {
 		envName, want string
@@ -450,6 +533,53 @@ func TestOtelEnvLimits(t *testing.T) {
 	_, _, _, attrs, _ := c.snapshot()
 	if !slices.Contains(attrs, "am.machine.id=env") || !slices.Contains(attrs, "am.machine.id=env-") {
 		t.Errorf("attributes %q, want am.machine.id cut to 3 on spans and 4 on records", attrs)
+	}
+}
+
+// TestOtelEnvAttributeLimits: the generic OTEL_ATTRIBUTE_* limits are
+// span limits, under the OTEL_SPAN_ATTRIBUTE_* ones; log records keep
+// their attributes whole.
+func TestOtelEnvAttributeLimits(t *testing.T) {
+	count := func(attrs []string, kv string) int {
+		n := 0
+		for _, a := range attrs {
+			if a == kv {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "3"}, "am.machine.id=env"},
+		{map[string]string{"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "3", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT": "5"}, "am.machine.id=env-m"},
+	} {
+		c := newFakeCollector(t, nil)
+		emitAndShutdown(t, providers(t, c, tc.env))
+		_, spans, _, attrs, _ := c.snapshot()
+		if n := count(attrs, tc.want); n != len(spans) {
+			t.Errorf("%v: %d of %d spans with %s", tc.env, n, len(spans), tc.want)
+		}
+		if n := count(attrs, "am.machine.id=env-mach"); n != 1 {
+			t.Errorf("%v: am.machine.id=env-mach %d times, want once, on the log record", tc.env, n)
+		}
+	}
+
+	// spans have more than one attribute each, until the count limit
+	spanAttrs := func(env map[string]string) (nAttrs, nSpans int) {
+		c := newFakeCollector(t, nil)
+		env["OTEL_LOGS_EXPORTER"] = "none"
+		emitAndShutdown(t, providers(t, c, env))
+		_, spans, _, attrs, _ := c.snapshot()
+		return len(attrs), len(spans)
+	}
+	if nAttrs, nSpans := spanAttrs(map[string]string{}); nAttrs <= nSpans {
+		t.Fatalf("without limits: %d attributes on %d spans, want more than one each", nAttrs, nSpans)
+	}
+	if nAttrs, nSpans := spanAttrs(map[string]string{"OTEL_ATTRIBUTE_COUNT_LIMIT": "1"}); nAttrs != nSpans {
+		t.Errorf("OTEL_ATTRIBUTE_COUNT_LIMIT=1: %d attributes on %d spans, want one each", nAttrs, nSpans)
 	}
 }
 
