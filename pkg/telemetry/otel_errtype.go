@@ -27,18 +27,12 @@ const (
 	ErrorTypeHandlerTimeout = "am.handler_timeout"
 	// ErrorTypeUnknownState marks a mutation of a state the schema lacks.
 	ErrorTypeUnknownState = "am.unknown_state"
-	// ErrorTypeDisposed marks a transition canceled because its machine
-	// is disposed. The machine cancels a mutation of a disposed machine
-	// before it becomes a transition ([am.Machine.Dispose]), so its tracers
-	// see none, and no span of [NewOtelMachTracer] carries this value.
-	ErrorTypeDisposed = "am.disposed"
 )
 
 var (
 	errTypeHandlerPanic   = semconv.ErrorTypeKey.String(ErrorTypeHandlerPanic)
 	errTypeHandlerTimeout = semconv.ErrorTypeKey.String(ErrorTypeHandlerTimeout)
 	errTypeUnknownState   = semconv.ErrorTypeKey.String(ErrorTypeUnknownState)
-	errTypeDisposed       = semconv.ErrorTypeKey.String(ErrorTypeDisposed)
 	errTypeOther          = semconv.ErrorTypeOther
 )
 
@@ -56,8 +50,6 @@ func (ms *machState) txStatus(tx *am.Transition) (codes.Code, string, attribute.
 			return codes.Error, err.Error(), errTypeHandlerTimeout
 		case errors.Is(err, am.ErrUnknownState):
 			return codes.Error, err.Error(), errTypeUnknownState
-		case errors.Is(err, am.ErrDisposed):
-			return codes.Error, err.Error(), errTypeDisposed
 		}
 		return codes.Unset, "", attribute.KeyValue{}
 	}

@@ -283,9 +283,9 @@ func TestOtelMachTracerHandlerTimeout(t *testing.T) {
 
 // TestOtelMachTracerDisposedMutation: a mutation of a disposed machine is
 // canceled with ErrDisposed before it becomes a transition, so its tracers
-// see nothing of it and no span carries ErrorTypeDisposed. Should the
-// machine ever trace it, this fails, and the span must then be checked for
-// the error.type.
+// see nothing of it and no span is made, which is why error.type has no
+// value for it. Should the machine ever trace it, this fails, and such a
+// span needs an error.type of its own.
 func TestOtelMachTracerDisposedMutation(t *testing.T) {
 	tracer, rec := recorded(t, nil)
 	mach := newMachine(t, am.Schema{"Foo": {}}, &am.Opts{ID: "m", Tracers: []am.Tracer{tracer}})
