@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,15 @@ func TestIntegrationOtelCollector(t *testing.T) {
 			}
 			w := newWorkflow(t, amtele.NewOtelMachTracer(p.Tracer.Tracer("amtele"), nil))
 			w.root.SetLogLevel(am.LogLevelChanges)
+			// line, machine, transition and level of every record
 			var sent []string
-			w.root.AddLogSink(am.LogSinkFunc(func(e *am.LogEntry) { sent = append(sent, e.Text) }))
+			w.root.AddLogSink(am.LogSinkFunc(func(e *am.LogEntry) {
+				tx := ""
+				if e.TxID != 0 {
+					tx = strconv.FormatUint(e.TxID, 10)
+				}
+				sent = append(sent, strings.Join([]string{e.Text, e.MachineID, tx, e.Level.String()}, " "))
+			}))
 			if err := amtele.BindOtelLogger(w.root, p.Logger, service); err != nil {
 				t.Fatal(err)
 			}
@@ -65,13 +73,15 @@ func TestIntegrationOtelCollector(t *testing.T) {
 				}
 				got = got[:0]
 				for _, e := range entries {
-					got = append(got, e.Msg)
+					f := e.Fields
+					got = append(got, strings.Join([]string{e.Msg, f[amtele.LogAttrMachineID], f[amtele.LogAttrTxID], f[amtele.LogAttrLevel]}, " "))
 				}
 				if len(got) < len(sent) {
 					return fmt.Errorf("%d of %d records", len(got), len(sent))
 				}
 				return nil
 			})
+			// records of the same nanosecond have no order
 			slices.Sort(got)
 			slices.Sort(sent)
 			if !slices.Equal(got, sent) {
