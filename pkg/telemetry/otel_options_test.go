@@ -100,6 +100,34 @@ func TestOtelMachTracerSkipStateClocks(t *testing.T) {
 	})
 }
 
+// SkipGroups leaves out the states of a machine's named groups, and of no
+// machine without them.
+func TestOtelMachTracerSkipGroups(t *testing.T) {
+	tracer, rec := recorded(t, &amtele.OtelMachTracerOpts{SkipState: amtele.SkipGroups("noise")})
+	schema := am.Schema{"Ready": {}, "Tick": {Multi: true}, "Beat": {Multi: true}}
+	grouped := newMachine(t, schema, &am.Opts{ID: "grouped", Tracers: []am.Tracer{tracer},
+		Groups: map[string]am.S{"noise": {"Tick", "Beat"}, "work": {"Ready"}}})
+	plain := newMachine(t, schema, &am.Opts{ID: "plain", Tracers: []am.Tracer{tracer}})
+	for _, m := range []*am.Machine{grouped, plain} {
+		m.Add1("Ready", nil)
+		m.Add1("Tick", nil)
+		m.Add1("Beat", nil)
+		m.Dispose()
+		<-m.WhenDisposed()
+	}
+	tree := newSpanTree(rec.Ended())
+	for name, want := range map[string]int{
+		// the plain machine's only: a state's span and its activation's
+		"Tick": 2, "Beat": 2, "[add] Tick": 1, "[add] Beat": 1,
+		// both machines'
+		"Ready": 4, "[add] Ready": 2,
+	} {
+		if got := len(tree.find(name)); got != want {
+			t.Errorf("%d %q spans, want %d:%s", got, name, want, tree.render())
+		}
+	}
+}
+
 func TestOtelMachTracerSkipEmpty(t *testing.T) {
 	for _, skip := range []bool{false, true} {
 		tracer, rec := recorded(t, &amtele.OtelMachTracerOpts{SkipEmpty: skip})

@@ -1,6 +1,7 @@
 package amtele
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -56,6 +57,23 @@ type OtelMachTracerOpts struct {
 	// this much time in the current one. Zero means
 	// [DefaultRotateInterval]; a negative value never rotates by time.
 	RotateInterval time.Duration
+}
+
+// SkipGroups returns an [OtelMachTracerOpts.SkipState] that leaves out
+// the states of the named groups of each machine ([am.Opts.Groups]), so
+// that the noisy states are named once, where the machine is defined,
+// rather than in every program that traces it. A machine without such a
+// group skips none of its states.
+func SkipGroups(groups ...string) func(mach *am.Machine, state string) bool {
+	return func(mach *am.Machine, state string) bool {
+		of := mach.Groups()
+		for _, g := range groups {
+			if slices.Contains(of[g], state) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // withDefaults returns a copy of opts (nil is allowed) with zero values
