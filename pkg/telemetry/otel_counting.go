@@ -53,6 +53,8 @@ func (c *exportCounts) lost() uint64 { return c.dropped.Load() + c.failed.Load()
 type countingSpanProcessor struct {
 	sdktrace.SpanProcessor
 	c *exportCounts
+	// unregister ends the count in package drops.
+	unregister func()
 }
 
 // OnEnd hands s to the batch processor if its queue has room.
@@ -76,12 +78,22 @@ func (e *countingSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace
 	return err
 }
 
+// Shutdown flushes and stops the batch processor, then keeps the final
+// count in the drops total. The tracer provider calls it from its own
+// Shutdown.
+func (p *countingSpanProcessor) Shutdown(ctx context.Context) error {
+	err := p.SpanProcessor.Shutdown(ctx)
+	p.unregister()
+	return err
+}
+
 // newCountingSpanBatcher returns a batch span processor over exp whose
-// drops and failures go to c.
+// drops and failures go to c, and to package drops under [drops.OtelSpans]
+// until the processor is shut down.
 func newCountingSpanBatcher(exp sdktrace.SpanExporter, c *exportCounts) sdktrace.SpanProcessor {
 	bsp := sdktrace.NewBatchSpanProcessor(&countingSpanExporter{SpanExporter: exp, c: c},
 		sdktrace.WithMaxQueueSize(int(c.capacity)))
-	return &countingSpanProcessor{SpanProcessor: bsp, c: c}
+	return &countingSpanProcessor{SpanProcessor: bsp, c: c, unregister: drops.Register(drops.OtelSpans, c.lost)}
 }
 
 // countingLogProcessor counts the log records its batch processor would

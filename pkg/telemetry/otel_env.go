@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
@@ -22,8 +21,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.39.0"
-
-	"github.com/amkit-dev/amkit/pkg/telemetry/drops"
 )
 
 // MaxOTLPResponseBody is how much of an OTLP/HTTP response the exporters of
@@ -43,9 +40,7 @@ type OtelProviders struct {
 	// no-ops: they sample nothing and export nothing.
 	Disabled bool
 
-	spans, logs  []*exportCounts
-	unregister   []func()
-	shutdownOnce sync.Once
+	spans, logs []*exportCounts
 }
 
 // OtelStats count what the providers of [NewOtelProvidersFromEnv] lost,
@@ -81,13 +76,9 @@ func (p *OtelProviders) Stats() OtelStats {
 // the process exits, after disposing the machines, within a deadline: a
 // backend that is down makes the flush wait for ctx.
 func (p *OtelProviders) Shutdown(ctx context.Context) error {
-	err := errors.Join(p.Tracer.Shutdown(ctx), p.Logger.Shutdown(ctx))
-	p.shutdownOnce.Do(func() {
-		for _, un := range p.unregister {
-			un()
-		}
-	})
-	return err
+	// each batch processor keeps its final count in package drops as the
+	// providers shut it down
+	return errors.Join(p.Tracer.Shutdown(ctx), p.Logger.Shutdown(ctx))
 }
 
 // otelErrors is the error handler that NewOtelProvidersFromEnv installs.
@@ -213,14 +204,11 @@ func NewOtelProvidersFromEnv(ctx context.Context, serviceName string) (*OtelProv
 		c := &exportCounts{capacity: int64(spanQueue)}
 		p.spans = append(p.spans, c)
 		tracerOpts = append(tracerOpts, sdktrace.WithSpanProcessor(newCountingSpanBatcher(exp, c)))
-		p.unregister = append(p.unregister, drops.Register(drops.OtelSpans, c.lost))
 	}
 	loggerOpts := []sdklog.LoggerProviderOption{sdklog.WithResource(res)}
 	for _, exp := range logExps {
 		c := &exportCounts{capacity: int64(logQueue)}
 		p.logs = append(p.logs, c)
-		// the processor registers in package drops, and unregisters when
-		// the logger provider shuts it down
 		loggerOpts = append(loggerOpts, sdklog.WithProcessor(newCountingLogBatcher(exp, c)))
 	}
 	p.Tracer = sdktrace.NewTracerProvider(tracerOpts...)

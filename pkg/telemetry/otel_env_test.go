@@ -617,4 +617,12 @@ func TestOtelEnvQueueSize(t *testing.T) {
 	if got := drops.Total(drops.OtelSpans) - before; got != spans-2 {
 		t.Errorf("drops.Total(%s) grew by %d, want %d", drops.OtelSpans, got, spans-2)
 	}
+	// shut down, the batch processor keeps its count in the total: the
+	// queued spans, which the hanging backend never takes, add to it
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = p.Shutdown(ctx)
+	if got := drops.Total(drops.OtelSpans) - before; got < spans-2 {
+		t.Errorf("after Shutdown, drops.Total(%s) grew by %d, want at least %d", drops.OtelSpans, got, spans-2)
+	}
 }
