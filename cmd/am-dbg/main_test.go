@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/amkit-dev/amkit/cmd/am-dbg/internal/store"
+	"github.com/amkit-dev/amkit/internal/e2e"
 	am "github.com/amkit-dev/amkit/pkg/machine"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg"
 	"github.com/amkit-dev/amkit/pkg/telemetry/dbg/recording"
@@ -271,11 +272,7 @@ func TestToken(t *testing.T) {
 
 	// the session's tracer sends AM_DBG_TOKEN
 	session(t, cfg.listen)
-	intruder, err := rpc.Dial("tcp", cfg.listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer intruder.Close()
+	intruder := dialRPC(t, cfg.listen)
 	err = intruder.Call(dbg.AuthMethod, &dbg.Auth{Token: "guess"}, &dbg.Ack{})
 	if err == nil || !strings.Contains(err.Error(), server.ErrAuth.Error()) {
 		t.Errorf("a wrong token: %v, want %v", err, server.ErrAuth)
@@ -360,30 +357,21 @@ func TestServerLimitFlags(t *testing.T) {
 	}
 }
 
-// lineWatch is a writer that keeps what it is given, and closes seen once
-// a write contains want.
+// lineWatch is an [e2e.SyncBuffer] that closes seen once a write contains
+// want.
 type lineWatch struct {
+	e2e.SyncBuffer
 	want string
 	seen chan struct{}
 	once sync.Once
-	mu   sync.Mutex
-	buf  bytes.Buffer
 }
 
 func (w *lineWatch) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	w.buf.Write(p)
-	w.mu.Unlock()
+	n, err := w.SyncBuffer.Write(p)
 	if bytes.Contains(p, []byte(w.want)) {
 		w.once.Do(func() { close(w.seen) })
 	}
-	return len(p), nil
-}
-
-func (w *lineWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
+	return n, err
 }
 
 // dialRPC connects an RPC client to the debugger at addr, closed at the
