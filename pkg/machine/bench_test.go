@@ -92,20 +92,25 @@ func BenchmarkChain(b *testing.B) {
 func chainState(i int) string { return fmt.Sprintf("S%02d", i) }
 
 // idleSchema is a 20-state schema with a few relations of each kind.
-func idleSchema() am.Schema {
+func idleSchema() am.Schema { return idleSchemaNamed("S") }
+
+// idleSchemaNamed is idleSchema with its states named prefix00 to
+// prefix19: schemas of one prefix are identical, of two prefixes distinct.
+func idleSchemaNamed(prefix string) am.Schema {
+	name := func(i int) string { return fmt.Sprintf("%s%02d", prefix, i) }
 	schema := am.Schema{}
 	for i := range 20 {
 		st := am.State{Auto: i == 7, Multi: i%5 == 0}
 		if i > 0 {
-			st.Require = am.S{chainState(i - 1)}
+			st.Require = am.S{name(i - 1)}
 		}
 		if i%3 == 0 && i+1 < 20 {
-			st.Add = am.S{chainState(i + 1)}
+			st.Add = am.S{name(i + 1)}
 		}
 		if i%4 == 1 && i+2 < 20 {
-			st.Remove = am.S{chainState(i + 2)}
+			st.Remove = am.S{name(i + 2)}
 		}
-		schema[chainState(i)] = st
+		schema[name(i)] = st
 	}
 	return schema
 }

@@ -85,21 +85,3 @@ func TestSharedSchemaAllocs(t *testing.T) {
 		t.Errorf("New with a compiled schema allocates %v times, with a new one %v: not shared", same, distinct)
 	}
 }
-
-// idleSchemaNamed is a 20-state schema with relations, its states named
-// after prefix: schemas of one prefix are identical.
-func idleSchemaNamed(prefix string) am.Schema {
-	name := func(i int) string { return fmt.Sprint(prefix, "S", i) }
-	schema := am.Schema{}
-	for i := range 20 {
-		st := am.State{Multi: i%5 == 0}
-		if i > 0 {
-			st.Require = am.S{name(i - 1)}
-		}
-		if i%3 == 0 && i+1 < 20 {
-			st.Add = am.S{name(i + 1)}
-		}
-		schema[name(i)] = st
-	}
-	return schema
-}
